@@ -1,0 +1,160 @@
+/**
+ * Configuration from the environment, validated once at start.
+ *
+ * Each setting is declared once below with its environment name(s), TypeBox schema, default and
+ * doc. A bad value throws {@link ConfigError} naming the variable, the value and what was
+ * expected; `main.ts` prints that one line and exits with code 2 before listening.
+ * @module
+ */
+import { type Static, type TSchema, Type } from "@sinclair/typebox";
+import { Value } from "@sinclair/typebox/value";
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    readonly value: string,
+    readonly expected: string,
+  ) {
+    super(`invalid config: ${variable}=${JSON.stringify(value)}: expected ${expected}`);
+    this.name = "ConfigError";
+  }
+}
+
+interface Setting<S extends TSchema> {
+  /** Environment variables read, first set wins. */
+  env: readonly string[];
+  schema: S;
+  /** Human wording of the rule, used in the error line. */
+  expected: string;
+  /** Turns the raw string into the schema's type (before validation). */
+  parse?: (raw: string) => unknown;
+}
+
+const int = (raw: string): unknown => (/^-?\d+$/.test(raw.trim()) ? Number(raw) : raw);
+const list = (raw: string): unknown => raw.split(",").map((s) => s.trim()).filter(Boolean);
+
+/** Every setting: name → env names, schema (with default and description), rule wording. */
+export const settings = {
+  port: {
+    env: ["PORT", "APP_PORT"],
+    schema: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: "HTTP/WS/SSE port; 0 picks a free one" }),
+    expected: "an integer port 0..65535",
+    parse: int,
+  },
+  host: {
+    env: ["HOST"],
+    schema: Type.String({ minLength: 1, default: "0.0.0.0", description: "bind address" }),
+    expected: "a host name or address",
+  },
+  appEnv: {
+    env: ["APP_ENV"],
+    schema: Type.Union([Type.Literal("dev"), Type.Literal("test"), Type.Literal("prod")], { default: "dev", description: "environment" }),
+    expected: "one of dev, test, prod",
+  },
+  databaseUrl: {
+    env: ["DATABASE_URL"],
+    schema: Type.String({
+      pattern: "^(sqlite:.+|mysql://.+)$",
+      default: "sqlite:./data/tickwire.db",
+      description: "sqlite:<file>, sqlite::memory: or mysql://user:pass@host:3306/db",
+    }),
+    expected: "sqlite:<file>, sqlite::memory: or mysql://user:pass@host:port/db",
+  },
+  databaseDsn: {
+    env: ["DATABASE_DSN"],
+    schema: Type.Optional(Type.String({ pattern: "^[^@]*@tcp\\([^)]+\\)/\\w+", description: "Go-style DSN user:pass@tcp(host:3306)/db?..." })),
+    expected: "a DSN like user:pass@tcp(host:3306)/db",
+  },
+  redisUrl: {
+    env: ["REDIS_URL", "REDIS_ADDR"],
+    schema: Type.Optional(Type.String({ pattern: "^(rediss?://.+|[^:/\\s]+:\\d+)$", description: "redis://host:6379 or host:port; unset = single instance" })),
+    expected: "redis://host:port or host:port",
+  },
+  jwtSecret: {
+    env: ["JWT_SECRET"],
+    schema: Type.Optional(Type.String({ minLength: 16, description: "HS256 secret; unset = auth off (dev only)" })),
+    expected: "a secret of at least 16 characters",
+  },
+  tickMs: {
+    env: ["TICK_MS"],
+    schema: Type.Integer({ minimum: 10, maximum: 3_600_000, default: 1000, description: "ticker period in ms" }),
+    expected: "an integer 10..3600000",
+    parse: int,
+  },
+  historySize: {
+    env: ["HISTORY_SIZE"],
+    schema: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1000, description: "events kept per topic log for replay" }),
+    expected: "an integer 1..1000000",
+    parse: int,
+  },
+  logLevel: {
+    env: ["LOG_LEVEL"],
+    schema: Type.Union(["trace", "debug", "info", "warn", "error", "fatal", "silent"].map((l) => Type.Literal(l)), {
+      default: "info",
+      description: "structured JSON log level",
+    }),
+    expected: "one of trace, debug, info, warn, error, fatal, silent",
+  },
+  streamPrefix: {
+    env: ["STREAM_PREFIX"],
+    schema: Type.String({ pattern: "^[A-Za-z0-9:_-]{1,64}$", default: "tickwire", description: "prefix of Redis keys and stream names" }),
+    expected: "1..64 of [A-Za-z0-9:_-]",
+  },
+  backpressureLimit: {
+    env: ["WS_BACKPRESSURE_LIMIT"],
+    schema: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024, default: 1024 * 1024, description: "bytes buffered per WebSocket before it counts as backed up" }),
+    expected: "an integer 1024..67108864 (bytes)",
+    parse: int,
+  },
+  ssePingMs: {
+    env: ["SSE_PING_MS"],
+    schema: Type.Integer({ minimum: 100, maximum: 300_000, default: 15_000, description: "interval of `: ping` comments on SSE streams" }),
+    expected: "an integer 100..300000",
+    parse: int,
+  },
+  allowedOrigins: {
+    env: ["ALLOWED_ORIGINS"],
+    schema: Type.Array(Type.String({ minLength: 1 }), { default: ["*"], description: "comma-separated browser origins allowed (CORS, WS Origin); * = any" }),
+    expected: "a comma-separated list of origins or *",
+    parse: list,
+  },
+} satisfies Record<string, Setting<TSchema>>;
+
+type Settings = typeof settings;
+export type Config = { [K in keyof Settings]: Static<Settings[K]["schema"]> };
+
+/** Reads and validates every setting from `env`. Throws {@link ConfigError} on the first bad one. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const out: Record<string, unknown> = {};
+  for (const [key, setting] of Object.entries(settings) as [string, Setting<TSchema>][]) {
+    const name = setting.env.find((n) => env[n] !== undefined && env[n] !== "");
+    const raw = name === undefined ? undefined : env[name]!;
+    if (raw === undefined) {
+      out[key] = Value.Default(setting.schema, undefined);
+      continue;
+    }
+    const value = setting.parse ? setting.parse(raw) : raw;
+    if (!Value.Check(setting.schema, value)) throw new ConfigError(name!, raw, setting.expected);
+    out[key] = value;
+  }
+  const config = out as Config;
+  if (config.appEnv === "prod" && !config.jwtSecret) {
+    throw new ConfigError("JWT_SECRET", "", "a secret when APP_ENV=prod (auth cannot be off in production)");
+  }
+  return config;
+}
+
+/** The database location after resolving the `DATABASE_DSN` alias. */
+export function databaseUrl(config: Config): string {
+  if (!config.databaseDsn) return config.databaseUrl;
+  const m = /^([^:@]*)(?::([^@]*))?@tcp\(([^)]+)\)\/(\w+)/.exec(config.databaseDsn)!;
+  const auth = m[2] ? `${encodeURIComponent(m[1]!)}:${encodeURIComponent(m[2])}` : encodeURIComponent(m[1]!);
+  return `mysql://${auth}@${m[3]}/${m[4]}`;
+}
+
+/** `REDIS_ADDR`-style `host:port` normalized to a URL. */
+export function redisUrl(config: Config): string | undefined {
+  const r = config.redisUrl;
+  if (!r) return undefined;
+  return r.includes("://") ? r : `redis://${r}`;
+}

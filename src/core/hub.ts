@@ -1,0 +1,332 @@
+/**
+ * The hub turns events into frames and hands each frame to every subscriber of its topic: native
+ * WebSocket pub/sub (one `publish` per topic, Bun fans it out in C++) and SSE sinks.
+ *
+ * Two kinds of event:
+ * - ephemeral (cron ticks, per-tick `TIMER_UPDATE`): not stored, carry a deadline, dropped when
+ *   late and counted, never delivered late;
+ * - durable (chat, relay, timer state changes): appended to the {@link TopicLog} first and
+ *   delivered when the log's tail hands them back, so a client may replay them by offset.
+ *
+ * The publish path does one `JSON.stringify` per event and no per-subscriber allocation.
+ * @module
+ */
+import type { Clock } from "./clock.ts";
+import { frameFromBodyJson, sseEvent } from "./frame.ts";
+import { RingBuffer } from "./ring-buffer.ts";
+import { compareSeq, ephemeralSeq } from "./seq.ts";
+import type { LogEntry, TopicLog } from "./topic-log.ts";
+import { topicFamily } from "./topic.ts";
+
+/** The WebSocket side of the server, as the hub needs it (Bun's `Server` fits). */
+export interface WsFanout {
+  publish(topic: string, data: string): number;
+  subscriberCount(topic: string): number;
+}
+
+/** An SSE connection's writer. It applies its own bounded-queue policy. */
+export interface SseSink {
+  /**
+   * Queues an encoded SSE event; `ephemeral` events may be dropped under backpressure. The
+   * chunk is shared by every sink of the topic and must not be modified.
+   */
+  send(chunk: Uint8Array, ephemeral: boolean): void;
+}
+
+/** Why an event did not reach a subscriber. */
+export type DropReason = "deadline" | "backpressure" | "overflow" | "no_subscribers";
+
+/** Counters the hub reports to; implemented over prom-client outside the core. */
+export interface HubMetrics {
+  published(family: string): void;
+  delivered(family: string, count: number): void;
+  dropped(family: string, reason: DropReason, count: number): void;
+  /** Seconds from the event's creation to its hand-off to the sockets. */
+  fanoutLatency(seconds: number): void;
+}
+
+export const noopHubMetrics: HubMetrics = {
+  published() {},
+  delivered() {},
+  dropped() {},
+  fanoutLatency() {},
+};
+
+/** Something catching up on a topic's history before it receives live frames. */
+export interface ReplayTarget {
+  /** Sends one frame. Returns `false` if it cannot be queued; the replay then stops. */
+  send(frame: string, seq: string, ephemeral: boolean): boolean;
+  /** Called first when events after `since` were already evicted. */
+  notRecovered(): void;
+  /** Switches the target to live delivery (e.g. `ws.subscribe(topic)`), synchronously. */
+  goLive(): void;
+  /** Called instead of `goLive` when the target could not keep up; it should be closed. */
+  overflowed(): void;
+  readonly closed: boolean;
+}
+
+/** Listener for every delivered durable entry (used by features that need another encoding). */
+export type EntryTap = (entry: LogEntry, frame: string) => void;
+
+export interface HubOptions {
+  log: TopicLog;
+  clock: Clock;
+  metrics?: HubMetrics;
+  /**
+   * Frames buffered per replaying subscriber while it reads history. Reaching it ends the replay
+   * with `overflowed()`: the client reconnects from its last seq and loses nothing.
+   */
+  replayBufferSize?: number;
+  /** Reports errors thrown by taps or sinks; delivery continues. */
+  onError?: (error: unknown, context: string) => void;
+}
+
+interface CatchUp {
+  target: ReplayTarget;
+  /** Newest durable seq already sent to the target (or `since`): older ones are duplicates. */
+  last: string | undefined;
+  /** Newest history entry sent; live delivery waits until this instance's tail has passed it. */
+  mustPass: string | undefined;
+  /** Live frames held while history is being read. */
+  held: RingBuffer<{ frame: string; seq: string; ephemeral: boolean; deadline: number }> | undefined;
+}
+
+/** Event options. An event with a `deadline` is ephemeral. */
+export interface EmitOptions {
+  /** Epoch ms after which the event is worthless and dropped. */
+  deadline: number;
+  /** The tick boundary the event belongs to; becomes its seq (`<tick>-0`). */
+  tickAt: number;
+}
+
+const utf8 = new TextEncoder();
+
+export class Hub {
+  #opts: Required<Omit<HubOptions, "onError">> & Pick<HubOptions, "onError">;
+  #ws: WsFanout | undefined;
+  #sse = new Map<string, Set<SseSink>>();
+  #taps = new Map<string, Set<EntryTap>>();
+  #catchUps = new Map<string, Set<CatchUp>>();
+  #lastDelivered = new Map<string, string>();
+  #untail: () => void;
+
+  constructor(opts: HubOptions) {
+    this.#opts = { metrics: noopHubMetrics, replayBufferSize: 10_000, ...opts };
+    this.#untail = opts.log.tail((entry) => this.#deliverEntry(entry));
+  }
+
+  get log(): TopicLog {
+    return this.#opts.log;
+  }
+
+  /** Connects the WebSocket fan-out once the server exists. */
+  attach(ws: WsFanout): void {
+    this.#ws = ws;
+  }
+
+  /**
+   * Publishes an ephemeral event on each of `topics`, serializing the body once. Dropped and
+   * counted if the deadline has already passed.
+   */
+  emit(topics: readonly string[], body: Record<string, unknown>, { deadline, tickAt }: EmitOptions): void {
+    const now = this.#opts.clock.now();
+    if (now > deadline) {
+      for (const topic of topics) this.#opts.metrics.dropped(topicFamily(topic), "deadline", 1);
+      return;
+    }
+    const bodyJson = JSON.stringify(body);
+    const seq = ephemeralSeq(tickAt);
+    const ts = Math.floor(tickAt);
+    for (const topic of topics) {
+      const frame = frameFromBodyJson(topic, seq, ts, bodyJson);
+      this.#fanout(topic, frame, seq, true, deadline);
+    }
+  }
+
+  /** Appends a durable event to the log; it is delivered when the log's tail returns it. */
+  append(topic: string, body: Record<string, unknown>): Promise<LogEntry> {
+    return this.#opts.log.append(topic, body);
+  }
+
+  /** Newest durable seq delivered on `topic` by this instance. */
+  lastDelivered(topic: string): string | undefined {
+    return this.#lastDelivered.get(topic);
+  }
+
+  /** Calls `tap` for every durable entry delivered on `topic`. */
+  tap(topic: string, tap: EntryTap): () => void {
+    let set = this.#taps.get(topic);
+    if (!set) this.#taps.set(topic, (set = new Set()));
+    set.add(tap);
+    return () => {
+      set.delete(tap);
+      if (set.size === 0) this.#taps.delete(topic);
+    };
+  }
+
+  addSse(topic: string, sink: SseSink): void {
+    let set = this.#sse.get(topic);
+    if (!set) this.#sse.set(topic, (set = new Set()));
+    set.add(sink);
+  }
+
+  removeSse(topic: string, sink: SseSink): void {
+    const set = this.#sse.get(topic);
+    if (!set) return;
+    set.delete(sink);
+    if (set.size === 0) this.#sse.delete(topic);
+  }
+
+  /** SSE subscribers across all topics (a connection on two topics counts twice). */
+  get sseSubscriptions(): number {
+    let n = 0;
+    for (const set of this.#sse.values()) n += set.size;
+    return n;
+  }
+
+  /**
+   * Sends `target` every retained event of `topic` after `since`, then switches it to live with
+   * no gap and no duplicate. Live events arriving meanwhile are held (bounded) and sent after the
+   * history; with a lagging tailer (Redis) the target stays on the direct path until the tailer
+   * has passed the newest history entry, so nothing is delivered twice.
+   */
+  async replay(topic: string, since: string | undefined, target: ReplayTarget): Promise<void> {
+    const catchUp: CatchUp = {
+      target,
+      last: since,
+      mustPass: undefined,
+      held: new RingBuffer({ capacity: this.#opts.replayBufferSize, overflow: "reject" }),
+    };
+    let set = this.#catchUps.get(topic);
+    if (!set) this.#catchUps.set(topic, (set = new Set()));
+    set.add(catchUp);
+    try {
+      const history = await this.#opts.log.readAfter(topic, since);
+      if (target.closed || !set.has(catchUp)) return;
+      if (!history.recovered) target.notRecovered();
+      for (const entry of history.entries) {
+        if (catchUp.last !== undefined && compareSeq(entry.seq, catchUp.last) <= 0) continue;
+        if (!target.send(this.#frameOf(entry), entry.seq, false)) return this.#endCatchUp(topic, catchUp, false);
+        catchUp.last = entry.seq;
+        catchUp.mustPass = entry.seq;
+      }
+      const held = catchUp.held!;
+      catchUp.held = undefined;
+      const now = this.#opts.clock.now();
+      for (let item = held.shift(); item; item = held.shift()) {
+        if (item.ephemeral) {
+          if (now > item.deadline) {
+            this.#opts.metrics.dropped(topicFamily(topic), "deadline", 1);
+            continue;
+          }
+        } else if (catchUp.last !== undefined && compareSeq(item.seq, catchUp.last) <= 0) {
+          continue;
+        } else {
+          catchUp.last = item.seq;
+        }
+        if (!target.send(item.frame, item.seq, item.ephemeral)) return this.#endCatchUp(topic, catchUp, false);
+      }
+      this.#maybeGoLive(topic, catchUp);
+    } catch (error) {
+      set.delete(catchUp);
+      throw error;
+    }
+  }
+
+  /** Abandons any replay in progress for `target` (its connection closed). */
+  cancelReplay(topic: string, target: ReplayTarget): void {
+    const set = this.#catchUps.get(topic);
+    if (!set) return;
+    for (const c of set) if (c.target === target) set.delete(c);
+    if (set.size === 0) this.#catchUps.delete(topic);
+  }
+
+  stop(): void {
+    this.#untail();
+    this.#sse.clear();
+    this.#catchUps.clear();
+  }
+
+  #frameOf(entry: LogEntry): string {
+    return frameFromBodyJson(entry.topic, entry.seq, entry.ts, JSON.stringify(entry.body));
+  }
+
+  #deliverEntry(entry: LogEntry): void {
+    const frame = this.#frameOf(entry);
+    this.#lastDelivered.set(entry.topic, entry.seq);
+    this.#fanout(entry.topic, frame, entry.seq, false, Infinity);
+    this.#opts.metrics.fanoutLatency(Math.max(0, this.#opts.clock.now() - entry.ts) / 1000);
+    const taps = this.#taps.get(entry.topic);
+    if (taps) {
+      for (const tap of taps) {
+        try {
+          tap(entry, frame);
+        } catch (error) {
+          this.#opts.onError?.(error, `tap on ${entry.topic}`);
+        }
+      }
+    }
+  }
+
+  #fanout(topic: string, frame: string, seq: string, ephemeral: boolean, deadline: number): void {
+    const family = topicFamily(topic);
+    const metrics = this.#opts.metrics;
+    metrics.published(family);
+    let delivered = 0;
+    if (this.#ws) {
+      const n = this.#ws.subscriberCount(topic);
+      if (n > 0) {
+        this.#ws.publish(topic, frame);
+        delivered += n;
+      }
+    }
+    const sinks = this.#sse.get(topic);
+    if (sinks && sinks.size > 0) {
+      const chunk = utf8.encode(sseEvent(seq, frame));
+      for (const sink of sinks) {
+        try {
+          sink.send(chunk, ephemeral);
+        } catch (error) {
+          this.#opts.onError?.(error, `sse sink on ${topic}`);
+        }
+      }
+      delivered += sinks.size;
+    }
+    // After the live publish, so a catch-up switching to live cannot also receive this frame.
+    const catchUps = this.#catchUps.get(topic);
+    if (catchUps) {
+      for (const c of catchUps) this.#feedCatchUp(topic, c, frame, seq, ephemeral, deadline);
+    }
+    if (delivered > 0) metrics.delivered(family, delivered);
+  }
+
+  #feedCatchUp(topic: string, c: CatchUp, frame: string, seq: string, ephemeral: boolean, deadline: number): void {
+    if (c.target.closed) return this.#endCatchUp(topic, c, false);
+    if (c.held) {
+      if (!c.held.push({ frame, seq, ephemeral, deadline })) this.#endCatchUp(topic, c, false);
+      return;
+    }
+    if (!ephemeral) {
+      if (c.last !== undefined && compareSeq(seq, c.last) <= 0) return;
+      c.last = seq;
+    }
+    if (!c.target.send(frame, seq, ephemeral)) return this.#endCatchUp(topic, c, false);
+    this.#maybeGoLive(topic, c);
+  }
+
+  #maybeGoLive(topic: string, c: CatchUp): void {
+    const delivered = this.#lastDelivered.get(topic);
+    if (c.mustPass === undefined || (delivered !== undefined && compareSeq(delivered, c.mustPass) >= 0)) {
+      this.#endCatchUp(topic, c, true);
+    }
+  }
+
+  #endCatchUp(topic: string, c: CatchUp, live: boolean): void {
+    const set = this.#catchUps.get(topic);
+    if (!set?.delete(c)) return;
+    if (set.size === 0) this.#catchUps.delete(topic);
+    if (c.target.closed) return;
+    if (live) c.target.goLive();
+    else c.target.overflowed();
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * The embedded topic log: one ring buffer per topic, `HISTORY_SIZE` entries each, evicting the
+ * oldest. Appends are delivered to tail listeners synchronously, in the order they were made.
+ * @module
+ */
+import type { Clock } from "./clock.ts";
+import { RingBuffer } from "./ring-buffer.ts";
+import { compareSeq, SeqGenerator } from "./seq.ts";
+import type { HistoryRead, LogEntry, TailListener, TopicLog } from "./topic-log.ts";
+
+export interface MemoryTopicLogOptions {
+  /** Entries retained per topic (`HISTORY_SIZE`); older ones are evicted. */
+  historySize: number;
+  clock: Clock;
+  /** Reports a listener that threw; the log carries on with the next listener. */
+  onListenerError?: (error: unknown) => void;
+}
+
+interface TopicState {
+  entries: RingBuffer<LogEntry>;
+  /** The seq of the newest evicted entry: a reader before it has a gap. */
+  evictedUpTo?: string;
+}
+
+export class MemoryTopicLog implements TopicLog {
+  #opts: MemoryTopicLogOptions;
+  #topics = new Map<string, TopicState>();
+  // One generator for all topics keeps seqs unique process-wide, like stream ids on one clock.
+  #seq = new SeqGenerator();
+  #listeners = new Set<TailListener>();
+
+  constructor(opts: MemoryTopicLogOptions) {
+    this.#opts = opts;
+  }
+
+  async append(topic: string, body: Record<string, unknown>): Promise<LogEntry> {
+    return this.appendSync(topic, body);
+  }
+
+  /** Synchronous append, for callers that need the entry before yielding. */
+  appendSync(topic: string, body: Record<string, unknown>): LogEntry {
+    const now = this.#opts.clock.now();
+    const entry: LogEntry = { topic, seq: this.#seq.next(now), ts: Math.floor(now), body };
+    const state = this.#state(topic);
+    if (state.entries.isFull) state.evictedUpTo = state.entries.at(0)?.seq;
+    state.entries.push(entry);
+    for (const listener of this.#listeners) {
+      try {
+        listener(entry);
+      } catch (error) {
+        this.#opts.onListenerError?.(error);
+      }
+    }
+    return entry;
+  }
+
+  async readAfter(topic: string, since: string | undefined, limit = Infinity): Promise<HistoryRead> {
+    const state = this.#topics.get(topic);
+    if (!state) return { entries: [], recovered: true };
+    const recovered = since === undefined || state.evictedUpTo === undefined || compareSeq(since, state.evictedUpTo) >= 0;
+    const entries: LogEntry[] = [];
+    for (const entry of state.entries) {
+      if (entries.length >= limit) break;
+      if (since === undefined || compareSeq(entry.seq, since) > 0) entries.push(entry);
+    }
+    return { entries, recovered };
+  }
+
+  tail(listener: TailListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  lastDelivered(topic: string): string | undefined {
+    return this.#topics.get(topic)?.entries.peekLast()?.seq;
+  }
+
+  healthy(): boolean {
+    return true;
+  }
+
+  async stop(): Promise<void> {
+    this.#listeners.clear();
+  }
+
+  #state(topic: string): TopicState {
+    let state = this.#topics.get(topic);
+    if (!state) {
+      state = { entries: new RingBuffer({ capacity: this.#opts.historySize, overflow: "drop-oldest" }) };
+      this.#topics.set(topic, state);
+    }
+    return state;
+  }
+}

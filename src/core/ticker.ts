@@ -1,0 +1,114 @@
+/**
+ * The drift-corrected ticker every periodic event (cron, timer updates) hangs off.
+ *
+ * Each tick lands on a wall-clock multiple of the period, so every instance of tickwire ticks
+ * together and there is no cumulative drift however late the callbacks run: after each tick the
+ * next wake-up is computed from the clock, not by adding the period to the last wake-up (which is
+ * what a bare `setInterval` does, and why it drifts). A wake-up more than one period late skips the
+ * boundaries it missed and counts them; ticks are never bursted to catch up.
+ * @module
+ */
+import type { Clock, TimerHandle } from "./clock.ts";
+
+/** One tick: the boundary it stands for and how late the callback started. */
+export interface Tick {
+  /** The wall-clock period boundary, epoch ms, an exact multiple of the period. */
+  at: number;
+  /** Milliseconds between the boundary and the moment the tick ran. */
+  lateness: number;
+  /** The next boundary; ephemeral events emitted on this tick expire then. */
+  deadline: number;
+}
+
+export interface TickerOptions {
+  /** Period in milliseconds (the `TICK_MS` setting). */
+  periodMs: number;
+  clock: Clock;
+  /** Called on each tick. A throw is reported through `onError`, never stops the ticker. */
+  onTick: (tick: Tick) => void;
+  /** Lateness observer (the metrics histogram). */
+  onLateness?: (lateMs: number) => void;
+  /** Called with the number of boundaries skipped because the wake-up came too late. */
+  onSkip?: (count: number) => void;
+  onError?: (error: unknown) => void;
+}
+
+export class Ticker {
+  readonly periodMs: number;
+  #opts: TickerOptions;
+  #handle: TimerHandle | undefined;
+  #last = -Infinity;
+  #running = false;
+  #ticks = 0;
+  #skipped = 0;
+
+  constructor(opts: TickerOptions) {
+    if (!(opts.periodMs >= 1)) throw new RangeError(`ticker period must be >= 1 ms, got ${opts.periodMs}`);
+    this.periodMs = opts.periodMs;
+    this.#opts = opts;
+  }
+
+  /** Ticks run so far. */
+  get ticks(): number {
+    return this.#ticks;
+  }
+
+  /** Boundaries skipped because the process woke up more than one period late. */
+  get skipped(): number {
+    return this.#skipped;
+  }
+
+  /** The boundary of the most recent tick, or `undefined` before the first. */
+  get lastTickAt(): number | undefined {
+    return this.#last === -Infinity ? undefined : this.#last;
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    const now = this.#opts.clock.now();
+    this.#last = Math.floor(now / this.periodMs) * this.periodMs; // the first tick is the next boundary
+    this.#schedule(now);
+  }
+
+  stop(): void {
+    this.#running = false;
+    if (this.#handle !== undefined) this.#opts.clock.clearTimeout(this.#handle);
+    this.#handle = undefined;
+  }
+
+  [Symbol.dispose](): void {
+    this.stop();
+  }
+
+  #schedule(now: number): void {
+    const next = this.#last + this.periodMs;
+    // Timers may fire a little early; #wake then simply re-arms for the same boundary.
+    this.#handle = this.#opts.clock.setTimeout(() => this.#wake(), Math.max(0, next - now));
+  }
+
+  #wake(): void {
+    this.#handle = undefined;
+    if (!this.#running) return;
+    const { clock, onTick, onLateness, onSkip, onError } = this.#opts;
+    const now = clock.now();
+    const boundary = Math.floor(now / this.periodMs) * this.periodMs;
+    if (boundary > this.#last) {
+      const missed = Math.round((boundary - this.#last) / this.periodMs) - 1;
+      if (missed > 0) {
+        this.#skipped += missed;
+        onSkip?.(missed);
+      }
+      this.#last = boundary;
+      this.#ticks++;
+      const lateness = now - boundary;
+      onLateness?.(lateness);
+      try {
+        onTick({ at: boundary, lateness, deadline: boundary + this.periodMs });
+      } catch (error) {
+        onError?.(error);
+      }
+    }
+    if (this.#running) this.#schedule(clock.now());
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * The per-topic append-only log that makes durable topics replayable. Two implementations share
+ * this contract: {@link MemoryTopicLog} (embedded mode) and the Redis Streams log (`REDIS_URL`).
+ *
+ * Delivery goes through the log in both modes: `append` stores the entry and the log hands it to
+ * its `tail` listeners, in log order, exactly once per instance. With Redis the tailer sees
+ * entries appended by every instance, which is what makes N instances act as one.
+ * @module
+ */
+
+/** A stored event. `body` holds the seed's fields; the frame adds `topic`, `seq` and `ts`. */
+export interface LogEntry {
+  topic: string;
+  seq: string;
+  ts: number;
+  body: Record<string, unknown>;
+}
+
+/** The result of reading history after an offset. */
+export interface HistoryRead {
+  entries: LogEntry[];
+  /**
+   * `false` when events after the requested offset were already evicted from the retained
+   * history, so the reader has a gap and must reload its state.
+   */
+  recovered: boolean;
+}
+
+export type TailListener = (entry: LogEntry) => void;
+
+/** Thrown by `append` when the log cannot take the entry right now (queue full, Redis down). */
+export class LogUnavailableError extends Error {
+  constructor(
+    message: string,
+    readonly reason: "overloaded" | "unavailable",
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = "LogUnavailableError";
+  }
+}
+
+export interface TopicLog {
+  /** Stores `body` on `topic`; resolves with the stored entry once it is durable. */
+  append(topic: string, body: Record<string, unknown>): Promise<LogEntry>;
+  /**
+   * Retained entries of `topic` strictly after `since` (all retained when `since` is undefined),
+   * oldest first, at most `limit`.
+   */
+  readAfter(topic: string, since: string | undefined, limit?: number): Promise<HistoryRead>;
+  /** Registers a listener for every entry appended to any topic, in log order. */
+  tail(listener: TailListener): () => void;
+  /** The newest seq delivered to tail listeners for `topic` on this instance. */
+  lastDelivered(topic: string): string | undefined;
+  /** Whether the backing store is reachable. */
+  healthy(): boolean;
+  stop(): Promise<void>;
+}

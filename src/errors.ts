@@ -1,0 +1,47 @@
+/**
+ * The one error type for requests, turned into `{"error":{"code","message"}}` in one place.
+ * @module
+ */
+
+export interface ErrorBody {
+  error: { code: string; message: string; field?: string };
+}
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+    options?: ErrorOptions & { headers?: Record<string, string> },
+  ) {
+    super(message, options);
+    this.name = "HttpError";
+    this.headers = options?.headers;
+  }
+
+  readonly headers: Record<string, string> | undefined;
+
+  toBody(): ErrorBody {
+    return { error: { code: this.code, message: this.message, ...(this.field ? { field: this.field } : {}) } };
+  }
+}
+
+export const badRequest = (message: string, field?: string) => new HttpError(400, "bad_request", message, field);
+export const notFound = (message = "not found") => new HttpError(404, "not_found", message);
+export const conflict = (message: string) => new HttpError(409, "conflict", message);
+export const unavailable = (message: string, retryAfterSeconds = 1, cause?: unknown) =>
+  new HttpError(503, "unavailable", message, undefined, { cause, headers: { "Retry-After": String(retryAfterSeconds) } });
+
+export function jsonResponse(body: unknown, status = 200, headers?: Record<string, string>): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "Content-Type": "application/json", ...headers },
+  });
+}
+
+/** The only place an error becomes a response. Unknown errors are 500 with no details leaked. */
+export function errorResponse(error: unknown): Response {
+  if (error instanceof HttpError) return jsonResponse(error.toBody(), error.status, error.headers);
+  return jsonResponse({ error: { code: "internal", message: "internal server error" } }, 500);
+}

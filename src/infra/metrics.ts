@@ -1,0 +1,109 @@
+/**
+ * Prometheus metrics (prom-client), one registry per server so that several servers in one test
+ * process never share counters. Topic labels are topic families (`timer`, not `timer:42`) to keep
+ * cardinality bounded.
+ * @module
+ */
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { DropReason, HubMetrics } from "../core/hub.ts";
+
+export interface Gauges {
+  wsConnections(): number;
+  sseConnections(): number;
+  queueDepths(): Record<string, number>;
+  dependencies(): Record<string, boolean>;
+}
+
+export class Metrics implements HubMetrics {
+  readonly registry = new Registry();
+  readonly #published: Counter<"topic">;
+  readonly #delivered: Counter<"topic">;
+  readonly #dropped: Counter<"topic" | "reason">;
+  readonly #fanout: Histogram;
+  readonly tickLateness: Histogram;
+  readonly ticksSkipped: Counter;
+  readonly httpRequests: Counter<"route" | "method" | "status">;
+  readonly wsMessages: Counter<"kind" | "outcome">;
+
+  constructor(gauges: Gauges) {
+    const registers = [this.registry];
+    this.#published = new Counter({ name: "tickwire_events_published_total", help: "Events published, by topic family", labelNames: ["topic"], registers });
+    this.#delivered = new Counter({ name: "tickwire_events_delivered_total", help: "Event deliveries handed to subscribers, by topic family", labelNames: ["topic"], registers });
+    this.#dropped = new Counter({ name: "tickwire_events_dropped_total", help: "Events dropped, by topic family and reason", labelNames: ["topic", "reason"], registers });
+    this.#fanout = new Histogram({
+      name: "tickwire_fanout_latency_seconds",
+      help: "Time from an event's creation to its hand-off to all local subscribers",
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers,
+    });
+    this.tickLateness = new Histogram({
+      name: "tickwire_tick_lateness_seconds",
+      help: "How late each tick ran after its wall-clock boundary",
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1],
+      registers,
+    });
+    this.ticksSkipped = new Counter({ name: "tickwire_ticks_skipped_total", help: "Tick boundaries skipped because the process woke too late", registers });
+    this.httpRequests = new Counter({ name: "tickwire_http_requests_total", help: "HTTP requests by route, method and status", labelNames: ["route", "method", "status"], registers });
+    this.wsMessages = new Counter({ name: "tickwire_ws_messages_total", help: "Client WebSocket messages by endpoint kind and outcome", labelNames: ["kind", "outcome"], registers });
+    new Gauge({
+      name: "tickwire_connections",
+      help: "Open client connections by transport",
+      labelNames: ["transport"],
+      registers,
+      collect() {
+        this.set({ transport: "ws" }, gauges.wsConnections());
+        this.set({ transport: "sse" }, gauges.sseConnections());
+      },
+    });
+    new Gauge({
+      name: "tickwire_queue_depth",
+      help: "Items waiting in bounded queues",
+      labelNames: ["queue"],
+      registers,
+      collect() {
+        for (const [queue, depth] of Object.entries(gauges.queueDepths())) this.set({ queue }, depth);
+      },
+    });
+    new Gauge({
+      name: "tickwire_dependency_up",
+      help: "1 when a dependency (db, redis) answers",
+      labelNames: ["dependency"],
+      registers,
+      collect() {
+        for (const [dependency, up] of Object.entries(gauges.dependencies())) this.set({ dependency }, up ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: "tickwire_process_resident_memory_bytes",
+      help: "Resident set size",
+      registers,
+      collect() {
+        this.set(process.memoryUsage.rss());
+      },
+    });
+  }
+
+  published(family: string): void {
+    this.#published.inc({ topic: family });
+  }
+
+  delivered(family: string, count: number): void {
+    this.#delivered.inc({ topic: family }, count);
+  }
+
+  dropped(family: string, reason: DropReason, count: number): void {
+    this.#dropped.inc({ topic: family, reason }, count);
+  }
+
+  fanoutLatency(seconds: number): void {
+    this.#fanout.observe(seconds);
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * tickwire's composition root: reads config, builds the core, the features and the server, and
+ * disposes them in reverse order. Nothing else in `src/` wires modules together.
+ *
+ * Run: `bun src/main.ts` (config from the environment, see README).
+ * @module
+ */
+import { ConfigError, type Config, loadConfig } from "./config.ts";
+import { type Clock, systemClock } from "./core/clock.ts";
+import { Hub } from "./core/hub.ts";
+import { MemoryTopicLog } from "./core/memory-topic-log.ts";
+import { type Tick, Ticker } from "./core/ticker.ts";
+import type { TopicLog } from "./core/topic-log.ts";
+import { cronFeature } from "./features/cron/cron.ts";
+import { Metrics } from "./infra/metrics.ts";
+import { createLogger, type Logger } from "./log.ts";
+import { createServer, type RunningServer } from "./server/app.ts";
+import type { AppContext } from "./server/context.ts";
+import type { Feature } from "./server/feature.ts";
+import { healthFeature } from "./server/health.ts";
+import { sseFeature } from "./server/sse.ts";
+import { unifiedFeature } from "./server/ws-unified.ts";
+
+export interface StartOptions {
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export interface Tickwire {
+  /** Base URL, e.g. `http://127.0.0.1:41234`. */
+  url: string;
+  port: number;
+  ctx: AppContext;
+  /** Graceful shutdown: health 503, WS closed 1001, SSE ended, server stopped, resources freed. */
+  stop(): Promise<void>;
+}
+
+/** Builds and starts a tickwire server from `config`. Used by the CLI entry and by tests. */
+export async function startTickwire(config: Config, opts: StartOptions = {}): Promise<Tickwire> {
+  const clock = opts.clock ?? systemClock;
+  const log = opts.logger ?? createLogger(config.logLevel);
+  const disposers: (() => unknown)[] = [];
+
+  const topicLog: TopicLog = new MemoryTopicLog({
+    historySize: config.historySize,
+    clock,
+    onListenerError: (err) => log.error({ err }, "topic log listener failed"),
+  });
+  disposers.push(() => topicLog.stop());
+
+  let running: RunningServer | undefined;
+  let draining = false;
+  const tickListeners = new Set<(tick: Tick) => void>();
+  const healthChecks: AppContext["healthChecks"] = new Map([["redis", () => "off" as const]]);
+  const queueDepths: AppContext["queueDepths"] = new Map();
+  let sse: ReturnType<typeof sseFeature> | undefined;
+  const metrics = new Metrics({
+    wsConnections: () => running?.wsCount ?? 0,
+    sseConnections: () => sse?.count ?? 0,
+    queueDepths: () => Object.fromEntries([...queueDepths].map(([name, depth]) => [name, depth()])),
+    dependencies: () => ({ redis: topicLog.healthy() }),
+  });
+  const hub = new Hub({ log: topicLog, clock, metrics, onError: (err, where) => log.error({ err, where }, "hub delivery failed") });
+  disposers.push(() => hub.stop());
+  const ticker = new Ticker({
+    periodMs: config.tickMs,
+    clock,
+    onTick: (tick) => {
+      for (const listener of tickListeners) {
+        try {
+          listener(tick);
+        } catch (err) {
+          log.error({ err }, "tick listener failed");
+        }
+      }
+    },
+    onLateness: (ms) => metrics.tickLateness.observe(ms / 1000),
+    onSkip: (count) => {
+      metrics.ticksSkipped.inc(count);
+      log.warn({ count }, "ticks skipped: the process woke more than one period late");
+    },
+  });
+
+  const ctx: AppContext = {
+    config,
+    log,
+    clock,
+    hub,
+    metrics,
+    ticker,
+    onTick(listener) {
+      tickListeners.add(listener);
+      return () => tickListeners.delete(listener);
+    },
+    publishers: new Map(),
+    healthChecks,
+    queueDepths,
+  };
+
+  sse = sseFeature(ctx, { queueBytes: config.backpressureLimit, pingMs: config.ssePingMs, retryMs: 3000 });
+  const startedAt = clock.now();
+  const features: Feature[] = [
+    healthFeature(ctx, {
+      startedAt,
+      wsConnections: () => running?.wsCount ?? 0,
+      sseConnections: () => sse?.count ?? 0,
+      draining: () => draining,
+    }),
+    sse.feature,
+    unifiedFeature(ctx),
+    cronFeature(ctx),
+  ];
+
+  for (const feature of features) {
+    await feature.start?.();
+    if (feature.stop) disposers.push(() => feature.stop!());
+  }
+  running = createServer(ctx, features, {
+    port: config.port,
+    hostname: config.host,
+    allowedOrigins: config.allowedOrigins,
+    backpressureLimit: config.backpressureLimit,
+  });
+  hub.attach(running.server);
+  ticker.start();
+  disposers.push(() => ticker.stop());
+
+  const port = running.server.port!;
+  const shownHost = config.host === "0.0.0.0" ? "127.0.0.1" : config.host;
+  log.info({ port, host: config.host, env: config.appEnv, tickMs: config.tickMs, log: "memory" }, "tickwire listening");
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url: `http://${shownHost}:${port}`,
+    port,
+    ctx,
+    stop() {
+      stopping ??= (async () => {
+        draining = true;
+        log.info("shutting down: closing connections");
+        sse?.closeAll();
+        await running?.drain();
+        for (const dispose of disposers.reverse()) {
+          try {
+            await dispose();
+          } catch (err) {
+            log.warn({ err }, "dispose failed during shutdown");
+          }
+        }
+        log.info("shutdown complete");
+      })();
+      return stopping;
+    },
+  };
+}
+
+if (import.meta.main) {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const log = createLogger(config.logLevel);
+  if (!config.jwtSecret) log.warn("JWT_SECRET is unset: authentication is OFF (acceptable in dev only)");
+  const app = await startTickwire(config, { logger: log });
+  const shutdown = (signal: string) => {
+    log.info({ signal }, "signal received");
+    // A hung dependency must not keep the process alive past the drain budget.
+    setTimeout(() => {
+      log.error("shutdown took over 5 s; exiting anyway");
+      process.exit(1);
+    }, 5000).unref();
+    app.stop().then(
+      () => process.exit(0),
+      (err) => {
+        log.error({ err }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+}

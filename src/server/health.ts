@@ -1,0 +1,61 @@
+/**
+ * `/health` and `/metrics`. Health is 503 while a dependency check fails or while draining.
+ * @module
+ */
+import { jsonResponse } from "../errors.ts";
+import type { AppContext } from "./context.ts";
+import type { Feature } from "./feature.ts";
+
+export interface HealthSources {
+  startedAt: number;
+  wsConnections(): number;
+  sseConnections(): number;
+  draining(): boolean;
+}
+
+/** Runs every registered check; a check that throws or takes over 1 s counts as down. */
+export async function runChecks(ctx: AppContext): Promise<Record<string, "up" | "down" | "off">> {
+  const results: Record<string, "up" | "down" | "off"> = {};
+  await Promise.all(
+    [...ctx.healthChecks].map(async ([name, check]) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 1000)));
+      try {
+        const result = await Promise.race([Promise.resolve(check()), timeout]);
+        results[name] = result === "off" ? "off" : result ? "up" : "down";
+      } catch {
+        results[name] = "down";
+      } finally {
+        clearTimeout(timer);
+      }
+    }),
+  );
+  return results;
+}
+
+export function healthFeature(ctx: AppContext, src: HealthSources): Feature {
+  return {
+    name: "health",
+    routes: {
+      "/health": {
+        GET: async () => {
+          const checks = await runChecks(ctx);
+          const draining = src.draining();
+          const ok = !draining && Object.values(checks).every((c) => c !== "down");
+          return jsonResponse(
+            {
+              status: draining ? "shutting_down" : ok ? "ok" : "degraded",
+              uptime: Math.round((ctx.clock.now() - src.startedAt) / 1000),
+              connections: { ws: src.wsConnections(), sse: src.sseConnections() },
+              checks,
+            },
+            ok ? 200 : 503,
+          );
+        },
+      },
+      "/metrics": {
+        GET: async () => new Response(await ctx.metrics.text(), { headers: { "Content-Type": ctx.metrics.contentType } }),
+      },
+    },
+  };
+}

@@ -1,0 +1,232 @@
+/**
+ * `GET /events`: Server-Sent Events. Each connection is a bounded byte queue in front of the
+ * response stream. Ephemeral events are dropped when it is backed up; a durable event that does
+ * not fit ends the stream with `event: overflow`, so the browser reconnects with `Last-Event-ID`
+ * and loses nothing.
+ *
+ * Bun quirks handled here (seen on Bun 1.4.5): response headers go out only with the first body
+ * chunk, so a comment is written at once; `Bun.serve`'s idle timeout (10 s) also cuts streaming
+ * responses, so `server.timeout(req, 0)` disables it and `: ping` comments keep proxies awake;
+ * a disconnect shows up as either `cancel()` or `req.signal` aborting, so clean-up is idempotent.
+ * @module
+ */
+import type { ReplayTarget, SseSink } from "../core/hub.ts";
+import { sseComment, sseEvent } from "../core/frame.ts";
+import { isSeq } from "../core/seq.ts";
+import { isTopic, topicFamily } from "../core/topic.ts";
+import { badRequest, HttpError } from "../errors.ts";
+import { canSubscribe } from "./access.ts";
+import type { AppContext } from "./context.ts";
+import type { Feature, Principal } from "./feature.ts";
+
+const utf8 = new TextEncoder();
+
+export interface SseOptions {
+  /**
+   * Bytes queued per connection before it counts as backed up (ephemeral events dropped).
+   * Durable events may use as much again; past that the stream ends with `event: overflow`.
+   */
+  queueBytes: number;
+  /** `: ping` period in ms. */
+  pingMs: number;
+  /** Reconnect delay the browser is told to use (`retry:`). */
+  retryMs: number;
+}
+
+class SseConnection implements SseSink {
+  readonly topics: string[];
+  #controller: ReadableStreamDefaultController<Uint8Array> | undefined;
+  #closed = false;
+  #cleanup: () => void;
+  #ctx: AppContext;
+  #queueBytes: number;
+
+  constructor(ctx: AppContext, topics: string[], queueBytes: number, cleanup: () => void) {
+    this.#ctx = ctx;
+    this.topics = topics;
+    this.#queueBytes = queueBytes;
+    this.#cleanup = cleanup;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  bind(controller: ReadableStreamDefaultController<Uint8Array>): void {
+    this.#controller = controller;
+  }
+
+  /** Writes raw text (comments, control events) regardless of backpressure. */
+  writeText(text: string): void {
+    if (this.#closed || !this.#controller) return;
+    try {
+      this.#controller.enqueue(utf8.encode(text));
+    } catch {
+      this.close();
+    }
+  }
+
+  send(chunk: Uint8Array, ephemeral: boolean): void {
+    if (this.#closed || !this.#controller) return;
+    const room = this.#controller.desiredSize ?? 0;
+    if (ephemeral ? room <= 0 : room - chunk.byteLength < -this.#queueBytes) {
+      const family = topicFamily(this.topics[0] ?? "unknown");
+      if (ephemeral) {
+        this.#ctx.metrics.dropped(family, "backpressure", 1);
+        return;
+      }
+      this.#ctx.metrics.dropped(family, "overflow", 1);
+      this.overflow();
+      return;
+    }
+    try {
+      this.#controller.enqueue(chunk);
+    } catch {
+      this.close();
+    }
+  }
+
+  /** Ends the stream with `event: overflow`; the browser reconnects with `Last-Event-ID`. */
+  overflow(): void {
+    if (this.#closed) return;
+    try {
+      this.#controller?.enqueue(utf8.encode(`event: overflow\ndata: {"op":"overflow","message":"stream fell behind; reconnect with Last-Event-ID"}\n\n`));
+    } catch {}
+    this.close();
+  }
+
+  /** Ends the stream (idempotent) and unregisters from the hub. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#cleanup();
+    try {
+      this.#controller?.close();
+    } catch {}
+  }
+
+  /** Called when the client went away: no more writes, just clean-up. */
+  abandon(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#cleanup();
+  }
+}
+
+function sseReplayTarget(ctx: AppContext, conn: SseConnection, topic: string): ReplayTarget {
+  return {
+    send(frame, seq, ephemeral) {
+      if (conn.closed) return false;
+      conn.send(utf8.encode(sseEvent(seq, frame)), ephemeral);
+      return !conn.closed;
+    },
+    notRecovered() {
+      conn.writeText(`event: recovered\ndata: ${JSON.stringify({ op: "recovered", topic, recovered: false })}\n\n`);
+    },
+    goLive() {
+      ctx.hub.addSse(topic, conn);
+    },
+    overflowed() {
+      conn.overflow();
+    },
+    get closed() {
+      return conn.closed;
+    },
+  };
+}
+
+/** The SSE transport: the `/events` route plus its connections, for counting and shutdown. */
+export function sseFeature(ctx: AppContext, opts: SseOptions, authenticate: (req: Request) => Principal | undefined = () => undefined) {
+  const connections = new Set<SseConnection>();
+  let pinger: ReturnType<typeof setInterval> | undefined;
+
+  const handle = (req: Request, server: { timeout(req: Request, seconds: number): void }): Response => {
+    const url = new URL(req.url);
+    const rawTopics = url.searchParams.get("topics") ?? "chat";
+    const topics = [...new Set(rawTopics.split(",").map((t) => t.trim()).filter(Boolean))];
+    if (topics.length === 0 || topics.length > 64) throw badRequest("topics: give 1..64 comma-separated topic names", "topics");
+    for (const topic of topics) {
+      if (!isTopic(topic)) throw badRequest(`topics: ${JSON.stringify(String(topic).slice(0, 140))} is not a topic name ([A-Za-z0-9:_-]{1,128})`, "topics");
+    }
+    const principal = authenticate(req);
+    for (const topic of topics) {
+      if (!canSubscribe(principal, topic)) throw new HttpError(403, "forbidden", `topics: not allowed to subscribe to ${topic}`, "topics");
+    }
+    const lastEventId = req.headers.get("last-event-id") ?? url.searchParams.get("lastEventId") ?? undefined;
+    if (lastEventId !== undefined && lastEventId !== "" && !isSeq(lastEventId)) {
+      throw badRequest("Last-Event-ID: expected a seq like 1700000000000-0", "Last-Event-ID");
+    }
+    const since = lastEventId || undefined;
+    const targets = new Map<string, ReplayTarget>();
+    const conn: SseConnection = new SseConnection(ctx, topics, opts.queueBytes, () => {
+      connections.delete(conn);
+      for (const topic of topics) {
+        ctx.hub.removeSse(topic, conn);
+        const target = targets.get(topic);
+        if (target) ctx.hub.cancelReplay(topic, target);
+      }
+      ctx.log.debug({ clientId: url.searchParams.get("client_id"), topics }, "sse closed");
+    });
+    server.timeout(req, 0);
+    const stream = new ReadableStream<Uint8Array>(
+      {
+        start(controller) {
+          conn.bind(controller);
+          conn.writeText(`: connected\n\nretry: ${opts.retryMs}\n\n`);
+          connections.add(conn);
+          for (const topic of topics) {
+            if (since === undefined) {
+              ctx.hub.addSse(topic, conn);
+              continue;
+            }
+            const target = sseReplayTarget(ctx, conn, topic);
+            targets.set(topic, target);
+            ctx.hub.replay(topic, since, target).catch((error: unknown) => {
+              ctx.log.warn({ err: String(error), topic }, "sse replay failed");
+              conn.close();
+            });
+          }
+        },
+        cancel() {
+          conn.abandon();
+        },
+      },
+      { highWaterMark: opts.queueBytes, size: (chunk) => chunk?.byteLength ?? 0 },
+    );
+    req.signal.addEventListener("abort", () => conn.abandon(), { once: true });
+    ctx.log.debug({ clientId: url.searchParams.get("client_id"), topics, since }, "sse opened");
+    return new Response(stream, {
+      headers: {
+        "Content-Type": "text/event-stream; charset=utf-8",
+        "Cache-Control": "no-cache, no-transform",
+        Connection: "keep-alive",
+        "X-Accel-Buffering": "no",
+      },
+    });
+  };
+
+  return {
+    feature: {
+      name: "sse",
+      routes: { "/events": { GET: (req, server) => handle(req, server) } },
+      start() {
+        pinger = setInterval(() => {
+          const ping = sseComment("ping");
+          for (const conn of connections) conn.writeText(ping);
+        }, opts.pingMs);
+      },
+      stop() {
+        if (pinger) clearInterval(pinger);
+        for (const conn of connections) conn.close();
+      },
+    } satisfies Feature,
+    /** Open SSE connections. */
+    get count(): number {
+      return connections.size;
+    },
+    /** Ends every stream (shutdown). */
+    closeAll(): void {
+      for (const conn of connections) conn.close();
+    },
+  };
+}
