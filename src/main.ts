@@ -15,6 +15,7 @@ import { cronFeature } from "./features/cron/cron.ts";
 import { Metrics } from "./infra/metrics.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { createServer, type RunningServer } from "./server/app.ts";
+import { Auth } from "./server/auth.ts";
 import type { AppContext } from "./server/context.ts";
 import type { Feature } from "./server/feature.ts";
 import { healthFeature } from "./server/health.ts";
@@ -88,6 +89,7 @@ export async function startTickwire(config: Config, opts: StartOptions = {}): Pr
     hub,
     metrics,
     ticker,
+    auth: new Auth(config.jwtSecret),
     onTick(listener) {
       tickListeners.add(listener);
       return () => tickListeners.delete(listener);

@@ -10,6 +10,7 @@ import type { Hub } from "../core/hub.ts";
 import type { Tick, Ticker } from "../core/ticker.ts";
 import type { Metrics } from "../infra/metrics.ts";
 import type { Logger } from "../log.ts";
+import type { Auth } from "./auth.ts";
 import type { Principal } from "./feature.ts";
 
 /** Handles `{"op":"publish","topic","data"}` for one topic; resolves with the stored seq. */
@@ -25,6 +26,8 @@ export interface AppContext {
   hub: Hub;
   metrics: Metrics;
   ticker: Ticker;
+  /** Token checks for routes and upgrades (a no-op when `JWT_SECRET` is unset). */
+  auth: Auth;
   /** Registers a listener run on every tick, in registration order; returns its remover. */
   onTick(listener: (tick: Tick) => void): () => void;
   /** Topics clients may publish to over WebSocket, and how. */

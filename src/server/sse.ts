@@ -17,7 +17,7 @@ import { isTopic, topicFamily } from "../core/topic.ts";
 import { badRequest, HttpError } from "../errors.ts";
 import { canSubscribe } from "./access.ts";
 import type { AppContext } from "./context.ts";
-import type { Feature, Principal } from "./feature.ts";
+import type { Feature } from "./feature.ts";
 
 const utf8 = new TextEncoder();
 
@@ -136,11 +136,11 @@ function sseReplayTarget(ctx: AppContext, conn: SseConnection, topic: string): R
 }
 
 /** The SSE transport: the `/events` route plus its connections, for counting and shutdown. */
-export function sseFeature(ctx: AppContext, opts: SseOptions, authenticate: (req: Request) => Principal | undefined = () => undefined) {
+export function sseFeature(ctx: AppContext, opts: SseOptions) {
   const connections = new Set<SseConnection>();
   let pinger: ReturnType<typeof setInterval> | undefined;
 
-  const handle = (req: Request, server: { timeout(req: Request, seconds: number): void }): Response => {
+  const handle = async (req: Request, server: { timeout(req: Request, seconds: number): void }): Promise<Response> => {
     const url = new URL(req.url);
     const rawTopics = url.searchParams.get("topics") ?? "chat";
     const topics = [...new Set(rawTopics.split(",").map((t) => t.trim()).filter(Boolean))];
@@ -148,7 +148,7 @@ export function sseFeature(ctx: AppContext, opts: SseOptions, authenticate: (req
     for (const topic of topics) {
       if (!isTopic(topic)) throw badRequest(`topics: ${JSON.stringify(String(topic).slice(0, 140))} is not a topic name ([A-Za-z0-9:_-]{1,128})`, "topics");
     }
-    const principal = authenticate(req);
+    const principal = await ctx.auth.principal(req);
     for (const topic of topics) {
       if (!canSubscribe(principal, topic)) throw new HttpError(403, "forbidden", `topics: not allowed to subscribe to ${topic}`, "topics");
     }

@@ -159,10 +159,10 @@ export function unifiedFeature(ctx: AppContext): Feature {
     name: "unified",
     routes: {
       "/ws": {
-        GET: (req, server) => {
+        GET: async (req, server) => {
           const topics = new URL(req.url).searchParams.get("topics");
           if (topics !== null && topics.length > 128 * 64) throw new HttpError(400, "bad_request", "topics: too many topics", "topics");
-          return upgrade(req, server, "unified");
+          return upgrade(req, server, "unified", {}, await ctx.auth.principal(req));
         },
       },
     },
