@@ -65,6 +65,20 @@ export interface ReplayTarget {
   readonly closed: boolean;
 }
 
+/**
+ * Topics derived from a parent log: an entry appended to `parent` is also delivered, with the
+ * same seq, on each topic `topicsOf(entry)` names, and replaying a derived topic reads the
+ * parent's history and keeps the entries that name it. This is how `timer:<id>` and
+ * `session:<id>` ride on the one `timers` log: one append and one stream per feature instead of
+ * an unbounded set of streams for the Redis tailer to follow.
+ */
+export interface Derivation {
+  parent: string;
+  topicsOf(entry: LogEntry): readonly string[];
+  /** Whether `topic` is one this derivation can produce. */
+  matches(topic: string): boolean;
+}
+
 /** Listener for every delivered durable entry (used by features that need another encoding). */
 export type EntryTap = (entry: LogEntry, frame: string) => void;
 
@@ -108,6 +122,7 @@ export class Hub {
   #taps = new Map<string, Set<EntryTap>>();
   #catchUps = new Map<string, Set<CatchUp>>();
   #lastDelivered = new Map<string, string>();
+  #derivations = new Map<string, Derivation[]>();
   #untail: () => void;
 
   constructor(opts: HubOptions) {
@@ -148,9 +163,16 @@ export class Hub {
     return this.#opts.log.append(topic, body);
   }
 
-  /** Newest durable seq delivered on `topic` by this instance. */
+  /** Newest durable seq delivered on `topic` (or its parent log) by this instance. */
   lastDelivered(topic: string): string | undefined {
-    return this.#lastDelivered.get(topic);
+    return this.#lastDelivered.get(this.#parentOf(topic)?.parent ?? topic);
+  }
+
+  /** Registers topics derived from a parent log (see {@link Derivation}). */
+  derive(derivation: Derivation): void {
+    const list = this.#derivations.get(derivation.parent) ?? [];
+    list.push(derivation);
+    this.#derivations.set(derivation.parent, list);
   }
 
   /** Calls `tap` for every durable entry delivered on `topic`. */
@@ -201,12 +223,15 @@ export class Hub {
     if (!set) this.#catchUps.set(topic, (set = new Set()));
     set.add(catchUp);
     try {
-      const history = await this.#opts.log.readAfter(topic, since);
+      const derivation = this.#parentOf(topic);
+      const history = await this.#opts.log.readAfter(derivation?.parent ?? topic, since);
       if (target.closed || !set.has(catchUp)) return;
       if (!history.recovered) target.notRecovered();
       for (const entry of history.entries) {
         if (catchUp.last !== undefined && compareSeq(entry.seq, catchUp.last) <= 0) continue;
-        if (!target.send(this.#frameOf(entry), entry.seq, false)) return this.#endCatchUp(topic, catchUp, false);
+        if (derivation && !derivation.topicsOf(entry).includes(topic)) continue;
+        const frame = frameFromBodyJson(topic, entry.seq, entry.ts, JSON.stringify(entry.body));
+        if (!target.send(frame, entry.seq, false)) return this.#endCatchUp(topic, catchUp, false);
         catchUp.last = entry.seq;
         catchUp.mustPass = entry.seq;
       }
@@ -247,22 +272,34 @@ export class Hub {
     this.#catchUps.clear();
   }
 
-  #frameOf(entry: LogEntry): string {
-    return frameFromBodyJson(entry.topic, entry.seq, entry.ts, JSON.stringify(entry.body));
+  #parentOf(topic: string): Derivation | undefined {
+    for (const list of this.#derivations.values()) {
+      for (const d of list) if (d.matches(topic)) return d;
+    }
+    return undefined;
   }
 
   #deliverEntry(entry: LogEntry): void {
-    const frame = this.#frameOf(entry);
+    const bodyJson = JSON.stringify(entry.body);
     this.#lastDelivered.set(entry.topic, entry.seq);
-    this.#fanout(entry.topic, frame, entry.seq, false, Infinity);
+    this.#deliverOn(entry.topic, entry, bodyJson);
+    const derivations = this.#derivations.get(entry.topic);
+    if (derivations) {
+      for (const d of derivations) for (const topic of d.topicsOf(entry)) this.#deliverOn(topic, entry, bodyJson);
+    }
     this.#opts.metrics.fanoutLatency(Math.max(0, this.#opts.clock.now() - entry.ts) / 1000);
-    const taps = this.#taps.get(entry.topic);
+  }
+
+  #deliverOn(topic: string, entry: LogEntry, bodyJson: string): void {
+    const frame = frameFromBodyJson(topic, entry.seq, entry.ts, bodyJson);
+    this.#fanout(topic, frame, entry.seq, false, Infinity);
+    const taps = this.#taps.get(topic);
     if (taps) {
       for (const tap of taps) {
         try {
           tap(entry, frame);
         } catch (error) {
-          this.#opts.onError?.(error, `tap on ${entry.topic}`);
+          this.#opts.onError?.(error, `tap on ${topic}`);
         }
       }
     }
@@ -315,7 +352,7 @@ export class Hub {
   }
 
   #maybeGoLive(topic: string, c: CatchUp): void {
-    const delivered = this.#lastDelivered.get(topic);
+    const delivered = this.lastDelivered(topic);
     if (c.mustPass === undefined || (delivered !== undefined && compareSeq(delivered, c.mustPass) >= 0)) {
       this.#endCatchUp(topic, c, true);
     }
