@@ -155,6 +155,7 @@ export class Hub {
     for (const topic of topics) {
       const frame = frameFromBodyJson(topic, seq, ts, bodyJson);
       this.#fanout(topic, frame, seq, true, deadline);
+      this.#feedCatchUps(topic, frame, seq, true, deadline);
     }
   }
 
@@ -173,6 +174,15 @@ export class Hub {
     const list = this.#derivations.get(derivation.parent) ?? [];
     list.push(derivation);
     this.#derivations.set(derivation.parent, list);
+  }
+
+  /**
+   * Publishes `data` as is to native WebSocket subscribers of `channel` (no frame, no SSE, not
+   * counted): for endpoints that need another encoding of a topic, e.g. the relay's verbatim
+   * broadcast. Use a channel name that is not a valid topic so clients cannot subscribe to it.
+   */
+  publishRaw(channel: string, data: string): void {
+    this.#ws?.publish(channel, data);
   }
 
   /** Calls `tap` for every durable entry delivered on `topic`. */
@@ -303,6 +313,7 @@ export class Hub {
         }
       }
     }
+    this.#feedCatchUps(topic, frame, entry.seq, false, Infinity);
   }
 
   #fanout(topic: string, frame: string, seq: string, ephemeral: boolean, deadline: number): void {
@@ -329,12 +340,18 @@ export class Hub {
       }
       delivered += sinks.size;
     }
-    // After the live publish, so a catch-up switching to live cannot also receive this frame.
+    if (delivered > 0) metrics.delivered(family, delivered);
+  }
+
+  /**
+   * Hands a frame to the replays in progress on `topic`. Runs after every live path (publish,
+   * SSE, taps) for the frame, so a catch-up that switches to live here cannot receive it twice.
+   */
+  #feedCatchUps(topic: string, frame: string, seq: string, ephemeral: boolean, deadline: number): void {
     const catchUps = this.#catchUps.get(topic);
     if (catchUps) {
       for (const c of catchUps) this.#feedCatchUp(topic, c, frame, seq, ephemeral, deadline);
     }
-    if (delivered > 0) metrics.delivered(family, delivered);
   }
 
   #feedCatchUp(topic: string, c: CatchUp, frame: string, seq: string, ephemeral: boolean, deadline: number): void {
