@@ -1,0 +1,42 @@
+import { describe, expect, it } from "bun:test";
+import { VirtualClock } from "../../test/support/virtual-clock.ts";
+import { MemoryTopicLog } from "./memory-topic-log.ts";
+import { compareSeq } from "./seq.ts";
+import type { LogEntry } from "./topic-log.ts";
+
+describe("MemoryTopicLog", () => {
+  it("appends with strictly increasing seqs and tails every entry in order", async () => {
+    const clock = new VirtualClock();
+    const log = new MemoryTopicLog({ historySize: 100, clock });
+    const seen: LogEntry[] = [];
+    log.tail((e) => seen.push(e));
+    for (let i = 0; i < 10; i++) {
+      await log.append(i % 2 ? "a" : "b", { i });
+      if (i % 3 === 0) clock.stall(1);
+    }
+    expect(seen.map((e) => e.body.i)).toEqual([...Array(10).keys()]);
+    for (let i = 1; i < seen.length; i++) expect(compareSeq(seen[i]!.seq, seen[i - 1]!.seq)).toBeGreaterThan(0);
+    expect(log.lastDelivered("a")).toBe(seen[9]!.seq);
+  });
+
+  it("reads strictly after a seq, per topic, with a limit", async () => {
+    const log = new MemoryTopicLog({ historySize: 100, clock: new VirtualClock() });
+    const entries = [];
+    for (let i = 0; i < 5; i++) entries.push(await log.append("t", { i }));
+    await log.append("other", { i: 99 });
+    const after = await log.readAfter("t", entries[1]!.seq);
+    expect(after).toEqual({ entries: entries.slice(2), recovered: true });
+    expect((await log.readAfter("t", undefined, 2)).entries).toEqual(entries.slice(0, 2));
+    expect(await log.readAfter("missing", "1-0")).toEqual({ entries: [], recovered: true });
+  });
+
+  it("keeps HISTORY_SIZE entries and reports a reader older than them as not recovered", async () => {
+    const log = new MemoryTopicLog({ historySize: 3, clock: new VirtualClock() });
+    const entries = [];
+    for (let i = 0; i < 5; i++) entries.push(await log.append("t", { i }));
+    const all = await log.readAfter("t", undefined);
+    expect(all.entries.map((e) => e.body.i)).toEqual([2, 3, 4]);
+    expect((await log.readAfter("t", entries[0]!.seq)).recovered).toBe(false);
+    expect((await log.readAfter("t", entries[1]!.seq)).recovered).toBe(true);
+  });
+});

@@ -1,0 +1,24 @@
+import { describe, expect, it } from "bun:test";
+import { compareSeq, ephemeralSeq, isSeq, parseSeq, SeqGenerator } from "./seq.ts";
+
+describe("seq", () => {
+  it("orders by milliseconds, then by counter, numerically", () => {
+    expect(compareSeq("10-2", "9-5")).toBeGreaterThan(0);
+    expect(compareSeq("10-2", "10-10")).toBeLessThan(0);
+    expect(compareSeq("10-0", "10")).toBe(0);
+    expect(compareSeq(ephemeralSeq(2000.7), "2000-1")).toBeLessThan(0);
+  });
+
+  it("parses only the <ms>-<n> form", () => {
+    expect(parseSeq("1700000000000-3")).toEqual({ ms: 1_700_000_000_000, n: 3 });
+    expect(isSeq("abc")).toBe(false);
+    expect(isSeq("1-2-3")).toBe(false);
+    expect(isSeq(42)).toBe(false);
+  });
+
+  it("generates strictly increasing seqs even when the clock stands still or goes back", () => {
+    const gen = new SeqGenerator();
+    const seqs = [gen.next(1000), gen.next(1000), gen.next(999), gen.next(1001.5), gen.next(1001)];
+    expect(seqs).toEqual(["1000-0", "1000-1", "1000-2", "1001-0", "1001-1"]);
+  });
+});

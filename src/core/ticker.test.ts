@@ -1,0 +1,71 @@
+import { describe, expect, it } from "bun:test";
+import { VirtualClock } from "../../test/support/virtual-clock.ts";
+import { type Tick, Ticker } from "./ticker.ts";
+
+describe("Ticker", () => {
+  it("lands every tick on a period boundary with no cumulative drift over 10 000 ticks of random callback delays", () => {
+    const clock = new VirtualClock(1_700_000_000_123);
+    const ticks: Tick[] = [];
+    const ticker = new Ticker({ periodMs: 1000, clock, onTick: (t) => ticks.push(t) });
+    ticker.start();
+    // Deterministic pseudo-random delays up to 900 ms: always late, never a full period late.
+    let seed = 42;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    while (ticks.length < 10_000) clock.fireNext(rand() * 900);
+    const first = ticks[0]!.at;
+    expect(first).toBe(1_700_000_001_000);
+    expect(ticks.every((t, i) => t.at === first + i * 1000)).toBe(true);
+    expect(ticks.every((t) => t.lateness >= 0 && t.lateness < 1000 && t.deadline === t.at + 1000)).toBe(true);
+    expect(ticks.at(-1)!.at - first).toBe(9_999 * 1000);
+    expect(ticker.skipped).toBe(0);
+  });
+
+  it("skips a tick that comes more than one period late, counts it, and never bursts", () => {
+    const clock = new VirtualClock(1_700_000_000_000);
+    const ticks: number[] = [];
+    const skips: number[] = [];
+    const ticker = new Ticker({ periodMs: 1000, clock, onTick: (t) => ticks.push(t.at), onSkip: (n) => skips.push(n) });
+    ticker.start();
+    clock.fireNext(0); // tick at +1000
+    clock.fireNext(2500); // due at +2000, runs at +4500: +2000 and +3000 are skipped, +4000 ticks
+    clock.fireNext(0); // +5000
+    expect(ticks.map((t) => t - 1_700_000_000_000)).toEqual([1000, 4000, 5000]);
+    expect(skips).toEqual([2]);
+    expect(ticker.skipped).toBe(2);
+  });
+
+  it("re-arms without ticking when a timer fires early", () => {
+    const clock = new VirtualClock(1_700_000_000_000);
+    const ticks: number[] = [];
+    const ticker = new Ticker({ periodMs: 1000, clock, onTick: (t) => ticks.push(t.at) });
+    ticker.start();
+    clock.fireNext(-5); // the runtime woke 5 ms early: no tick yet
+    expect(ticks).toEqual([]);
+    clock.fireNext(0);
+    expect(ticks).toEqual([1_700_000_001_000]);
+  });
+
+  it("reports lateness and keeps ticking after a callback throws", () => {
+    const clock = new VirtualClock(1_700_000_000_000);
+    const lateness: number[] = [];
+    const errors: unknown[] = [];
+    let n = 0;
+    const ticker = new Ticker({
+      periodMs: 100,
+      clock,
+      onTick: () => {
+        if (++n === 1) throw new Error("boom");
+      },
+      onLateness: (ms) => lateness.push(ms),
+      onError: (e) => errors.push(e),
+    });
+    ticker.start();
+    clock.fireNext(7);
+    clock.fireNext(3);
+    expect(lateness).toEqual([7, 3]);
+    expect(errors.length).toBe(1);
+    expect(ticker.ticks).toBe(2);
+    ticker.stop();
+    expect(clock.nextDue).toBeUndefined();
+  });
+});
