@@ -72,20 +72,20 @@ describe("HTTP basics", () => {
   it("answers unknown routes with a 404 JSON error", async () => {
     const res = await fetch(`${app.url}/no/such/route`);
     expect(res.status).toBe(404);
-    expect(await res.json()).toEqual({ error: { code: "not_found", message: "no route for GET /no/such/route" } });
+    expect((await res.json()) as any).toEqual({ error: { code: "not_found", message: "no route for GET /no/such/route" } });
   });
 
   it("answers a wrong method with 405 JSON naming the allowed ones", async () => {
     const res = await fetch(`${app.url}/health`, { method: "DELETE" });
     expect(res.status).toBe(405);
-    expect((await res.json()).error.code).toBe("method_not_allowed");
+    expect(((await res.json()) as any).error.code).toBe("method_not_allowed");
   });
 
   it("reports health with connection counts and checks", async () => {
     const client = wsClient(wsUrl(app, "/ws"));
     await client.opened;
     const res = await fetch(`${app.url}/health`);
-    const body = await res.json();
+    const body = (await res.json()) as any;
     expect(res.status).toBe(200);
     expect(body.status).toBe("ok");
     expect(body.connections.ws).toBeGreaterThanOrEqual(1);

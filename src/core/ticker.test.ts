@@ -6,7 +6,7 @@ describe("Ticker", () => {
   it("lands every tick on a period boundary with no cumulative drift over 10 000 ticks of random callback delays", () => {
     const clock = new VirtualClock(1_700_000_000_123);
     const ticks: Tick[] = [];
-    const ticker = new Ticker({ periodMs: 1000, clock, onTick: (t) => ticks.push(t) });
+    const ticker = new Ticker({ periodMs: 1000, clock, wakeEarlyMs: 0, onTick: (t) => ticks.push(t) });
     ticker.start();
     // Deterministic pseudo-random delays up to 900 ms: always late, never a full period late.
     let seed = 42;
@@ -24,7 +24,7 @@ describe("Ticker", () => {
     const clock = new VirtualClock(1_700_000_000_000);
     const ticks: number[] = [];
     const skips: number[] = [];
-    const ticker = new Ticker({ periodMs: 1000, clock, onTick: (t) => ticks.push(t.at), onSkip: (n) => skips.push(n) });
+    const ticker = new Ticker({ periodMs: 1000, clock, wakeEarlyMs: 0, onTick: (t) => ticks.push(t.at), onSkip: (n) => skips.push(n) });
     ticker.start();
     clock.fireNext(0); // tick at +1000
     clock.fireNext(2500); // due at +2000, runs at +4500: +2000 and +3000 are skipped, +4000 ticks
@@ -37,12 +37,25 @@ describe("Ticker", () => {
   it("re-arms without ticking when a timer fires early", () => {
     const clock = new VirtualClock(1_700_000_000_000);
     const ticks: number[] = [];
-    const ticker = new Ticker({ periodMs: 1000, clock, onTick: (t) => ticks.push(t.at) });
+    const ticker = new Ticker({ periodMs: 1000, clock, wakeEarlyMs: 0, onTick: (t) => ticks.push(t.at) });
     ticker.start();
     clock.fireNext(-5); // the runtime woke 5 ms early: no tick yet
     expect(ticks).toEqual([]);
     clock.fireNext(0);
     expect(ticks).toEqual([1_700_000_001_000]);
+  });
+
+  it("wakes a millisecond early by default and lands on the boundary with a zero-delay re-arm", () => {
+    const clock = new VirtualClock(1_700_000_000_000);
+    const ticks: { at: number; lateness: number }[] = [];
+    const ticker = new Ticker({ periodMs: 1000, clock, onTick: (t) => ticks.push(t) });
+    ticker.start();
+    expect(clock.nextDue).toBe(1_700_000_000_999);
+    clock.fireNext(0); // 1 ms early: re-armed with delay 0, due at the boundary
+    expect(ticks).toEqual([]);
+    clock.stall(1);
+    clock.fireNext(0);
+    expect(ticks.map((t) => [t.at, t.lateness])).toEqual([[1_700_000_001_000, 0]]);
   });
 
   it("reports lateness and keeps ticking after a callback throws", () => {
@@ -53,6 +66,7 @@ describe("Ticker", () => {
     const ticker = new Ticker({
       periodMs: 100,
       clock,
+      wakeEarlyMs: 0,
       onTick: () => {
         if (++n === 1) throw new Error("boom");
       },

@@ -31,6 +31,12 @@ export interface TickerOptions {
   /** Called with the number of boundaries skipped because the wake-up came too late. */
   onSkip?: (count: number) => void;
   onError?: (error: unknown) => void;
+  /**
+   * How many ms before a boundary to wake up. Runtime timers have millisecond granularity and
+   * tend to fire up to a millisecond late; waking a little early and re-arming for the remainder
+   * (a zero-delay timer) lands ticks within a fraction of a millisecond. Default 1.
+   */
+  wakeEarlyMs?: number;
 }
 
 export class Ticker {
@@ -83,8 +89,10 @@ export class Ticker {
 
   #schedule(now: number): void {
     const next = this.#last + this.periodMs;
-    // Timers may fire a little early; #wake then simply re-arms for the same boundary.
-    this.#handle = this.#opts.clock.setTimeout(() => this.#wake(), Math.max(0, next - now));
+    // An early wake-up (deliberate or not) makes #wake re-arm for the same boundary.
+    const early = this.#opts.wakeEarlyMs ?? 1;
+    const delay = next - now;
+    this.#handle = this.#opts.clock.setTimeout(() => this.#wake(), delay > early ? Math.floor(delay - early) : 0);
   }
 
   #wake(): void {
