@@ -12,6 +12,7 @@ import { MemoryTopicLog } from "./core/memory-topic-log.ts";
 import { type Tick, Ticker } from "./core/ticker.ts";
 import type { TopicLog } from "./core/topic-log.ts";
 import { cronFeature } from "./features/cron/cron.ts";
+import { relayFeature } from "./features/relay/relay.ts";
 import { Metrics } from "./infra/metrics.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { createServer, type RunningServer } from "./server/app.ts";
@@ -111,6 +112,7 @@ export async function startTickwire(config: Config, opts: StartOptions = {}): Pr
     sse.feature,
     unifiedFeature(ctx),
     cronFeature(ctx),
+    relayFeature(ctx),
   ];
 
   for (const feature of features) {

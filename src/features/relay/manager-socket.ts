@@ -1,0 +1,54 @@
+/**
+ * `/ws/manager`: every text frame is one relay message. Each frame gets exactly one reply, and
+ * replies go out in the order the frames arrived: `{"op":"ack","seq"}` once the message is
+ * durable, or `{"op":"error","code","message"}` when it was not stored. A manager's frames are
+ * raw text with no `ref`, so reply order is the only way it can match replies to messages.
+ *
+ * Binary and oversized frames are malformed traffic: answered with an error and the socket stays
+ * open, but more than 10 a second closes it with 1008. `overloaded` and `unavailable` are the
+ * server's condition, not the client's fault, and never count towards that limit.
+ * @module
+ */
+import type { AppContext } from "../../server/context.ts";
+import type { Socket, SocketBehavior, SocketData } from "../../server/feature.ts";
+import { rejectMalformed, sendError, sendJson } from "../../server/ws-support.ts";
+import type { IngestOutcome, RelayIngest } from "./ingest.ts";
+import { relayMessageProblem } from "./message.ts";
+
+export function managerSocket(ctx: AppContext, ingest: RelayIngest): SocketBehavior {
+  /** Per socket: the promise of its last reply; the next reply is chained after it. */
+  const replies = new WeakMap<SocketData, Promise<void>>();
+
+  /** Runs `reply` after every earlier reply of `ws` (and after `outcome` settles, if given). */
+  const inOrder = (ws: Socket, reply: (outcome?: IngestOutcome) => void, outcome?: Promise<IngestOutcome>): void => {
+    const previous = replies.get(ws.data);
+    if (!previous && !outcome) return reply();
+    const ready = previous ? previous.then(() => outcome) : outcome!;
+    const next = ready.then(reply).catch((err: unknown) => ctx.log.warn({ err, socket: ws.data.id }, "relay reply failed"));
+    replies.set(ws.data, next);
+    // Forget the chain once it is idle, so an idle manager holds no promise.
+    next.then(() => {
+      if (replies.get(ws.data) === next) replies.delete(ws.data);
+    });
+  };
+
+  const answer = (ws: Socket) => (outcome?: IngestOutcome) => {
+    if (!outcome) return;
+    if (outcome.ok) sendJson(ws, { op: "ack", seq: outcome.seq });
+    else sendError(ws, outcome.code, outcome.message);
+  };
+
+  return {
+    message(ws, message) {
+      if (typeof message !== "string") {
+        return inOrder(ws, () => rejectMalformed(ws, ctx.clock.now(), "binary_not_accepted", "frame: binary frames are not relayed; send text"));
+      }
+      const problem = relayMessageProblem(message);
+      if (problem) return inOrder(ws, () => rejectMalformed(ws, ctx.clock.now(), "too_large", problem));
+      inOrder(ws, answer(ws), ingest.submit(message));
+    },
+    close(ws) {
+      replies.delete(ws.data);
+    },
+  };
+}
