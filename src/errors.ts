@@ -2,6 +2,7 @@
  * The one error type for requests, turned into `{"error":{"code","message"}}` in one place.
  * @module
  */
+import { LogUnavailableError } from "./core/topic-log.ts";
 
 export interface ErrorBody {
   error: { code: string; message: string; field?: string };
@@ -40,8 +41,18 @@ export function jsonResponse(body: unknown, status = 200, headers?: Record<strin
   });
 }
 
+/**
+ * A topic log that cannot take an append (Redis down, append queue full) as a 503 with
+ * `Retry-After`: the append was not acknowledged, so the client keeps it and retries.
+ */
+export function logUnavailable(error: LogUnavailableError): HttpError {
+  const code = error.reason === "overloaded" ? "overloaded" : "log_unavailable";
+  return new HttpError(503, code, error.message, undefined, { cause: error, headers: { "Retry-After": "1" } });
+}
+
 /** The only place an error becomes a response. Unknown errors are 500 with no details leaked. */
 export function errorResponse(error: unknown): Response {
+  if (error instanceof LogUnavailableError) error = logUnavailable(error);
   if (error instanceof HttpError) return jsonResponse(error.toBody(), error.status, error.headers);
   return jsonResponse({ error: { code: "internal", message: "internal server error" } }, 500);
 }

@@ -5,15 +5,18 @@
  * Run: `bun src/main.ts` (config from the environment, see README).
  * @module
  */
-import { ConfigError, type Config, loadConfig } from "./config.ts";
+import { ConfigError, type Config, loadConfig, redisUrl } from "./config.ts";
 import { type Clock, systemClock } from "./core/clock.ts";
 import { Hub } from "./core/hub.ts";
 import { MemoryTopicLog } from "./core/memory-topic-log.ts";
 import { type Tick, Ticker } from "./core/ticker.ts";
 import type { TopicLog } from "./core/topic-log.ts";
+import { chatFeature } from "./features/chat/chat.ts";
 import { cronFeature } from "./features/cron/cron.ts";
 import { relayFeature } from "./features/relay/relay.ts";
 import { Metrics } from "./infra/metrics.ts";
+import { connectRedis, pingRedis, type Redis } from "./infra/redis.ts";
+import { RedisTopicLog } from "./infra/redis-topic-log.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { createServer, type RunningServer } from "./server/app.ts";
 import { Auth } from "./server/auth.ts";
@@ -22,6 +25,9 @@ import type { Feature } from "./server/feature.ts";
 import { healthFeature } from "./server/health.ts";
 import { sseFeature } from "./server/sse.ts";
 import { unifiedFeature } from "./server/ws-unified.ts";
+
+/** The root topics with a durable log (Redis: one stream each); others derive from them. */
+const DURABLE_TOPICS = ["chat", "relay", "timers"];
 
 export interface StartOptions {
   clock?: Clock;
@@ -43,11 +49,23 @@ export async function startTickwire(config: Config, opts: StartOptions = {}): Pr
   const log = opts.logger ?? createLogger(config.logLevel);
   const disposers: (() => unknown)[] = [];
 
-  const topicLog: TopicLog = new MemoryTopicLog({
-    historySize: config.historySize,
-    clock,
-    onListenerError: (err) => log.error({ err }, "topic log listener failed"),
-  });
+  // With REDIS_URL the durable topic logs are Redis Streams shared by every instance.
+  const redisAt = redisUrl(config);
+  let redis: Redis | undefined;
+  let redisLog: RedisTopicLog | undefined;
+  if (redisAt) {
+    const client = (redis = await connectRedis({ url: redisAt, log, name: `tickwire-${config.streamPrefix}` }));
+    disposers.push(() => client.destroy());
+    redisLog = new RedisTopicLog({ client, prefix: config.streamPrefix, topics: DURABLE_TOPICS, historySize: config.historySize, clock, log });
+    await redisLog.start();
+  }
+  const topicLog: TopicLog =
+    redisLog ??
+    new MemoryTopicLog({
+      historySize: config.historySize,
+      clock,
+      onListenerError: (err) => log.error({ err }, "topic log listener failed"),
+    });
   disposers.push(() => topicLog.stop());
 
   let running: RunningServer | undefined;
@@ -55,6 +73,14 @@ export async function startTickwire(config: Config, opts: StartOptions = {}): Pr
   const tickListeners = new Set<(tick: Tick) => void>();
   const healthChecks: AppContext["healthChecks"] = new Map([["redis", () => "off" as const]]);
   const queueDepths: AppContext["queueDepths"] = new Map();
+  if (redis) {
+    const client = redis;
+    healthChecks.set("redis", () => pingRedis(client));
+  }
+  if (redisLog) {
+    const appends = redisLog;
+    queueDepths.set("log_appends", () => appends.inFlight);
+  }
   let sse: ReturnType<typeof sseFeature> | undefined;
   const metrics = new Metrics({
     wsConnections: () => running?.wsCount ?? 0,
@@ -113,6 +139,7 @@ export async function startTickwire(config: Config, opts: StartOptions = {}): Pr
     unifiedFeature(ctx),
     cronFeature(ctx),
     relayFeature(ctx),
+    chatFeature(ctx),
   ];
 
   for (const feature of features) {
@@ -131,7 +158,7 @@ export async function startTickwire(config: Config, opts: StartOptions = {}): Pr
 
   const port = running.server.port!;
   const shownHost = config.host === "0.0.0.0" ? "127.0.0.1" : config.host;
-  log.info({ port, host: config.host, env: config.appEnv, tickMs: config.tickMs, log: "memory" }, "tickwire listening");
+  log.info({ port, host: config.host, env: config.appEnv, tickMs: config.tickMs, log: redisLog ? "redis" : "memory" }, "tickwire listening");
 
   let stopping: Promise<void> | undefined;
   return {

@@ -166,7 +166,9 @@ export class Hub {
 
   /** Newest durable seq delivered on `topic` (or its parent log) by this instance. */
   lastDelivered(topic: string): string | undefined {
-    return this.#lastDelivered.get(this.#parentOf(topic)?.parent ?? topic);
+    const root = this.#parentOf(topic)?.parent ?? topic;
+    // Before the first delivery, the log knows where its tail starts (Redis: the stream's end).
+    return this.#lastDelivered.get(root) ?? this.#opts.log.lastDelivered(root);
   }
 
   /** Registers topics derived from a parent log (see {@link Derivation}). */
@@ -235,8 +237,15 @@ export class Hub {
     try {
       const derivation = this.#parentOf(topic);
       const history = await this.#opts.log.readAfter(derivation?.parent ?? topic, since);
-      if (target.closed || !set.has(catchUp)) return;
+      if (target.closed) return this.#endCatchUp(topic, catchUp, false);
+      if (!set.has(catchUp)) return;
       if (!history.recovered) target.notRecovered();
+      // A client may hand over a `since` newer than this instance's lagging tail (it saw the
+      // entry on another instance): the tail must pass it, or the log's tip if `since` is past
+      // it (an ephemeral seq), before going live, or that entry would arrive twice.
+      if (since !== undefined && history.tip !== undefined) {
+        catchUp.mustPass = compareSeq(since, history.tip) < 0 ? since : history.tip;
+      }
       for (const entry of history.entries) {
         if (catchUp.last !== undefined && compareSeq(entry.seq, catchUp.last) <= 0) continue;
         if (derivation && !derivation.topicsOf(entry).includes(topic)) continue;
@@ -264,6 +273,7 @@ export class Hub {
       this.#maybeGoLive(topic, catchUp);
     } catch (error) {
       set.delete(catchUp);
+      if (set.size === 0 && this.#catchUps.get(topic) === set) this.#catchUps.delete(topic);
       throw error;
     }
   }

@@ -24,6 +24,12 @@ export interface HistoryRead {
    * history, so the reader has a gap and must reload its state.
    */
   recovered: boolean;
+  /**
+   * The log's newest seq for the topic when it was read, if the log knows it. A log whose tail
+   * may lag behind its reads (Redis) sets it, so a replay knows how far the tail must get before
+   * the reader can switch to live delivery without receiving an entry twice.
+   */
+  tip?: string;
 }
 
 export type TailListener = (entry: LogEntry) => void;

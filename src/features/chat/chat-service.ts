@@ -1,0 +1,92 @@
+/**
+ * Chat's one job: turn a posted message into the seed's body and append it to the durable `chat`
+ * log. Delivery (SSE, WebSocket, every instance) happens when the log's tail hands it back to the
+ * hub, so a message is answered `201` only once it is stored and will reach every subscriber.
+ * @module
+ */
+import { isSeq } from "../../core/seq.ts";
+import { LogUnavailableError } from "../../core/topic-log.ts";
+import { badRequest, logUnavailable } from "../../errors.ts";
+import type { AppContext } from "../../server/context.ts";
+import { MessageIds } from "./message-id.ts";
+import type { ChatBody, NotifyBody, PostMessageBody } from "./schemas.ts";
+
+export const CHAT_TOPIC = "chat";
+export const DEFAULT_USER = "anonymous";
+/** `GET /messages` returns at most this many messages per call. */
+export const MAX_HISTORY_LIMIT = 1000;
+export const DEFAULT_HISTORY_LIMIT = 100;
+
+/** A stored chat message as frames carry it: `{topic, seq, ts, type, id, content, user, timestamp}`. */
+export type ChatFrame = { topic: string; seq: string; ts: number } & ChatBody;
+
+export class ChatService {
+  #ctx: AppContext;
+  #ids = new MessageIds();
+
+  constructor(ctx: AppContext) {
+    this.#ctx = ctx;
+  }
+
+  /** Stores a new message; resolves once it is in the log. */
+  async post(input: PostMessageBody): Promise<{ body: ChatBody; seq: string }> {
+    const now = this.#ctx.clock.now();
+    const body: ChatBody = {
+      type: "message",
+      id: this.#ids.next(now),
+      content: input.content,
+      user: input.user ?? DEFAULT_USER,
+      timestamp: new Date(now).toISOString(),
+    };
+    return { body, seq: await this.#append(body) };
+  }
+
+  /** Broadcasts a message built elsewhere (the seed's message service calling `/notify`). */
+  async notify(input: NotifyBody): Promise<{ seq: string }> {
+    const body: ChatBody = {
+      type: input.type ?? "message",
+      id: input.id,
+      content: input.content,
+      user: input.user ?? DEFAULT_USER,
+      timestamp: input.timestamp,
+    };
+    return { seq: await this.#append(body) };
+  }
+
+  /**
+   * Retained messages, oldest first: after `since` (at most `limit`, for paging forward), or the
+   * newest `limit` when `since` is absent. `recovered: false` when messages after `since` were
+   * already evicted.
+   */
+  async history(since: string | undefined, limit: number): Promise<{ messages: ChatFrame[]; recovered: boolean }> {
+    const read = await this.#ctx.hub.log.readAfter(CHAT_TOPIC, since, since === undefined ? undefined : limit);
+    const entries = since === undefined ? read.entries.slice(-limit) : read.entries;
+    const messages = entries.map((e) => ({ topic: e.topic, seq: e.seq, ts: e.ts, ...(e.body as ChatBody) }));
+    return { messages, recovered: read.recovered };
+  }
+
+  async #append(body: ChatBody): Promise<string> {
+    try {
+      return (await this.#ctx.hub.append(CHAT_TOPIC, body)).seq;
+    } catch (error) {
+      // As an HttpError, a WS `publish` answers `overloaded` like the HTTP route's 503.
+      if (error instanceof LogUnavailableError) throw logUnavailable(error);
+      throw error;
+    }
+  }
+}
+
+/** Validates `GET /messages` query parameters, naming the wrong one. */
+export function parseHistoryQuery(params: URLSearchParams): { since: string | undefined; limit: number } {
+  const since = params.get("since") || undefined;
+  if (since !== undefined && !isSeq(since)) throw badRequest("since: expected a seq like 1700000000000-0", "since");
+  const rawLimit = params.get("limit");
+  let limit = DEFAULT_HISTORY_LIMIT;
+  if (rawLimit !== null && rawLimit !== "") {
+    limit = Number(rawLimit);
+    if (!/^\d+$/.test(rawLimit) || limit < 1 || limit > MAX_HISTORY_LIMIT) {
+      throw badRequest(`limit: expected an integer 1..${MAX_HISTORY_LIMIT}`, "limit");
+    }
+  }
+  return { since, limit };
+}

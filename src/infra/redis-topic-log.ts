@@ -1,0 +1,307 @@
+/**
+ * The topic log on Redis Streams (`REDIS_URL` set): one stream per durable root topic,
+ * `<prefix>:<topic>`, each entry holding the body as one JSON field (`d`) and the append time
+ * (`ts`). The stream id is the entry's `seq`.
+ *
+ * Delivery: `append` only writes (`XADD … MAXLEN ~ HISTORY_SIZE`); ONE tailer per instance reads
+ * every stream (`XREAD BLOCK` on its own connection) and hands entries to the tail listeners, so
+ * an entry appended on any instance reaches each instance exactly once, in stream order. The
+ * tailer starts at the end of each stream (no old history re-delivered) and, after an outage,
+ * resumes from the last id it delivered: nothing missed, nothing twice.
+ *
+ * Appends are never accepted and then lost: while Redis is down, or while `maxInFlight` appends
+ * are already waiting for Redis, `append` rejects with {@link LogUnavailableError} at once.
+ * @module
+ */
+import type { Clock } from "../core/clock.ts";
+import { compareSeq } from "../core/seq.ts";
+import { type HistoryRead, type LogEntry, LogUnavailableError, type TailListener, type TopicLog } from "../core/topic-log.ts";
+import type { Logger } from "../log.ts";
+import type { Redis } from "./redis.ts";
+
+export interface RedisTopicLogOptions {
+  /** Command connection (appends, history reads). The tailer duplicates it. */
+  client: Redis;
+  /** Key prefix (`STREAM_PREFIX`): stream names are `<prefix>:<topic>`. */
+  prefix: string;
+  /**
+   * The durable root topics, a fixed set (e.g. `chat`, `relay`, `timers`). The tailer follows
+   * exactly these streams; derived topics ride on them (see the hub's `derive()`).
+   */
+  topics: readonly string[];
+  /** Approximate entries kept per stream (`MAXLEN ~`), i.e. `HISTORY_SIZE`. */
+  historySize: number;
+  clock: Clock;
+  log: Logger;
+  /**
+   * Appends waiting for Redis at once. Past it `append` rejects as `overloaded` (HTTP 503 with
+   * `Retry-After`) instead of queueing without bound behind a slow Redis.
+   */
+  maxInFlight?: number;
+  /** `XREAD BLOCK` time in ms. The tail connection's command timeout is this plus 3 s. */
+  blockMs?: number;
+  /** Entries read per stream per `XREAD`. */
+  readCount?: number;
+}
+
+type RawEntry = [id: string, fields: string[]];
+
+/** Turns one raw stream entry into a log entry; `undefined` if it is not one of ours. */
+function toEntry(topic: string, [seq, fields]: RawEntry): LogEntry | undefined {
+  let d: string | undefined;
+  let ts = 0;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    if (fields[i] === "d") d = fields[i + 1];
+    else if (fields[i] === "ts") ts = Number(fields[i + 1]);
+  }
+  if (d === undefined) return undefined;
+  try {
+    const body = JSON.parse(d) as Record<string, unknown>;
+    return { topic, seq, ts: ts || Number(seq.split("-")[0]), body };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Reads one field of an `XINFO STREAM` reply. node-redis 6 turns map-like replies of raw
+ * `sendCommand` into plain objects; a flat RESP2 array is accepted too.
+ */
+function infoField(reply: unknown, name: string): unknown {
+  if (Array.isArray(reply)) {
+    for (let i = 0; i + 1 < reply.length; i += 2) if (reply[i] === name) return reply[i + 1];
+    return undefined;
+  }
+  if (reply instanceof Map) return reply.get(name);
+  return reply && typeof reply === "object" ? (reply as Record<string, unknown>)[name] : undefined;
+}
+
+/** `XREAD`'s reply as `[key, entries]` pairs, whether node-redis gave an object, Map or array. */
+function streamsOf(reply: unknown): [string, RawEntry[]][] {
+  if (!reply) return [];
+  if (Array.isArray(reply)) return reply as [string, RawEntry[]][];
+  if (reply instanceof Map) return [...reply.entries()] as [string, RawEntry[]][];
+  return Object.entries(reply as Record<string, RawEntry[]>);
+}
+
+const isNoSuchKey = (error: unknown) => error instanceof Error && /no such key/i.test(error.message);
+
+export class RedisTopicLog implements TopicLog {
+  #opts: Required<Omit<RedisTopicLogOptions, "client">>;
+  #client: Redis;
+  #tailClient: Redis | undefined;
+  #listeners = new Set<TailListener>();
+  /** Last id delivered per topic (or the stream's end when the tailer started). */
+  #positions = new Map<string, string>();
+  #inFlight = 0;
+  #stopping = false;
+  #tailerUp = false;
+  #loop: Promise<void> | undefined;
+
+  constructor(opts: RedisTopicLogOptions) {
+    this.#client = opts.client;
+    this.#opts = { maxInFlight: 1024, blockMs: 2000, readCount: 1000, ...opts };
+  }
+
+  /** Appends waiting for Redis (reported as a queue depth). */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** Resolves each stream's current end, then starts the tailer. Call once, before traffic. */
+  async start(): Promise<void> {
+    const tail = this.#client.duplicate({ commandOptions: { timeout: this.#opts.blockMs + 3000 }, name: `${this.#opts.prefix}-tailer` }) as Redis;
+    let down = false;
+    tail.on("error", (err: Error) => {
+      if (!down && !this.#stopping) this.#opts.log.warn({ err: err.message, redis: "tailer" }, "redis tailer connection error; reconnecting");
+      down = true;
+      this.#tailerUp = false;
+    });
+    tail.on("ready", () => {
+      down = false;
+    });
+    await tail.connect();
+    this.#tailClient = tail;
+    await Promise.all(this.#opts.topics.map(async (topic) => this.#positions.set(topic, await this.#streamEnd(topic))));
+    this.#tailerUp = true;
+    this.#loop = this.#tailLoop(tail);
+  }
+
+  async append(topic: string, body: Record<string, unknown>): Promise<LogEntry> {
+    if (!this.#positions.has(topic)) throw new Error(`topic ${topic} is not a durable root topic of this log (${this.#opts.topics.join(", ")})`);
+    if (this.#stopping || !this.#client.isReady) throw new LogUnavailableError("redis is unreachable; retry shortly", "unavailable");
+    if (this.#inFlight >= this.#opts.maxInFlight) {
+      throw new LogUnavailableError(`append queue full (${this.#opts.maxInFlight} waiting for redis); retry shortly`, "overloaded");
+    }
+    this.#inFlight++;
+    const ts = Math.floor(this.#opts.clock.now());
+    const args = ["XADD", this.#key(topic), "MAXLEN", "~", String(this.#opts.historySize), "*", "d", JSON.stringify(body), "ts", String(ts)];
+    try {
+      const seq = await this.#client.sendCommand<string>(args);
+      return { topic, seq, ts, body };
+    } catch (error) {
+      // A timed-out XADD may still have been stored: the caller answers 503 and may retry, which
+      // can duplicate but never loses an entry it was told was stored.
+      throw new LogUnavailableError(`redis append on ${topic} failed: ${(error as Error).message}`, "unavailable", { cause: error });
+    } finally {
+      this.#inFlight--;
+    }
+  }
+
+  /**
+   * `XRANGE (since +`, then `XINFO STREAM` for the eviction point: in that order, a trim racing
+   * with the read can only make `recovered` falsely negative (the client reloads), never hide a gap.
+   */
+  async readAfter(topic: string, since: string | undefined, limit = Infinity): Promise<HistoryRead> {
+    const key = this.#key(topic);
+    const range = ["XRANGE", key, since === undefined ? "-" : `(${since}`, "+"];
+    if (Number.isFinite(limit)) range.push("COUNT", String(Math.max(0, Math.floor(limit))));
+    let raw: RawEntry[];
+    let info: unknown;
+    try {
+      const [r, i] = await Promise.all([
+        this.#client.sendCommand<RawEntry[]>(range),
+        this.#client.sendCommand<unknown>(["XINFO", "STREAM", key]).catch((error: unknown) => {
+          if (isNoSuchKey(error)) return undefined;
+          throw error;
+        }),
+      ]);
+      raw = r ?? [];
+      info = i;
+    } catch (error) {
+      throw new LogUnavailableError(`reading redis stream ${key}: ${(error as Error).message}`, "unavailable", { cause: error });
+    }
+    const entries: LogEntry[] = [];
+    for (const item of raw) {
+      const entry = toEntry(topic, item);
+      if (entry) entries.push(entry);
+    }
+    if (!info) return { entries, recovered: true, tip: "0-0" };
+    const tip = String(infoField(info, "last-generated-id") ?? "0-0");
+    return { entries, recovered: since === undefined || this.#recovered(info, since), tip };
+  }
+
+  tail(listener: TailListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  lastDelivered(topic: string): string | undefined {
+    return this.#positions.get(topic);
+  }
+
+  healthy(): boolean {
+    return !this.#stopping && this.#client.isReady && this.#tailerUp;
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    this.#listeners.clear();
+    // Destroying the connection rejects the pending XREAD at once instead of waiting out BLOCK.
+    this.#tailClient?.destroy();
+    await this.#loop;
+  }
+
+  #key(topic: string): string {
+    return `${this.#opts.prefix}:${topic}`;
+  }
+
+  /**
+   * Whether nothing after `since` was evicted. Redis 7 reports the newest deleted id
+   * (`max-deleted-entry-id`); before that, a full stream whose first entry is past `since`
+   * counts as a gap.
+   */
+  #recovered(info: unknown, since: string): boolean {
+    const maxDeleted = infoField(info, "max-deleted-entry-id");
+    if (typeof maxDeleted === "string") return compareSeq(since, maxDeleted) >= 0;
+    const first = infoField(info, "first-entry") as RawEntry | null | undefined;
+    const length = Number(infoField(info, "length") ?? 0);
+    if (!first || length < this.#opts.historySize) return true;
+    return compareSeq(since, first[0]) >= 0;
+  }
+
+  /** The stream's last generated id (`$` resolved), `0-0` when it does not exist yet. */
+  async #streamEnd(topic: string): Promise<string> {
+    try {
+      const info = await this.#client.sendCommand<unknown>(["XINFO", "STREAM", this.#key(topic)]);
+      return String(infoField(info, "last-generated-id") ?? "0-0");
+    } catch (error) {
+      if (isNoSuchKey(error)) return "0-0";
+      throw error;
+    }
+  }
+
+  /** Never throws: errors are logged once per outage and the loop waits for the connection. */
+  async #tailLoop(tail: Redis): Promise<void> {
+    const topics = this.#opts.topics;
+    const keys = topics.map((t) => this.#key(t));
+    let failing = false;
+    while (!this.#stopping) {
+      if (!tail.isReady) {
+        this.#tailerUp = false;
+        await this.#waitReady(tail);
+        continue;
+      }
+      try {
+        const ids = topics.map((t) => this.#positions.get(t)!);
+        const reply = await tail.sendCommand<unknown>([
+          "XREAD", "COUNT", String(this.#opts.readCount), "BLOCK", String(this.#opts.blockMs), "STREAMS", ...keys, ...ids,
+        ]);
+        if (failing) this.#opts.log.info({ positions: Object.fromEntries(this.#positions) }, "redis tailer resumed");
+        failing = false;
+        this.#tailerUp = true;
+        this.#deliver(streamsOf(reply), keys);
+      } catch (error) {
+        if (this.#stopping) break;
+        this.#tailerUp = false;
+        if (!failing) this.#opts.log.warn({ err: (error as Error).message }, "redis tailer read failed; resuming from the last delivered ids");
+        failing = true;
+        await this.#waitReady(tail, 200);
+      }
+    }
+    this.#tailerUp = false;
+  }
+
+  #deliver(reply: [string, RawEntry[]][], keys: string[]): void {
+    for (const [key, items] of reply) {
+      const topic = this.#opts.topics[keys.indexOf(key)];
+      if (topic === undefined) continue;
+      for (const item of items) {
+        // Advance first: a listener that throws must not make the tailer read the entry again.
+        this.#positions.set(topic, item[0]);
+        const entry = toEntry(topic, item);
+        if (!entry) {
+          this.#opts.log.warn({ topic, seq: item[0] }, "skipping a stream entry without a JSON `d` field");
+          continue;
+        }
+        for (const listener of this.#listeners) {
+          try {
+            listener(entry);
+          } catch (error) {
+            this.#opts.log.error({ err: error, topic, seq: entry.seq }, "topic log listener failed");
+          }
+        }
+      }
+    }
+  }
+
+  /** Resolves once `client` is ready (or stopping); at most `maxMs` when given. */
+  #waitReady(client: Redis, maxMs?: number): Promise<void> {
+    return new Promise((resolve) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const done = () => {
+        clearTimeout(timer);
+        clearInterval(poll);
+        client.off("ready", done);
+        resolve();
+      };
+      client.on("ready", done);
+      // `ready` is not emitted after destroy(); the poll notices stop() and late readiness.
+      const poll = setInterval(() => {
+        if (this.#stopping || (client.isReady && maxMs === undefined)) done();
+      }, 100);
+      if (maxMs !== undefined) timer = setTimeout(done, maxMs);
+    });
+  }
+}
