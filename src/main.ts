@@ -5,7 +5,7 @@
  * Run: `bun src/main.ts` (config from the environment, see README).
  * @module
  */
-import { ConfigError, type Config, loadConfig, redisUrl } from "./config.ts";
+import { ConfigError, type Config, databaseUrl, loadConfig, redisUrl } from "./config.ts";
 import { type Clock, systemClock } from "./core/clock.ts";
 import { Hub } from "./core/hub.ts";
 import { MemoryTopicLog } from "./core/memory-topic-log.ts";
@@ -14,6 +14,8 @@ import type { TopicLog } from "./core/topic-log.ts";
 import { chatFeature } from "./features/chat/chat.ts";
 import { cronFeature } from "./features/cron/cron.ts";
 import { relayFeature } from "./features/relay/relay.ts";
+import { timersFeature } from "./features/timers/timers-feature.ts";
+import { openDatabase } from "./infra/db/database.ts";
 import { Metrics } from "./infra/metrics.ts";
 import { connectRedis, pingRedis, type Redis } from "./infra/redis.ts";
 import { RedisTopicLog } from "./infra/redis-topic-log.ts";
@@ -126,6 +128,10 @@ export async function startTickwire(config: Config, opts: StartOptions = {}): Pr
     queueDepths,
   };
 
+  // The timers database (MySQL or the embedded SQLite file), migrated before any feature starts.
+  const database = await openDatabase(databaseUrl(config));
+  disposers.push(() => database.close());
+
   sse = sseFeature(ctx, { queueBytes: config.backpressureLimit, pingMs: config.ssePingMs, retryMs: 3000 });
   const startedAt = clock.now();
   const features: Feature[] = [
@@ -138,6 +144,7 @@ export async function startTickwire(config: Config, opts: StartOptions = {}): Pr
     sse.feature,
     unifiedFeature(ctx),
     cronFeature(ctx),
+    timersFeature(ctx, database),
     relayFeature(ctx),
     chatFeature(ctx),
   ];

@@ -1,0 +1,39 @@
+/**
+ * TypeBox schemas at the timers boundary: REST bodies and query, game master WebSocket
+ * commands, and the timer as clients see it (for `/openapi.json`).
+ * @module
+ */
+import { Type } from "@sinclair/typebox";
+
+export const SessionId = Type.String({ minLength: 1, maxLength: 128, description: "the game session the timer belongs to" });
+export const MaxTime = Type.Integer({ minimum: 1, maximum: 604_800, description: "seconds at which the timer finishes (at most 7 days)" });
+export const TimerId = Type.Integer({ minimum: 1, maximum: 2_147_483_647, description: "timer id" });
+
+export const CreateTimerBody = Type.Object({ sessionId: SessionId, maxTime: MaxTime });
+export const ModifyTimerBody = Type.Object({ maxTime: MaxTime });
+export const ListTimersQuery = Type.Object({ sessionId: Type.Optional(SessionId) });
+
+export const Timer = Type.Object({
+  id: Type.Integer(),
+  sessionId: Type.String(),
+  currentTime: Type.Integer({ description: "whole seconds elapsed, at most maxTime" }),
+  maxTime: Type.Integer(),
+  isPaused: Type.Boolean({ description: "true while not counting (paused or finished)" }),
+  status: Type.Union([Type.Literal("running"), Type.Literal("paused"), Type.Literal("finished")]),
+  createdAt: Type.String({ format: "date-time" }),
+  updatedAt: Type.String({ format: "date-time" }),
+});
+
+export const StopReply = Type.Object({ message: Type.Literal("Timer stopped and deleted") });
+
+const Ref = Type.Optional(Type.Union([Type.String({ maxLength: 128 }), Type.Number()], { description: "echoed in the reply" }));
+
+/** Game master commands, `{"type", "payload", "ref"?}`, by type. */
+export const GameMasterCommands = {
+  TIMER_CREATE: Type.Object({ type: Type.Literal("TIMER_CREATE"), payload: CreateTimerBody, ref: Ref }),
+  TIMER_PAUSE: Type.Object({ type: Type.Literal("TIMER_PAUSE"), payload: Type.Object({ id: TimerId }), ref: Ref }),
+  TIMER_RESUME: Type.Object({ type: Type.Literal("TIMER_RESUME"), payload: Type.Object({ id: TimerId }), ref: Ref }),
+  TIMER_STOP: Type.Object({ type: Type.Literal("TIMER_STOP"), payload: Type.Object({ id: TimerId }), ref: Ref }),
+  TIMER_MODIFY: Type.Object({ type: Type.Literal("TIMER_MODIFY"), payload: Type.Object({ id: TimerId, maxTime: MaxTime }), ref: Ref }),
+};
+export type GameMasterCommandType = keyof typeof GameMasterCommands;

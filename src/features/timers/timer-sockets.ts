@@ -1,0 +1,126 @@
+/**
+ * The seed's timer WebSockets.
+ * - `/ws/customer/:sessionId`: subscribed to `session:<sessionId>`, receives that session's
+ *   timer frames; sends nothing.
+ * - `/ws/gamemaster/:sessionId`: subscribed to `timers` (every timer), and sends commands
+ *   `{"type":"TIMER_CREATE|PAUSE|RESUME|STOP|MODIFY","payload",...,"ref"?}`, each answered
+ *   `{"op":"ack","ref"?,"timer"}` or `{"op":"error","code","message"}`.
+ * Both honour `?since=<seq>` (replay, then live, no gap, no duplicate).
+ * @module
+ */
+import { TypeCompiler } from "@sinclair/typebox/compiler";
+import { isSeq } from "../../core/seq.ts";
+import { HttpError } from "../../errors.ts";
+import { canPublish } from "../../server/access.ts";
+import type { AppContext } from "../../server/context.ts";
+import type { RouteMethods, Socket, SocketBehavior } from "../../server/feature.ts";
+import { rejectMalformed, sendError, sendJson, upgrade } from "../../server/ws-support.ts";
+import { parseClientFrame, subscribeSocket, unsubscribeAll } from "../../server/ws-unified.ts";
+import { GameMasterCommands, type GameMasterCommandType } from "./timer-schemas.ts";
+import { TIMERS_TOPIC, type TimerService } from "./timer-service.ts";
+import type { TimerView } from "./timer-state.ts";
+
+export const CUSTOMER_SOCKET = "timer-customer";
+export const GAMEMASTER_SOCKET = "timer-gamemaster";
+
+const commandChecks = Object.fromEntries(Object.entries(GameMasterCommands).map(([type, schema]) => [type, TypeCompiler.Compile(schema)])) as {
+  [K in GameMasterCommandType]: ReturnType<typeof TypeCompiler.Compile<(typeof GameMasterCommands)[K]>>;
+};
+
+export function sessionTopic(sessionId: string): string {
+  return `session:${sessionId}`;
+}
+
+function sinceOf(ws: Socket): string | undefined {
+  const since = ws.data.query.get("since");
+  return since !== null && isSeq(since) ? since : undefined;
+}
+
+export function timerSocketRoutes(ctx: AppContext): Record<string, RouteMethods> {
+  return {
+    "/ws/customer/:sessionId": {
+      GET: async (req, server) => {
+        const sessionId = decodeURIComponent((req.params as Record<string, string>).sessionId ?? "");
+        if (sessionId.length < 1 || sessionId.length > 128) throw new HttpError(400, "bad_request", "sessionId: expected 1..128 characters", "sessionId");
+        return upgrade(req, server, CUSTOMER_SOCKET, { sessionId }, await ctx.auth.requireSubscribe(req, sessionTopic(sessionId)));
+      },
+    },
+    "/ws/gamemaster/:sessionId": {
+      GET: async (req, server) => {
+        const sessionId = decodeURIComponent((req.params as Record<string, string>).sessionId ?? "");
+        return upgrade(req, server, GAMEMASTER_SOCKET, { sessionId }, await ctx.auth.requireSubscribe(req, TIMERS_TOPIC));
+      },
+    },
+  };
+}
+
+export function timerSockets(ctx: AppContext, timers: TimerService): Record<string, SocketBehavior> {
+  const run = async (ws: Socket, frame: Record<string, unknown>): Promise<void> => {
+    const type = frame.type;
+    const ref = typeof frame.ref === "string" || typeof frame.ref === "number" ? frame.ref : undefined;
+    const now = ctx.clock.now();
+    if (typeof type !== "string" || !(type in commandChecks)) {
+      return rejectMalformed(ws, now, "unknown_type", `type: expected one of ${Object.keys(commandChecks).join(", ")}`, ref);
+    }
+    const check = commandChecks[type as GameMasterCommandType];
+    const error = check.Errors(frame).First();
+    if (error) {
+      const field = error.path.replace(/^\//, "").replaceAll("/", ".") || "frame";
+      return rejectMalformed(ws, now, "bad_frame", `${field}: ${error.message}`, ref);
+    }
+    if (!canPublish(ws.data.principal, TIMERS_TOPIC)) return sendError(ws, "forbidden", `type: not allowed to change timers`, ref);
+    const payload = frame.payload as { id: number; sessionId: string; maxTime: number };
+    try {
+      let timer: TimerView;
+      switch (type as GameMasterCommandType) {
+        case "TIMER_CREATE":
+          timer = await timers.create(payload.sessionId, payload.maxTime);
+          break;
+        case "TIMER_PAUSE":
+          timer = await timers.pause(payload.id);
+          break;
+        case "TIMER_RESUME":
+          timer = await timers.resume(payload.id);
+          break;
+        case "TIMER_MODIFY":
+          timer = await timers.modify(payload.id, payload.maxTime);
+          break;
+        case "TIMER_STOP":
+          timer = await timers.stop(payload.id);
+          break;
+      }
+      sendJson(ws, { op: "ack", ...(ref !== undefined ? { ref } : {}), timer });
+    } catch (error) {
+      if (error instanceof HttpError) return sendError(ws, error.code, error.message, ref);
+      ctx.log.error({ err: error, type }, "timers: game master command failed");
+      sendError(ws, "internal", "command failed", ref);
+    }
+  };
+
+  return {
+    [CUSTOMER_SOCKET]: {
+      open(ws) {
+        subscribeSocket(ctx, ws, sessionTopic(ws.data.params.sessionId!), sinceOf(ws));
+      },
+      message(ws) {
+        rejectMalformed(ws, ctx.clock.now(), "read_only", "frame: the customer socket only receives; send commands on /ws/gamemaster");
+      },
+      close(ws) {
+        unsubscribeAll(ctx, ws);
+      },
+    },
+    [GAMEMASTER_SOCKET]: {
+      open(ws) {
+        subscribeSocket(ctx, ws, TIMERS_TOPIC, sinceOf(ws));
+      },
+      message(ws, message) {
+        const parsed = parseClientFrame(message);
+        if ("error" in parsed) return rejectMalformed(ws, ctx.clock.now(), "bad_frame", parsed.error);
+        run(ws, parsed.value).catch((error: unknown) => ctx.log.error({ err: error }, "timers: game master frame failed"));
+      },
+      close(ws) {
+        unsubscribeAll(ctx, ws);
+      },
+    },
+  };
+}

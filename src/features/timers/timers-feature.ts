@@ -1,0 +1,61 @@
+/**
+ * The game master timer service (seed: timer-microservice): REST, customer and game master
+ * WebSockets, per-tick `TIMER_UPDATE`, expiry, restart recovery and multi-instance sync.
+ *
+ * Storage: the database opened by `main.ts` (MySQL or SQLite through Drizzle), hot state in
+ * Redis hashes when `REDIS_URL` is set. Events: durable state changes appended to the `timers`
+ * log; `timer:<id>` and `session:<sessionId>` are derived from it (same seq, one stream).
+ * @module
+ */
+import { redisUrl } from "../../config.ts";
+import type { Database } from "../../infra/db/database.ts";
+import { connectRedis } from "../../infra/redis.ts";
+import type { AppContext } from "../../server/context.ts";
+import type { Feature } from "../../server/feature.ts";
+import { RedisHotState } from "./redis-hot-state.ts";
+import { timerRoutes } from "./timer-routes.ts";
+import { TIMERS_TOPIC, TimerService } from "./timer-service.ts";
+import { timerSocketRoutes, timerSockets } from "./timer-sockets.ts";
+import { timerStoreFor } from "./timer-store-for.ts";
+
+export interface TimersFeature extends Feature {
+  readonly service: TimerService;
+}
+
+export function timersFeature(ctx: AppContext, database: Database): TimersFeature {
+  const service = new TimerService({ store: timerStoreFor(database), hub: ctx.hub, clock: ctx.clock, log: ctx.log });
+  const cleanups: (() => unknown)[] = [];
+
+  ctx.hub.derive({
+    parent: TIMERS_TOPIC,
+    topicsOf: (entry) => {
+      const payload = entry.body.payload as { id?: unknown; sessionId?: unknown } | undefined;
+      return payload && typeof payload.id === "number" && typeof payload.sessionId === "string" ? [`timer:${payload.id}`, `session:${payload.sessionId}`] : [];
+    },
+    matches: (topic) => topic.startsWith("timer:") || topic.startsWith("session:"),
+  });
+  ctx.healthChecks.set("db", () => database.ping());
+
+  return {
+    name: "timers",
+    service,
+    routes: { ...timerRoutes(ctx, service), ...timerSocketRoutes(ctx) },
+    sockets: timerSockets(ctx, service),
+    async start() {
+      const url = redisUrl(ctx.config);
+      if (url) {
+        const hot = new RedisHotState(await connectRedis({ url, log: ctx.log, name: "tickwire-timers" }), ctx.config.streamPrefix);
+        cleanups.push(() => hot.stop());
+        service.useHotState(hot);
+      }
+      const loaded = await service.load();
+      ctx.log.info({ ...loaded, database: database.location }, "timers loaded");
+      cleanups.push(ctx.hub.tap(TIMERS_TOPIC, (entry) => service.applyEntry(entry)));
+      cleanups.push(ctx.onTick((tick) => service.tick(tick)));
+    },
+    async stop() {
+      for (const cleanup of cleanups.reverse()) await cleanup();
+      cleanups.length = 0;
+    },
+  };
+}
