@@ -159,7 +159,7 @@ export async function startTickwire(config: Config, opts: StartOptions = {}): Pr
     allowedOrigins: config.allowedOrigins,
     backpressureLimit: config.backpressureLimit,
   });
-  hub.attach(running.server);
+  hub.attach(running.fanout);
   ticker.start();
   disposers.push(() => ticker.stop());
 

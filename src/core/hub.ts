@@ -20,8 +20,15 @@ import { topicFamily } from "./topic.ts";
 
 /** The WebSocket side of the server, as the hub needs it (Bun's `Server` fits). */
 export interface WsFanout {
+  /** Bun's `server.publish`: the worst subscriber's status, 0 when one of them dropped it. */
   publish(topic: string, data: string): number;
   subscriberCount(topic: string): number;
+  /**
+   * Called when `publish` reported a drop: the subscribers of `topic` too backed up to take a
+   * frame of `bytes` lost it. Returns how many did. For a durable frame they must be closed
+   * (4008) so that they resume with `since`; an ephemeral frame is simply lost to them.
+   */
+  dropped?(topic: string, bytes: number, ephemeral: boolean): number;
 }
 
 /** An SSE connection's writer. It applies its own bounded-queue policy. */
@@ -184,7 +191,7 @@ export class Hub {
    * broadcast. Use a channel name that is not a valid topic so clients cannot subscribe to it.
    */
   publishRaw(channel: string, data: string): void {
-    this.#ws?.publish(channel, data);
+    if (this.#ws && this.#ws.publish(channel, data) === 0) this.#reportDrop(channel, data.length, false);
   }
 
   /** Calls `tap` for every durable entry delivered on `topic`. */
@@ -334,7 +341,8 @@ export class Hub {
     if (this.#ws) {
       const n = this.#ws.subscriberCount(topic);
       if (n > 0) {
-        this.#ws.publish(topic, frame);
+        // Retrying a 0 would duplicate the frame for everyone else; the drop is handled per socket.
+        if (this.#ws.publish(topic, frame) === 0) delivered -= this.#reportDrop(topic, frame.length, ephemeral);
         delivered += n;
       }
     }
@@ -351,6 +359,12 @@ export class Hub {
       delivered += sinks.size;
     }
     if (delivered > 0) metrics.delivered(family, delivered);
+  }
+
+  #reportDrop(topic: string, bytes: number, ephemeral: boolean): number {
+    const n = this.#ws?.dropped?.(topic, bytes, ephemeral) ?? 0;
+    if (n > 0) this.#opts.metrics.dropped(topicFamily(topic), ephemeral ? "backpressure" : "overflow", n);
+    return n;
   }
 
   /**

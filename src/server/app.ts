@@ -8,7 +8,8 @@ import type { BunRequest } from "bun";
 import { errorResponse, HttpError, jsonResponse } from "../errors.ts";
 import type { AppContext } from "./context.ts";
 import type { AppServer, Feature, HttpMethod, RouteHandler, Socket, SocketBehavior, SocketData } from "./feature.ts";
-import { CloseCode } from "./ws-support.ts";
+import type { WsFanout } from "../core/hub.ts";
+import { CloseCode, closeSocket } from "./ws-support.ts";
 
 export interface ServerOptions {
   port: number;
@@ -21,6 +22,8 @@ export interface ServerOptions {
 
 export interface RunningServer {
   server: AppServer;
+  /** The hub's view of native pub/sub, with per-socket handling of drops. */
+  fanout: WsFanout;
   /** Open WebSocket connections. */
   readonly wsCount: number;
   /** Closes every WebSocket with 1001, then stops accepting; resolves when Bun has stopped. */
@@ -129,8 +132,25 @@ export function createServer(ctx: AppContext, features: Feature[], opts: ServerO
     },
   });
 
+  const fanout: WsFanout = {
+    publish: (topic, data) => server.publish(topic, data),
+    subscriberCount: (topic) => server.subscriberCount(topic),
+    dropped(topic, bytes, ephemeral) {
+      // Rare (only after Bun reported a drop), so a scan of the open sockets is fine here.
+      let n = 0;
+      for (const ws of sockets) {
+        if (ws.data.closed || !ws.isSubscribed(topic) || ws.getBufferedAmount() + bytes <= opts.backpressureLimit) continue;
+        n++;
+        if (!ephemeral) closeSocket(ws, CloseCode.overflow, "backed up past the limit; reconnect with since");
+      }
+      if (n > 0) ctx.log.debug({ topic, sockets: n, ephemeral }, "frame dropped for backed-up sockets");
+      return n;
+    },
+  };
+
   return {
     server,
+    fanout,
     get wsCount() {
       return sockets.size;
     },

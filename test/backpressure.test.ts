@@ -1,0 +1,45 @@
+import { afterAll, beforeAll, describe, expect, it } from "bun:test";
+import type { Tickwire } from "../src/main.ts";
+import { stalledWebSocket } from "./support/raw-ws.ts";
+import { startServer, wsUrl } from "./support/server.ts";
+import { wsClient } from "./support/ws-client.ts";
+
+let app: Tickwire;
+beforeAll(async () => {
+  app = await startServer({ WS_BACKPRESSURE_LIMIT: "65536", TICK_MS: "1000" });
+});
+afterAll(() => app.stop());
+
+async function health(): Promise<any> {
+  return (await fetch(`${app.url}/health`)).json();
+}
+
+async function until(check: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+describe("WebSocket backpressure", () => {
+  it("closes a stalled subscriber that cannot take a durable event (4008) while others get every event in order", async () => {
+    const stalled = await stalledWebSocket(app.port, "/ws?topics=chat");
+    const normal = wsClient(wsUrl(app, "/ws?topics=chat"));
+    await normal.opened;
+    await until(async () => (await health()).connections.ws === 2, "both sockets");
+    const content = "x".repeat(4000);
+    const total = 1500; // ~6 MB: more than loopback buffers plus the 64 KiB limit
+    for (let i = 0; i < total; i++) {
+      const res = await fetch(`${app.url}/messages`, { method: "POST", body: JSON.stringify({ content: `${i}:${content}` }) });
+      expect(res.status).toBe(201);
+    }
+    const frames = await normal.collect(total, (f) => f.topic === "chat", 20_000);
+    expect(frames.map((f) => Number(f.content.split(":")[0]))).toEqual([...Array(total).keys()]);
+    await until(async () => (await health()).connections.ws === 1, "the stalled socket to be closed");
+    const metrics = await (await fetch(`${app.url}/metrics`)).text();
+    expect(metrics).toMatch(/tickwire_events_dropped_total\{topic="chat",reason="overflow"\} [1-9]/);
+    stalled.destroy();
+    normal.close();
+  });
+});
