@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import type { Tickwire } from "../src/main.ts";
+import { connect } from "node:net";
 import { stalledWebSocket } from "./support/raw-ws.ts";
 import { startServer, wsUrl } from "./support/server.ts";
 import { wsClient } from "./support/ws-client.ts";
@@ -41,5 +42,27 @@ describe("WebSocket backpressure", () => {
     expect(metrics).toMatch(/tickwire_events_dropped_total\{topic="chat",reason="overflow"\} [1-9]/);
     stalled.destroy();
     normal.close();
+  });
+});
+
+describe("SSE backpressure", () => {
+  it("ends a stalled SSE stream with event: overflow instead of buffering without bound", async () => {
+    const sock = connect(app.port, "127.0.0.1");
+    await new Promise((r) => sock.once("connect", r));
+    sock.write("GET /events?topics=chat HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    await new Promise((r) => sock.once("data", r));
+    sock.pause(); // never read again
+    await until(async () => (await health()).connections.sse === 1, "the SSE stream");
+    const before = await (await fetch(`${app.url}/metrics`)).text();
+    const overflowBefore = Number(/tickwire_events_dropped_total\{topic="chat",reason="overflow"\} (\d+)/.exec(before)?.[1] ?? 0);
+    const content = "y".repeat(4000);
+    for (let i = 0; i < 1500 && (await health()).connections.sse === 1; i++) {
+      expect((await fetch(`${app.url}/messages`, { method: "POST", body: JSON.stringify({ content }) })).status).toBe(201);
+    }
+    await until(async () => (await health()).connections.sse === 0, "the stalled stream to end");
+    const after = await (await fetch(`${app.url}/metrics`)).text();
+    const overflowAfter = Number(/tickwire_events_dropped_total\{topic="chat",reason="overflow"\} (\d+)/.exec(after)?.[1] ?? 0);
+    expect(overflowAfter).toBe(overflowBefore + 1);
+    sock.destroy();
   });
 });

@@ -143,6 +143,23 @@ describe("Hub", () => {
     expect(target.frames.map((f) => [f.topic, f.id])).toEqual([["timer:2", 2]]);
   });
 
+  it("reports a native publish drop per socket: overflow for durable frames, backpressure for ephemeral", async () => {
+    const clock = new VirtualClock();
+    const drops: [string, string, number][] = [];
+    const hub = new Hub({
+      log: new MemoryTopicLog({ historySize: 10, clock }),
+      clock,
+      metrics: { published() {}, delivered() {}, fanoutLatency() {}, dropped: (t, r, n) => drops.push([t, r, n]) },
+    });
+    const asked: [string, boolean][] = [];
+    hub.attach({ publish: () => 0, subscriberCount: () => 3, dropped: (t, _b, e) => (asked.push([t, e]), 2) });
+    await hub.append("chat", { n: 1 });
+    const tickAt = Math.floor(clock.now() / 1000) * 1000;
+    hub.emit(["cron"], { n: 2 }, { tickAt, deadline: tickAt + 1000 });
+    expect(asked).toEqual([["chat", false], ["cron", true]]);
+    expect(drops).toEqual([["chat", "overflow", 2], ["cron", "backpressure", 2]]);
+  });
+
   it("passes every durable entry to taps with its frame", async () => {
     const { hub } = setup();
     const seen: string[] = [];
