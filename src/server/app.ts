@@ -9,7 +9,7 @@ import { errorResponse, HttpError, jsonResponse } from "../errors.ts";
 import type { AppContext } from "./context.ts";
 import type { AppServer, Feature, HttpMethod, RouteHandler, Socket, SocketBehavior, SocketData } from "./feature.ts";
 import type { WsFanout } from "../core/hub.ts";
-import { CloseCode, closeSocket } from "./ws-support.ts";
+import { CloseCode, closeSocket, upgrade } from "./ws-support.ts";
 
 export interface ServerOptions {
   port: number;
@@ -31,6 +31,25 @@ export interface RunningServer {
 }
 
 const METHODS: HttpMethod[] = ["GET", "POST", "PUT", "DELETE", "PATCH"];
+
+/** Socket kind of connections accepted only to be closed with an auth close code. */
+const DENIED = "denied";
+
+/**
+ * A browser cannot read the HTTP status of a refused WebSocket handshake, so an upgrade refused
+ * for auth (401/403) is accepted and closed at once with 4401/4403 and the reason.
+ */
+function deniedUpgrade(req: BunRequest, server: AppServer, error: unknown): boolean {
+  if (!(error instanceof HttpError) || (error.status !== 401 && error.status !== 403)) return false;
+  if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") return false;
+  const code = error.status === 401 ? CloseCode.unauthorized : CloseCode.forbidden;
+  try {
+    upgrade(req, server, DENIED, { code: String(code), reason: error.message.slice(0, 120) });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function corsHeaders(req: Request, allowed: string[]): Record<string, string> {
   const origin = req.headers.get("origin");
@@ -59,7 +78,7 @@ export function createServer(ctx: AppContext, features: Feature[], opts: ServerO
         response = await handler(req, server);
       } catch (error) {
         if (!(error instanceof HttpError)) ctx.log.error({ err: error, route, method }, "request failed");
-        response = errorResponse(error);
+        response = deniedUpgrade(req, server, error) ? undefined : errorResponse(error);
       }
       const status = response ? response.status : 101;
       ctx.metrics.httpRequests.inc({ route, method, status });
@@ -112,6 +131,11 @@ export function createServer(ctx: AppContext, features: Feature[], opts: ServerO
       idleTimeout: 120,
       sendPings: true,
       open(ws) {
+        if (ws.data.kind === DENIED) {
+          ws.data.closed = true;
+          ws.close(Number(ws.data.params.code), ws.data.params.reason);
+          return;
+        }
         sockets.add(ws);
         ctx.log.debug({ socket: ws.data.id, kind: ws.data.kind }, "ws open");
         dispatch(ws)?.open?.(ws);
