@@ -385,7 +385,8 @@ export class Hub {
       return;
     }
     if (!ephemeral) {
-      if (c.last !== undefined && compareSeq(seq, c.last) <= 0) return;
+      // Already sent from history: skip it, but the tail passing it may be what lets us go live.
+      if (c.last !== undefined && compareSeq(seq, c.last) <= 0) return this.#maybeGoLive(topic, c);
       c.last = seq;
     }
     if (!c.target.send(frame, seq, ephemeral)) return this.#endCatchUp(topic, c, false);

@@ -208,16 +208,21 @@ export class RedisTopicLog implements TopicLog {
   }
 
   /**
-   * Whether nothing after `since` was evicted. Redis 7 reports the newest deleted id
-   * (`max-deleted-entry-id`); before that, a full stream whose first entry is past `since`
-   * counts as a gap.
+   * Whether nothing after `since` was evicted. `MAXLEN ~` trimming does not move Redis 7's
+   * `max-deleted-entry-id` (only `XDEL` does), so: a stream that never lost an entry
+   * (`entries-added` = `length`) has no gap; otherwise `since` must not be older than the first
+   * retained entry. A client whose last entry was the newest one trimmed is told to reload,
+   * the safe side. Redis 6 lacks `entries-added`: a stream shorter than `HISTORY_SIZE` counts as
+   * untrimmed.
    */
   #recovered(info: unknown, since: string): boolean {
     const maxDeleted = infoField(info, "max-deleted-entry-id");
-    if (typeof maxDeleted === "string") return compareSeq(since, maxDeleted) >= 0;
-    const first = infoField(info, "first-entry") as RawEntry | null | undefined;
+    if (typeof maxDeleted === "string" && compareSeq(since, maxDeleted) < 0) return false;
     const length = Number(infoField(info, "length") ?? 0);
-    if (!first || length < this.#opts.historySize) return true;
+    const added = infoField(info, "entries-added");
+    if (added !== undefined ? Number(added) <= length : length < this.#opts.historySize) return true;
+    const first = infoField(info, "first-entry") as RawEntry | null | undefined;
+    if (!first) return compareSeq(since, String(infoField(info, "last-generated-id") ?? "0-0")) >= 0;
     return compareSeq(since, first[0]) >= 0;
   }
 

@@ -1,0 +1,137 @@
+/**
+ * The Redis Streams topic log against the machine's Redis (keys under a unique prefix): stream
+ * ids as seqs, exclusive history reads, eviction reported as `recovered: false`, one tailer per
+ * instance delivering every entry exactly once in stream order, and bounded appends.
+ */
+import { afterAll, describe, expect, it } from "bun:test";
+import { systemClock } from "../src/core/clock.ts";
+import { compareSeq } from "../src/core/seq.ts";
+import { type LogEntry, LogUnavailableError } from "../src/core/topic-log.ts";
+import { connectRedis, type Redis } from "../src/infra/redis.ts";
+import { RedisTopicLog, type RedisTopicLogOptions } from "../src/infra/redis-topic-log.ts";
+import { silentLogger } from "../src/log.ts";
+import { REDIS_URL, uniquePrefix } from "./support/server.ts";
+
+const clients: Redis[] = [];
+const logs: RedisTopicLog[] = [];
+const prefixes: string[] = [];
+
+async function openLog(prefix: string, opts: Partial<RedisTopicLogOptions> = {}): Promise<RedisTopicLog> {
+  const client = await connectRedis({ url: REDIS_URL, log: silentLogger, name: "test" });
+  clients.push(client);
+  const log = new RedisTopicLog({ client, prefix, topics: ["chat", "relay"], historySize: 1000, clock: systemClock, log: silentLogger, ...opts });
+  logs.push(log);
+  await log.start();
+  return log;
+}
+
+function newPrefix(name: string): string {
+  const p = uniquePrefix(name);
+  prefixes.push(p);
+  return p;
+}
+
+/** Resolves once `entries` holds `count` items. */
+function until(entries: LogEntry[], count: number, timeoutMs = 10_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const check = () => {
+      if (entries.length >= count) return resolve();
+      if (Date.now() - started > timeoutMs) return reject(new Error(`got ${entries.length} of ${count} entries`));
+      setTimeout(check, 5);
+    };
+    check();
+  });
+}
+
+afterAll(async () => {
+  for (const log of logs) await log.stop();
+  const admin = clients[0];
+  if (admin) for (const p of prefixes) await admin.sendCommand(["DEL", `${p}:chat`, `${p}:relay`]);
+  for (const c of clients) c.destroy();
+});
+
+describe("RedisTopicLog", () => {
+  it("uses stream ids as seqs and reads history strictly after since, up to limit", async () => {
+    const log = await openLog(newPrefix("rtl-read"));
+    const seqs: string[] = [];
+    for (let i = 0; i < 5; i++) seqs.push((await log.append("chat", { n: i })).seq);
+    for (let i = 1; i < seqs.length; i++) expect(compareSeq(seqs[i]!, seqs[i - 1]!)).toBeGreaterThan(0);
+    const all = await log.readAfter("chat", undefined);
+    expect(all.entries.map((e) => e.body)).toEqual([0, 1, 2, 3, 4].map((n) => ({ n })));
+    expect(all.recovered).toBe(true);
+    const after = await log.readAfter("chat", seqs[1], 2);
+    expect(after.entries.map((e) => e.seq)).toEqual([seqs[2], seqs[3]]);
+    expect(after.entries[0]).toEqual({ topic: "chat", seq: seqs[2]!, ts: expect.any(Number), body: { n: 2 } });
+    expect((await log.readAfter("relay", undefined)).entries).toEqual([]);
+  });
+
+  it("starts tailing at the end of each stream and delivers each new entry once, in order", async () => {
+    const prefix = newPrefix("rtl-tail");
+    const first = await openLog(prefix);
+    await first.append("chat", { old: true });
+    const log = await openLog(prefix);
+    const seen: LogEntry[] = [];
+    log.tail((e) => seen.push(e));
+    const appended: string[] = [];
+    for (let i = 0; i < 50; i++) appended.push((await log.append(i % 2 ? "relay" : "chat", { i })).seq);
+    await until(seen, 50);
+    expect(seen.map((e) => e.seq)).toEqual(appended);
+    expect(seen.some((e) => e.body.old)).toBe(false);
+    expect(log.lastDelivered("chat")).toBe(appended[48]);
+  });
+
+  it("hands entries appended on either of two instances to both, exactly once and in the same order", async () => {
+    const prefix = newPrefix("rtl-two");
+    const a = await openLog(prefix);
+    const b = await openLog(prefix);
+    const seenA: LogEntry[] = [];
+    const seenB: LogEntry[] = [];
+    a.tail((e) => seenA.push(e));
+    b.tail((e) => seenB.push(e));
+    await Promise.all(Array.from({ length: 200 }, (_, i) => (i % 2 ? a : b).append("chat", { i })));
+    await until(seenA, 200);
+    await until(seenB, 200);
+    expect(seenA.map((e) => e.seq)).toEqual(seenB.map((e) => e.seq));
+    expect(new Set(seenA.map((e) => e.body.i)).size).toBe(200);
+    const sorted = [...seenA].sort((x, y) => compareSeq(x.seq, y.seq));
+    expect(seenA.map((e) => e.seq)).toEqual(sorted.map((e) => e.seq));
+  });
+
+  it("reports recovered: false when entries after since were trimmed away", async () => {
+    const log = await openLog(newPrefix("rtl-trim"), { historySize: 10 });
+    const first = (await log.append("chat", { i: 0 })).seq;
+    // MAXLEN ~ trims whole radix-tree nodes (100 entries by default), so go well past one.
+    for (let i = 1; i < 400; i++) await log.append("chat", { i });
+    const stale = await log.readAfter("chat", first);
+    expect(stale.recovered).toBe(false);
+    expect(stale.entries.length).toBeLessThan(399);
+    const newest = stale.entries.at(-3)!.seq;
+    const fresh = await log.readAfter("chat", newest);
+    expect(fresh.recovered).toBe(true);
+    expect(fresh.entries.map((e) => e.body.i)).toEqual([398, 399]);
+  });
+
+  it("rejects appends past maxInFlight as overloaded, and every accepted append is stored", async () => {
+    const log = await openLog(newPrefix("rtl-bound"), { maxInFlight: 4 });
+    const results = await Promise.allSettled(Array.from({ length: 60 }, (_, i) => log.append("chat", { i })));
+    const accepted = results.flatMap((r) => (r.status === "fulfilled" ? [r.value.seq] : []));
+    const rejected = results.flatMap((r) => (r.status === "rejected" ? [r.reason] : []));
+    expect(accepted.length).toBeGreaterThanOrEqual(4);
+    expect(rejected.length).toBeGreaterThan(0);
+    for (const error of rejected) expect(error).toBeInstanceOf(LogUnavailableError);
+    expect(rejected[0].reason).toBe("overloaded");
+    const stored = (await log.readAfter("chat", undefined)).entries.map((e) => e.seq);
+    expect(stored).toEqual(accepted);
+  });
+
+  it("refuses topics outside its fixed set and stops without waiting out XREAD BLOCK", async () => {
+    const log = await openLog(newPrefix("rtl-stop"), { blockMs: 5000 });
+    expect(log.append("timer:1", {})).rejects.toThrow(/not a durable root topic/);
+    expect(log.healthy()).toBe(true);
+    const started = performance.now();
+    await log.stop();
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(log.healthy()).toBe(false);
+  });
+});
