@@ -13,7 +13,7 @@ import { dirname } from "node:path";
 import { sql } from "drizzle-orm";
 import { type BunSQLiteDatabase, drizzle as drizzleSqlite } from "drizzle-orm/bun-sqlite";
 import { drizzle as drizzleMysql, type MySql2Database } from "drizzle-orm/mysql2";
-import { createPool, type Pool } from "mysql2/promise";
+import { createPool, type Pool } from "mysql2";
 import { migrateMysql, migrateSqlite } from "./migrate.ts";
 
 export type MysqlDb = MySql2Database;
@@ -54,12 +54,14 @@ async function openMysql(url: string, opts: OpenOptions): Promise<Database> {
   });
   // mysql2 re-emits connection errors on the pool; without a listener a lost server would be
   // an uncaught 'error' event. Queries report their own failures.
-  (pool as unknown as { on(event: string, fn: (err: unknown) => void): void }).on("error", () => {});
-  const db = drizzleMysql({ client: pool, mode: "default" });
+  pool.on("error" as never, () => {});
+  // No `mode` option: drizzle-orm 0.45.4's config sniffing (`isConfig`) rejects any object with
+  // a `mode` key and then treats the whole options object as the client. Default mode it is.
+  const db = drizzleMysql({ client: pool });
   try {
     await migrateMysql(db, pool);
   } catch (error) {
-    await pool.end().catch(() => {});
+    await pool.promise().end().catch(() => {});
     throw new Error(`database ${redact(url)}: migration failed: ${(error as Error).message}`, { cause: error });
   }
   return {
@@ -76,7 +78,7 @@ async function openMysql(url: string, opts: OpenOptions): Promise<Database> {
       }
     },
     async close() {
-      await pool.end();
+      await pool.promise().end();
     },
   };
 }

@@ -12,7 +12,7 @@ import type { BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
 import { migrate as migrateBunSqlite } from "drizzle-orm/bun-sqlite/migrator";
 import type { MySql2Database } from "drizzle-orm/mysql2";
 import { migrate as migrateMysql2 } from "drizzle-orm/mysql2/migrator";
-import type { Pool } from "mysql2/promise";
+import type { Pool } from "mysql2";
 
 /** The repository's `drizzle/` folder, wherever the process was started from. */
 export const MIGRATIONS_ROOT = join(import.meta.dir, "..", "..", "..", "drizzle");
@@ -24,7 +24,7 @@ const LOCK_NAME = "tickwire_migrations";
 const LOCK_WAIT_SECONDS = 30;
 
 export async function migrateMysql(db: MySql2Database, pool: Pool): Promise<void> {
-  const conn = await pool.getConnection();
+  const conn = await pool.promise().getConnection();
   try {
     const [rows] = await conn.query("SELECT GET_LOCK(?, ?) AS got", [LOCK_NAME, LOCK_WAIT_SECONDS]);
     if ((rows as { got: number | null }[])[0]?.got !== 1) throw new Error(`could not take the migration lock in ${LOCK_WAIT_SECONDS} s`);
