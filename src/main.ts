@@ -15,6 +15,7 @@ import { chatFeature } from "./features/chat/chat.ts";
 import { cronFeature } from "./features/cron/cron.ts";
 import { relayFeature } from "./features/relay/relay.ts";
 import { timersFeature } from "./features/timers/timers-feature.ts";
+import { webFeature } from "./features/web/web.ts";
 import { openDatabase } from "./infra/db/database.ts";
 import { Metrics } from "./infra/metrics.ts";
 import { connectRedis, pingRedis, type Redis } from "./infra/redis.ts";
@@ -24,7 +25,7 @@ import { createServer, type RunningServer } from "./server/app.ts";
 import { Auth } from "./server/auth.ts";
 import type { AppContext } from "./server/context.ts";
 import type { Feature } from "./server/feature.ts";
-import { healthFeature } from "./server/health.ts";
+import { healthFeature, runChecks } from "./server/health.ts";
 import { sseFeature } from "./server/sse.ts";
 import { unifiedFeature } from "./server/ws-unified.ts";
 
@@ -88,7 +89,11 @@ export async function startTickwire(config: Config, opts: StartOptions = {}): Pr
     wsConnections: () => running?.wsCount ?? 0,
     sseConnections: () => sse?.count ?? 0,
     queueDepths: () => Object.fromEntries([...queueDepths].map(([name, depth]) => [name, depth()])),
-    dependencies: () => ({ redis: topicLog.healthy() }),
+    // The same checks as `/health`; a dependency that is not configured ("off") is not reported.
+    dependencies: async () => {
+      const checks = await runChecks(ctx);
+      return Object.fromEntries(Object.entries(checks).flatMap(([name, state]) => (state === "off" ? [] : [[name, state === "up"]])));
+    },
   });
   const hub = new Hub({ log: topicLog, clock, metrics, onError: (err, where) => log.error({ err, where }, "hub delivery failed") });
   disposers.push(() => hub.stop());
@@ -147,6 +152,7 @@ export async function startTickwire(config: Config, opts: StartOptions = {}): Pr
     timersFeature(ctx, database),
     relayFeature(ctx),
     chatFeature(ctx),
+    webFeature(ctx),
   ];
 
   for (const feature of features) {
@@ -158,6 +164,7 @@ export async function startTickwire(config: Config, opts: StartOptions = {}): Pr
     hostname: config.host,
     allowedOrigins: config.allowedOrigins,
     backpressureLimit: config.backpressureLimit,
+    reusePort: config.reusePort,
   });
   hub.attach(running.fanout);
   ticker.start();

@@ -1,0 +1,41 @@
+/**
+ * The cron clock: the seed's `/ws` client. Each `cron_tick` frame carries the ISO time of the
+ * tick's wall-clock boundary; the face shows it, and "arrived after boundary" is how long the
+ * frame took from that boundary to this page (server lateness + network + clock skew).
+ * @module
+ */
+import { wsUrl } from "./auth.js";
+import { byId, setBadge } from "./dom.js";
+import { ReconnectingSocket } from "./reconnecting-socket.js";
+
+export function startClock() {
+  const face = byId("clock-time");
+  const ticks = byId("clock-ticks");
+  const lag = byId("clock-lag");
+  const seqOut = byId("clock-seq");
+  const badge = byId("clock-status");
+  let count = 0;
+
+  const socket = new ReconnectingSocket(() => wsUrl("/ws"), {
+    onState: (state, detail) => setBadge(badge, state === "open" ? "live" : state, state === "open" ? "live" : detail || state),
+    onMessage(text) {
+      let frame;
+      try {
+        frame = JSON.parse(text);
+      } catch {
+        return;
+      }
+      if (frame.event !== "cron_tick" || typeof frame.message !== "string") return;
+      const at = new Date(frame.message);
+      if (Number.isNaN(at.getTime())) return;
+      count += 1;
+      face.textContent = at.toISOString().slice(11, 19);
+      face.dateTime = frame.message;
+      face.dataset.ticks = String(count);
+      ticks.textContent = String(count);
+      lag.textContent = `${Math.max(0, Date.now() - at.getTime())} ms`;
+      seqOut.textContent = frame.seq ?? "–";
+    },
+  });
+  return socket;
+}
