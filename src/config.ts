@@ -32,6 +32,7 @@ interface Setting<S extends TSchema> {
 
 const int = (raw: string): unknown => (/^-?\d+$/.test(raw.trim()) ? Number(raw) : raw);
 const list = (raw: string): unknown => raw.split(",").map((s) => s.trim()).filter(Boolean);
+const bool = (raw: string): unknown => ({ 1: true, true: true, yes: true, on: true, 0: false, false: false, no: false, off: false })[raw.trim().toLowerCase()] ?? raw;
 
 /** Every setting: name → env names, schema (with default and description), rule wording. */
 export const settings = {
@@ -117,6 +118,15 @@ export const settings = {
     schema: Type.Array(Type.String({ minLength: 1 }), { default: ["*"], description: "comma-separated browser origins allowed (CORS, WS Origin); * = any" }),
     expected: "a comma-separated list of origins or *",
     parse: list,
+  },
+  reusePort: {
+    env: ["REUSE_PORT"],
+    schema: Type.Boolean({
+      default: false,
+      description: "SO_REUSEPORT: several tickwire processes on one machine share PORT (join them with REDIS_URL)",
+    }),
+    expected: "a boolean: 1, true, yes, on, 0, false, no or off",
+    parse: bool,
   },
 } satisfies Record<string, Setting<TSchema>>;
 

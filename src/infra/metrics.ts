@@ -11,7 +11,8 @@ export interface Gauges {
   wsConnections(): number;
   sseConnections(): number;
   queueDepths(): Record<string, number>;
-  dependencies(): Record<string, boolean>;
+  /** Configured dependencies (the `/health` checks: `db`, `redis`) → up. */
+  dependencies(): Record<string, boolean> | Promise<Record<string, boolean>>;
 }
 
 export class Metrics implements HubMetrics {
@@ -69,8 +70,8 @@ export class Metrics implements HubMetrics {
       help: "1 when a dependency (db, redis) answers",
       labelNames: ["dependency"],
       registers,
-      collect() {
-        for (const [dependency, up] of Object.entries(gauges.dependencies())) this.set({ dependency }, up ? 1 : 0);
+      async collect() {
+        for (const [dependency, up] of Object.entries(await gauges.dependencies())) this.set({ dependency }, up ? 1 : 0);
       },
     });
     new Gauge({

@@ -18,6 +18,8 @@ export interface ServerOptions {
   allowedOrigins: string[];
   /** Bytes a WebSocket may buffer before Bun reports backpressure. */
   backpressureLimit: number;
+  /** SO_REUSEPORT, so that several processes on one machine share `port`. */
+  reusePort?: boolean;
 }
 
 export interface RunningServer {
@@ -51,6 +53,22 @@ function deniedUpgrade(req: BunRequest, server: AppServer, error: unknown): bool
   }
 }
 
+/**
+ * A browser WebSocket handshake from a page of another, not allowed origin is refused (403
+ * JSON, not upgraded): browsers send cookies and credentials cross-site on upgrades, and no
+ * CORS check protects them. Clients without `Origin` (not browsers) and pages served from this
+ * same host are allowed.
+ */
+function refusedOrigin(req: Request, allowed: string[]): HttpError | undefined {
+  const origin = req.headers.get("origin");
+  if (!origin || allowed.includes("*") || allowed.includes(origin)) return undefined;
+  if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") return undefined;
+  try {
+    if (new URL(origin).host === req.headers.get("host")) return undefined;
+  } catch {}
+  return new HttpError(403, "origin_not_allowed", `Origin: ${origin.slice(0, 200)} is not in ALLOWED_ORIGINS`, "Origin");
+}
+
 function corsHeaders(req: Request, allowed: string[]): Record<string, string> {
   const origin = req.headers.get("origin");
   if (!origin) return {};
@@ -75,7 +93,8 @@ export function createServer(ctx: AppContext, features: Feature[], opts: ServerO
       const started = performance.now();
       let response: Response | undefined;
       try {
-        response = await handler(req, server);
+        const refused = refusedOrigin(req, opts.allowedOrigins);
+        response = refused ? errorResponse(refused) : await handler(req, server);
       } catch (error) {
         if (!(error instanceof HttpError)) ctx.log.error({ err: error, route, method }, "request failed");
         response = deniedUpgrade(req, server, error) ? undefined : errorResponse(error);
@@ -114,6 +133,7 @@ export function createServer(ctx: AppContext, features: Feature[], opts: ServerO
   const server: AppServer = Bun.serve<SocketData>({
     port: opts.port,
     hostname: opts.hostname,
+    reusePort: opts.reusePort ?? false,
     // Bodies are limited to 64 KiB by the JSON reader (413 JSON); this is only the hard stop.
     maxRequestBodySize: 1024 * 1024,
     routes: routes as never,
