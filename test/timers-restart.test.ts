@@ -51,7 +51,7 @@ describe.each(MODES)("timers after kill -9 ($name)", (mode) => {
     const paused = await Promise.all(toPause.map(async (t) => (await http1.pause(t.id)).body));
     for (const p of paused) expect(p).toMatchObject({ status: "paused", currentTime: 1 });
     for (const s of short) expect((await http1.get(s.id)).body.status).toBe("running");
-    const lastSeq: string = gm1.frames.filter((f: any) => f.type !== "TIMER_UPDATE" && typeof f.seq === "string").at(-1)!.seq;
+    const lastSeq: string = (gm1.frames as any[]).filter((f) => f.type !== "TIMER_UPDATE" && typeof f.seq === "string").at(-1).seq;
 
     first.proc.kill(9);
     expect(await first.exited).not.toBe(0);
