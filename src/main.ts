@@ -26,6 +26,7 @@ import { Auth } from "./server/auth.ts";
 import type { AppContext } from "./server/context.ts";
 import type { Feature } from "./server/feature.ts";
 import { healthFeature, runChecks } from "./server/health.ts";
+import { openapiFeature } from "./server/openapi.ts";
 import { sseFeature } from "./server/sse.ts";
 import { unifiedFeature } from "./server/ws-unified.ts";
 
@@ -42,6 +43,8 @@ export interface Tickwire {
   url: string;
   port: number;
   ctx: AppContext;
+  /** The composed features (their route tables are what the server serves). */
+  features: readonly Feature[];
   /** Graceful shutdown: health 503, WS closed 1001, SSE ended, server stopped, resources freed. */
   stop(): Promise<void>;
 }
@@ -154,6 +157,8 @@ export async function startTickwire(config: Config, opts: StartOptions = {}): Pr
     chatFeature(ctx),
     webFeature(ctx),
   ];
+  // Last, so that it describes every route above (and itself).
+  features.push(openapiFeature(ctx, features));
 
   for (const feature of features) {
     await feature.start?.();
@@ -179,6 +184,7 @@ export async function startTickwire(config: Config, opts: StartOptions = {}): Pr
     url: `http://${shownHost}:${port}`,
     port,
     ctx,
+    features,
     stop() {
       stopping ??= (async () => {
         draining = true;
