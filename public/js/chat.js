@@ -74,6 +74,7 @@ export function startChat() {
   /** (Re)starts from scratch: history, then the stream from the newest seq. */
   async function connect() {
     const mineGen = ++generation;
+    log.dataset.starts = String(mineGen);
     clearTimeout(retryTimer);
     source?.close();
     source = undefined;
@@ -126,6 +127,8 @@ export function startChat() {
       const sent = await api("POST", "/messages", name ? { content, user: name } : { content });
       mine.add(sent.id);
       if (typeof sent.seq === "string") add(sent);
+      // The stream may have delivered it before this answer came back.
+      for (const entry of shown) if (entry.id === sent.id) entry.node.classList.add("mine");
       input.value = "";
       showError(error, "");
     } catch (err) {

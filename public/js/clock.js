@@ -6,7 +6,10 @@
  */
 import { wsUrl } from "./auth.js";
 import { byId, setBadge } from "./dom.js";
+import { lineChart } from "./line-chart.js";
 import { ReconnectingSocket } from "./reconnecting-socket.js";
+
+const KEEP = 60;
 
 export function startClock() {
   const face = byId("clock-time");
@@ -14,7 +17,12 @@ export function startClock() {
   const lag = byId("clock-lag");
   const seqOut = byId("clock-seq");
   const badge = byId("clock-status");
+  const chart = byId("clock-chart");
+  /** Arrival delay of the last {@link KEEP} ticks, in ms. */
+  const delays = [];
   let count = 0;
+  const draw = () => chart.replaceChildren(lineChart([{ label: "arrival", colour: "var(--accent)", points: delays }], { slots: KEEP, title: "Tick arrival delay in milliseconds", unit: "ms" }));
+  draw();
 
   const socket = new ReconnectingSocket(() => wsUrl("/ws"), {
     onState: (state, detail) => setBadge(badge, state === "open" ? "live" : state, state === "open" ? "live" : detail || state),
@@ -33,7 +41,11 @@ export function startClock() {
       face.dateTime = frame.message;
       face.dataset.ticks = String(count);
       ticks.textContent = String(count);
-      lag.textContent = `${Math.max(0, Date.now() - at.getTime())} ms`;
+      const delay = Math.max(0, Date.now() - at.getTime());
+      lag.textContent = `${delay} ms`;
+      delays.push(delay);
+      if (delays.length > KEEP) delays.shift();
+      draw();
       seqOut.textContent = frame.seq ?? "–";
     },
   });

@@ -25,7 +25,8 @@ function niceCeil(value) {
 
 /**
  * @param {{label: string, colour: string, points: number[]}[]} lines newest point last
- * @param {{slots: number, title: string}} opts `slots`: points across the full width
+ * @param {{slots: number, title: string, unit?: string}} opts `slots`: points across the full
+ *   width; `unit` is named in the accessible label (default "per second")
  */
 export function lineChart(lines, opts) {
   const max = niceCeil(Math.max(1, ...lines.flatMap((l) => l.points)));
@@ -34,7 +35,7 @@ export function lineChart(lines, opts) {
   const x = (i, n) => PAD.left + innerW - (n - 1 - i) * (innerW / Math.max(1, opts.slots - 1));
   const y = (v) => PAD.top + innerH - (v / max) * innerH;
 
-  const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": `${opts.title}; scale 0 to ${max} per second`, class: "line-chart" });
+  const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": `${opts.title}; scale 0 to ${max} ${opts.unit ?? "per second"}`, class: "line-chart" });
   const title = svg("title", {});
   title.textContent = opts.title;
   root.append(title);
@@ -52,7 +53,9 @@ export function lineChart(lines, opts) {
     const n = line.points.length;
     if (n === 0) continue;
     const points = line.points.map((v, i) => `${x(i, n).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
-    root.append(svg("polyline", { points, fill: "none", stroke: line.colour, "stroke-width": 1.8, "stroke-linejoin": "round", "data-topic": line.label }));
+    root.append(svg("polyline", { points, fill: "none", style: `stroke: ${line.colour}`, "stroke-width": 1.8, "stroke-linejoin": "round", "data-topic": line.label }));
+    // The newest value as a dot, so a series is visible from its first point.
+    root.append(svg("circle", { cx: x(n - 1, n), cy: y(line.points[n - 1]), r: 2.4, style: `fill: ${line.colour}` }));
   }
   return root;
 }

@@ -8,9 +8,9 @@ import { byId, setBadge } from "./dom.js";
 import { lineChart } from "./line-chart.js";
 import { parsePrometheus, sumBy } from "./prometheus.js";
 
-export const POLL_MS = 2000;
-/** Two minutes of samples. */
-const KEEP = 60;
+export const POLL_MS = 1000;
+/** Ninety seconds of samples. */
+const KEEP = 90;
 const PALETTE = ["#2563eb", "#db2777", "#059669", "#d97706", "#7c3aed", "#0891b2", "#dc2626", "#65a30d"];
 
 export function startMetrics() {
@@ -74,8 +74,8 @@ export function startMetrics() {
       }
       samples = Math.min(samples + 1, KEEP);
       out.rate.textContent = total < 10 ? total.toFixed(1) : Math.round(total).toLocaleString();
-      drawChart();
     }
+    drawChart();
     previous = { at: now, delivered };
     out.chart.dataset.samples = String(samples);
   }
