@@ -35,7 +35,9 @@ export interface RedisTopicLogOptions {
   log: Logger;
   /**
    * Appends waiting for Redis at once. Past it `append` rejects as `overloaded` (HTTP 503 with
-   * `Retry-After`) instead of queueing without bound behind a slow Redis.
+   * `Retry-After`) instead of queueing without bound behind a slow Redis. The default,
+   * {@link defaultMaxInFlight}, stays under half the retained history so that one burst landing
+   * between two tailer reads cannot push unread entries out of the stream.
    */
   maxInFlight?: number;
   /** `XREAD BLOCK` time in ms. The tail connection's command timeout is this plus 3 s. */
@@ -84,6 +86,11 @@ function streamsOf(reply: unknown): [string, RawEntry[]][] {
   return Object.entries(reply as Record<string, RawEntry[]>);
 }
 
+/** Half the retained history, at most 1024: see {@link RedisTopicLogOptions.maxInFlight}. */
+export function defaultMaxInFlight(historySize: number): number {
+  return Math.max(1, Math.min(1024, Math.floor(historySize / 2)));
+}
+
 const isNoSuchKey = (error: unknown) => error instanceof Error && /no such key/i.test(error.message);
 
 export class RedisTopicLog implements TopicLog {
@@ -100,7 +107,7 @@ export class RedisTopicLog implements TopicLog {
 
   constructor(opts: RedisTopicLogOptions) {
     this.#client = opts.client;
-    this.#opts = { maxInFlight: 1024, blockMs: 2000, readCount: 1000, ...opts };
+    this.#opts = { maxInFlight: defaultMaxInFlight(opts.historySize), blockMs: 2000, readCount: 1000, ...opts };
   }
 
   /** Appends waiting for Redis (reported as a queue depth). */
@@ -256,7 +263,9 @@ export class RedisTopicLog implements TopicLog {
         if (failing) this.#opts.log.info({ positions: Object.fromEntries(this.#positions) }, "redis tailer resumed");
         failing = false;
         this.#tailerUp = true;
-        this.#deliver(streamsOf(reply), keys);
+        const streams = streamsOf(reply);
+        this.#deliver(streams, keys);
+        await this.#checkGaps(streams, keys, ids);
       } catch (error) {
         if (this.#stopping) break;
         this.#tailerUp = false;
@@ -287,6 +296,36 @@ export class RedisTopicLog implements TopicLog {
             this.#opts.log.error({ err: error, topic, seq: entry.seq }, "topic log listener failed");
           }
         }
+      }
+    }
+  }
+
+  /**
+   * `MAXLEN ~` trims without regard to readers: a tailer that fell more than the retained history
+   * behind (a burst from many instances while it was stalled) never sees the trimmed entries.
+   * That can only happen when a read returns many entries, so only then is the stream's first
+   * retained id compared with where the read started; a gap is logged as an error, loudly,
+   * because this instance's live subscribers missed those entries (replay reports them as not
+   * recovered). Never throws.
+   */
+  async #checkGaps(streams: [string, RawEntry[]][], keys: string[], from: string[]): Promise<void> {
+    const threshold = Math.max(1, Math.min(this.#opts.readCount, Math.floor(this.#opts.historySize / 2)));
+    for (const [key, items] of streams) {
+      const i = keys.indexOf(key);
+      const start = from[i];
+      if (items.length < threshold || start === undefined || start === "0-0") continue;
+      try {
+        const info = await this.#client.sendCommand<unknown>(["XINFO", "STREAM", key]);
+        const first = infoField(info, "first-entry") as RawEntry | null | undefined;
+        const trimmed = Number(infoField(info, "entries-added") ?? 0) > Number(infoField(info, "length") ?? 0);
+        if (first && trimmed && compareSeq(first[0], start) > 0) {
+          this.#opts.log.error(
+            { topic: this.#opts.topics[i], after: start, firstRetained: first[0], firstRead: items[0]![0] },
+            "redis tailer fell behind the stream's retention: entries were trimmed before this instance delivered them",
+          );
+        }
+      } catch {
+        // A failed check is not a failed read; the next large batch checks again.
       }
     }
   }
