@@ -14,6 +14,9 @@ import { REDIS_URL, startServer, uniquePrefix, wsUrl } from "./support/server.ts
 import { sseClient, type SseTestClient } from "./support/sse-client.ts";
 import { type WsTestClient, wsClient } from "./support/ws-client.ts";
 
+// Response bodies are checked by the assertions; typed loosely on purpose.
+const anyJson = (v: unknown): any => v;
+
 /** A free TCP port, found by listening on port 0. */
 function freePort(): number {
   const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
@@ -72,7 +75,7 @@ class DedicatedRedis {
 
 const health = async (app: Tickwire) => {
   const res = await fetch(`${app.url}/health`);
-  return { status: res.status, body: (await res.json()) as any };
+  return { status: res.status, body: (await res.json().then(anyJson)) as any };
 };
 const post = (app: Tickwire, content: string) =>
   fetch(`${app.url}/messages`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ content }) });
@@ -103,7 +106,7 @@ describe("Redis faults (dedicated redis-server)", () => {
   });
 
   it("serves chat normally while Redis is up", async () => {
-    for (let i = 0; i < 10; i++) accepted.push((await (await post(app, `before-${i}`)).json()).seq);
+    for (let i = 0; i < 10; i++) accepted.push((await (await post(app, `before-${i}`)).json().then(anyJson)).seq);
     await sse.collect(10);
     expect((await health(app)).body.checks.redis).toBe("up");
   });
@@ -118,7 +121,7 @@ describe("Redis faults (dedicated redis-server)", () => {
     const res = await post(app, "during outage");
     expect(res.status).toBe(503);
     expect(res.headers.get("retry-after")).toBe("1");
-    expect((await res.json()).error).toMatchObject({ code: "log_unavailable", message: expect.stringContaining("redis") });
+    expect((await res.json().then(anyJson)).error).toMatchObject({ code: "log_unavailable", message: expect.stringContaining("redis") });
     ws.send({ op: "publish", topic: "chat", data: { content: "ws during outage" }, ref: "down" });
     expect(await ws.next((f) => f.op === "error" && f.ref === "down")).toMatchObject({ code: "overloaded" });
     const history = await fetch(`${app.url}/messages`);
@@ -136,7 +139,7 @@ describe("Redis faults (dedicated redis-server)", () => {
     for (let i = 0; i < 10; i++) {
       const res = await post(app, `after-${i}`);
       expect(res.status).toBe(201);
-      accepted.push((await res.json()).seq);
+      accepted.push((await res.json().then(anyJson)).seq);
     }
     await sse.collect(20, (e) => e.event === undefined);
     await ws.collect(20, isChat);
@@ -155,7 +158,7 @@ describe("Redis faults (dedicated redis-server)", () => {
     for (let i = 0; i < 20; i++) {
       const res = await post(other, `gap-${i}`);
       expect(res.status).toBe(201);
-      accepted.push((await res.json()).seq);
+      accepted.push((await res.json().then(anyJson)).seq);
     }
     await sse.collect(40, (e) => e.event === undefined);
     await ws.collect(40, isChat);
@@ -178,7 +181,7 @@ describe("Redis faults (dedicated redis-server)", () => {
     const res = await post(app, "one too many");
     expect(res.status).toBe(503);
     expect(res.headers.get("retry-after")).toBe("1");
-    expect((await res.json()).error.code).toBe("overloaded");
+    expect((await res.json().then(anyJson)).error.code).toBe("overloaded");
 
     const acks = await publisher.collect(limit, (f) => f.op === "ack", 15_000);
     const seqs = acks.map((f: any) => f.seq as string);

@@ -61,7 +61,7 @@ describe("RedisTopicLog", () => {
     expect(all.entries.map((e) => e.body)).toEqual([0, 1, 2, 3, 4].map((n) => ({ n })));
     expect(all.recovered).toBe(true);
     const after = await log.readAfter("chat", seqs[1], 2);
-    expect(after.entries.map((e) => e.seq)).toEqual([seqs[2], seqs[3]]);
+    expect(after.entries.map((e) => e.seq)).toEqual([seqs[2]!, seqs[3]!]);
     expect(after.entries[0]).toEqual({ topic: "chat", seq: seqs[2]!, ts: expect.any(Number), body: { n: 2 } });
     expect((await log.readAfter("relay", undefined)).entries).toEqual([]);
   });

@@ -86,9 +86,13 @@ function streamsOf(reply: unknown): [string, RawEntry[]][] {
   return Object.entries(reply as Record<string, RawEntry[]>);
 }
 
-/** Half the retained history, at most 1024: see {@link RedisTopicLogOptions.maxInFlight}. */
+/**
+ * Half the retained history, within 64..1024: see {@link RedisTopicLogOptions.maxInFlight}.
+ * (`MAXLEN ~` keeps up to a stream node more than asked, which covers the floor for tiny
+ * histories.)
+ */
 export function defaultMaxInFlight(historySize: number): number {
-  return Math.max(1, Math.min(1024, Math.floor(historySize / 2)));
+  return Math.max(64, Math.min(1024, Math.floor(historySize / 2)));
 }
 
 const isNoSuchKey = (error: unknown) => error instanceof Error && /no such key/i.test(error.message);
