@@ -25,11 +25,12 @@ function niceCeil(value) {
 
 /**
  * @param {{label: string, colour: string, points: number[]}[]} lines newest point last
- * @param {{slots: number, title: string, unit?: string}} opts `slots`: points across the full
- *   width; `unit` is named in the accessible label (default "per second")
+ * @param {{slots: number, title: string, unit?: string, floor?: number}} opts `slots`: points
+ *   across the full width; `unit` is named in the accessible label (default "per second");
+ *   `floor`: the scale reaches at least this, so small noise does not fill the chart (default 1)
  */
 export function lineChart(lines, opts) {
-  const max = niceCeil(Math.max(1, ...lines.flatMap((l) => l.points)));
+  const max = niceCeil(Math.max(opts.floor ?? 1, ...lines.flatMap((l) => l.points)));
   const innerW = W - PAD.left - PAD.right;
   const innerH = H - PAD.top - PAD.bottom;
   const x = (i, n) => PAD.left + innerW - (n - 1 - i) * (innerW / Math.max(1, opts.slots - 1));

@@ -28,8 +28,11 @@ describe("browser: relay", () => {
     cleanups.push(() => app.stop());
     const manager = await openPage(browser, app.url);
     const watcher = await openPage(browser, app.url);
-    await manager.page.waitForSelector("#relay-manager-status[data-state=live]");
-    await watcher.page.waitForSelector("#relay-broadcast-status[data-state=live]");
+    // Broadcasters get live messages only, so both pages listen before anything is sent.
+    for (const { page } of [manager, watcher]) {
+      await page.waitForSelector("#relay-manager-status[data-state=live]");
+      await page.waitForSelector("#relay-broadcast-status[data-state=live]");
+    }
 
     const sent = ['{"score": 3, "team": "blue"}', "plain text, with  two spaces", "third ✓"];
     for (const text of sent) {
