@@ -1,0 +1,387 @@
+/**
+ * The load generator: N subscribers (WebSocket or SSE) and one WebSocket publisher, in this
+ * process, against a server in another. Each message carries its send time
+ * (`{"op":"publish","topic":"chat","data":{"content":"k<id>@<performance.now()>"}}`); because the
+ * publisher and the subscribers share this process's monotonic clock, a delivery's latency is
+ * its receive time minus that stamp, with no cross-process clock error.
+ *
+ * The bare relay publishes that op text verbatim; tickwire turns it into a chat frame whose
+ * `content` is the same string, so every variant is parsed by the same few `indexOf` calls and
+ * the client's own cost is identical across variants.
+ * @module
+ */
+
+/** `ws`: raw-TCP WebSocket reader (default); `ws-bun`: Bun's `WebSocket` client; `sse`: `/events`. */
+export type Transport = "ws" | "ws-bun" | "sse";
+
+export interface LoadOptions {
+  /** Server base URL, `http://127.0.0.1:<port>`. */
+  url: string;
+  transport: Transport;
+  subscribers: number;
+  /** Messages per second from the one publisher. */
+  rate: number;
+  /** Measured seconds (after the warm-up). */
+  seconds: number;
+  /** Seconds of messages sent first and not counted (JIT, socket buffers, Redis connection). */
+  warmupSeconds: number;
+  /** How long to wait after the last send for stragglers before counting them lost. */
+  drainMs: number;
+  /** Connections opened at once while connecting. */
+  connectConcurrency?: number;
+}
+
+export interface LoadResult {
+  transport: Transport;
+  subscribers: number;
+  rate: number;
+  messages: number;
+  expectedDeliveries: number;
+  deliveries: number;
+  lost: number;
+  duplicatesOrReordered: number;
+  publishErrors: number;
+  deliveredPerSecond: number;
+  /** Per-delivery latency, ms, ascending. */
+  latencies: Float64Array;
+  /** Per message: time until its last subscriber received it, ms, ascending (complete messages only). */
+  completions: Float64Array;
+  connectMs: number;
+}
+
+const MARK = '"content":"k';
+
+/** One connected subscriber set plus the bookkeeping of what it received. */
+class Receipts {
+  latencies: Float64Array;
+  n = 0;
+  counts: Int32Array;
+  last: Float64Array;
+  sendAt: Float64Array;
+  lastSeen: Int32Array;
+  disorder = 0;
+  received = 0;
+
+  constructor(readonly warmup: number, readonly measured: number, subscribers: number) {
+    this.latencies = new Float64Array(measured * subscribers);
+    this.counts = new Int32Array(warmup + measured);
+    this.last = new Float64Array(warmup + measured);
+    this.sendAt = new Float64Array(warmup + measured);
+    this.lastSeen = new Int32Array(subscribers).fill(-1);
+  }
+
+  /** Records the marker found at `start` (just after MARK) in `s`, received at `now` by `sub`. */
+  record(s: string, start: number, end: number, now: number, sub: number): void {
+    const at = s.indexOf("@", start);
+    const id = Number(s.slice(start, at));
+    const sent = Number(s.slice(at + 1, end));
+    if (id <= this.lastSeen[sub]!) this.disorder++;
+    else this.lastSeen[sub] = id;
+    if (id < this.warmup || id >= this.counts.length) return;
+    this.counts[id]!++;
+    this.received++;
+    if (now > this.last[id]!) this.last[id] = now;
+    this.sendAt[id] = sent;
+    if (this.n < this.latencies.length) this.latencies[this.n++] = now - sent;
+  }
+
+  /** Scans `s` from `from` for complete markers; returns where an incomplete tail starts. */
+  scan(s: string, from: number, now: number, sub: number): number {
+    for (;;) {
+      const k = s.indexOf(MARK, from);
+      if (k < 0) return Math.max(from, s.length - MARK.length);
+      const start = k + MARK.length;
+      const end = s.indexOf('"', start);
+      if (end < 0) return k;
+      this.record(s, start, end, now, sub);
+      from = end;
+    }
+  }
+}
+
+export async function inBatches(count: number, concurrency: number, open: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) await open(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+}
+
+export interface Subscribers {
+  close(): Promise<void>;
+}
+
+/** Receives each text frame (or SSE bytes) a subscriber got; returns where an incomplete tail starts. */
+export interface FrameSink {
+  scan(s: string, from: number, now: number, sub: number): number;
+}
+
+async function openWs(url: string, count: number, concurrency: number, rx: FrameSink): Promise<Subscribers> {
+  const sockets: WebSocket[] = [];
+  await inBatches(count, concurrency, (i) => {
+    const ws = new WebSocket(`${url.replace(/^http/, "ws")}/ws?topics=chat`);
+    sockets.push(ws);
+    ws.onmessage = (ev) => {
+      const now = performance.now();
+      rx.scan(ev.data as string, 0, now, i);
+    };
+    return new Promise((resolve, reject) => {
+      ws.onopen = () => resolve();
+      ws.onerror = () => reject(new Error(`subscriber ${i} failed to connect`));
+    });
+  });
+  return {
+    async close() {
+      await Promise.all(
+        sockets.map(
+          (ws) =>
+            new Promise<void>((resolve) => {
+              if (ws.readyState === WebSocket.CLOSED) return resolve();
+              ws.onclose = () => resolve();
+              ws.close();
+            }),
+        ),
+      );
+    },
+  };
+}
+
+/**
+ * WebSocket subscribers over raw TCP (`Bun.connect`): the handshake and a minimal frame reader
+ * (server frames are unmasked; pings are answered). Bun's `WebSocket` client dispatches a
+ * `MessageEvent` per frame, which costs enough per message that with 1000 subscribers in one
+ * process the client, not the server, would set the latency; this reader makes the client's
+ * share small and the same for every variant.
+ */
+export async function openRawWs(url: string, count: number, concurrency: number, rx: FrameSink): Promise<Subscribers> {
+  const { hostname, port } = new URL(url);
+  const sockets: { end(): void }[] = [];
+  const closed: Promise<void>[] = [];
+  await inBatches(count, concurrency, async (i) => {
+    let pending: Buffer | undefined;
+    let upgraded = false;
+    let onUpgrade: (error?: Error) => void = () => {};
+    const ready = new Promise<void>((resolve, reject) => (onUpgrade = (error) => (error ? reject(error) : resolve())));
+    let onClose: () => void = () => {};
+    closed.push(new Promise<void>((r) => (onClose = r)));
+    const socket = await Bun.connect({
+      hostname,
+      port: Number(port),
+      socket: {
+        data(sock, chunk) {
+          const now = performance.now();
+          let buf = pending ? Buffer.concat([pending, chunk]) : chunk;
+          pending = undefined;
+          let o = 0;
+          if (!upgraded) {
+            const end = buf.indexOf("\r\n\r\n");
+            if (end < 0) return void (pending = buf);
+            if (!buf.toString("latin1", 0, 12).startsWith("HTTP/1.1 101")) return onUpgrade(new Error(`subscriber ${i}: upgrade refused: ${buf.toString("latin1", 0, end)}`));
+            upgraded = true;
+            o = end + 4;
+            onUpgrade();
+          }
+          while (buf.length - o >= 2) {
+            const opcode = buf[o]! & 0x0f;
+            let len = buf[o + 1]! & 0x7f;
+            let head = 2;
+            if (len === 126) {
+              if (buf.length - o < 4) break;
+              len = buf.readUInt16BE(o + 2);
+              head = 4;
+            } else if (len === 127) {
+              if (buf.length - o < 10) break;
+              len = Number(buf.readBigUInt64BE(o + 2));
+              head = 10;
+            }
+            if (buf.length - o < head + len) break;
+            const start = o + head;
+            if (opcode === 0x1) rx.scan(buf.toString("latin1", start, start + len), 0, now, i);
+            // Pong with an all-zero mask: the payload goes out unchanged.
+            else if (opcode === 0x9) sock.write(Buffer.concat([Buffer.from([0x8a, 0x80 | len, 0, 0, 0, 0]), buf.subarray(start, start + len)]));
+            o = start + len;
+          }
+          if (o < buf.length) pending = buf.subarray(o);
+        },
+        close() {
+          onClose();
+        },
+        error() {
+          onClose();
+        },
+      },
+    });
+    socket.write(
+      `GET /ws?topics=chat HTTP/1.1\r\nHost: ${hostname}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    );
+    sockets.push(socket);
+    await ready;
+  });
+  return {
+    async close() {
+      for (const s of sockets) s.end();
+      await Promise.all(closed);
+    },
+  };
+}
+
+/**
+ * SSE subscribers over raw TCP (`Bun.connect`): no fetch connection pool (Bun's caps concurrent
+ * requests at 256 by default) and the bytes are scanned as they arrive.
+ */
+async function openSse(url: string, count: number, concurrency: number, rx: FrameSink): Promise<Subscribers> {
+  const { hostname, port } = new URL(url);
+  const sockets: { end(): void }[] = [];
+  const closed: Promise<void>[] = [];
+  await inBatches(count, concurrency, async (i) => {
+    let pending = "";
+    let onFirst: () => void = () => {};
+    const first = new Promise<void>((r) => (onFirst = r));
+    let onClose: () => void = () => {};
+    closed.push(new Promise<void>((r) => (onClose = r)));
+    const socket = await Bun.connect({
+      hostname,
+      port: Number(port),
+      socket: {
+        data(_s, chunk) {
+          const now = performance.now();
+          const s = pending + chunk.toString("latin1");
+          pending = s.slice(rx.scan(s, 0, now, i));
+          onFirst();
+        },
+        close() {
+          onClose();
+        },
+        error() {
+          onClose();
+        },
+      },
+    });
+    socket.write(`GET /events?topics=chat&client_id=bench-${i} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAccept: text/event-stream\r\n\r\n`);
+    sockets.push(socket);
+    // The server registers the stream before it writes its first comment.
+    await first;
+  });
+  return {
+    async close() {
+      for (const s of sockets) s.end();
+      await Promise.all(closed);
+    },
+  };
+}
+
+function openSubscribers(opts: Pick<LoadOptions, "url" | "transport" | "subscribers">, concurrency: number, rx: Receipts): Promise<Subscribers> {
+  if (opts.transport === "ws") return openRawWs(opts.url, opts.subscribers, concurrency, rx);
+  if (opts.transport === "ws-bun") return openWs(opts.url, opts.subscribers, concurrency, rx);
+  return openSse(opts.url, opts.subscribers, concurrency, rx);
+}
+
+/** Opens the publisher socket; resolves once it is connected. */
+async function openPublisher(url: string): Promise<{ ws: WebSocket; errors: () => number }> {
+  const ws = new WebSocket(`${url.replace(/^http/, "ws")}/ws?topics=`);
+  let errors = 0;
+  ws.onmessage = (ev) => {
+    if (typeof ev.data === "string" && ev.data.startsWith('{"op":"error"')) errors++;
+  };
+  await new Promise<void>((resolve, reject) => {
+    ws.onopen = () => resolve();
+    ws.onerror = () => reject(new Error("publisher failed to connect"));
+  });
+  return { ws, errors: () => errors };
+}
+
+/** Sends `total` messages at `rate`/s on wall-clock slots (late slots are sent at once, not skipped). */
+async function publish(ws: WebSocket, total: number, rate: number): Promise<{ firstAt: number; lastAt: number }> {
+  const period = 1000 / rate;
+  const t0 = performance.now();
+  let lastAt = t0;
+  for (let i = 0; i < total; i++) {
+    const due = t0 + i * period;
+    const wait = due - performance.now();
+    if (wait > 0.5) await new Promise((r) => setTimeout(r, wait));
+    lastAt = performance.now();
+    ws.send(`{"op":"publish","topic":"chat","data":{"content":"k${i}@${lastAt.toFixed(3)}"}}`);
+  }
+  return { firstAt: t0, lastAt };
+}
+
+/** Runs one measured load against `opts.url`. */
+export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
+  const warmup = Math.round(opts.warmupSeconds * opts.rate);
+  const measured = Math.round(opts.seconds * opts.rate);
+  const rx = new Receipts(warmup, measured, opts.subscribers);
+  const concurrency = opts.connectConcurrency ?? 256;
+  const connectStart = performance.now();
+  const subs = await openSubscribers(opts, concurrency, rx);
+  const connectMs = performance.now() - connectStart;
+  const pub = await openPublisher(opts.url);
+
+  const expected = measured * opts.subscribers;
+  const sent = await publish(pub.ws, warmup + measured, opts.rate);
+  const drainUntil = performance.now() + opts.drainMs;
+  while (rx.received < expected && performance.now() < drainUntil) await new Promise((r) => setTimeout(r, 5));
+
+  pub.ws.close();
+  await subs.close();
+
+  const completions: number[] = [];
+  for (let id = warmup; id < warmup + measured; id++) {
+    if (rx.counts[id] === opts.subscribers) completions.push(rx.last[id]! - rx.sendAt[id]!);
+  }
+  const latencies = rx.latencies.slice(0, rx.n).sort();
+  const windowS = Math.max(1e-3, (sent.lastAt - sent.firstAt) / 1000) * (measured / (warmup + measured));
+  return {
+    transport: opts.transport,
+    subscribers: opts.subscribers,
+    rate: opts.rate,
+    messages: measured,
+    expectedDeliveries: expected,
+    deliveries: rx.received,
+    lost: expected - rx.received,
+    duplicatesOrReordered: rx.disorder,
+    publishErrors: pub.errors(),
+    deliveredPerSecond: rx.received / windowS,
+    latencies,
+    completions: Float64Array.from(completions).sort(),
+    connectMs,
+  };
+}
+
+/**
+ * Starts a load that runs until stopped (for benchmarks that measure something else under load,
+ * e.g. tick lateness). Latencies are not kept; deliveries are counted.
+ */
+export async function startBackgroundLoad(opts: Omit<LoadOptions, "seconds" | "warmupSeconds" | "drainMs">): Promise<{ stop(): Promise<{ sent: number; deliveries: number; publishErrors: number }> }> {
+  const rx = new Receipts(0, 0, opts.subscribers);
+  let deliveries = 0;
+  const record = rx.record.bind(rx);
+  rx.record = (s, start, end, now, sub) => {
+    deliveries++;
+    record(s, start, end, now, sub);
+  };
+  const concurrency = opts.connectConcurrency ?? 256;
+  const subs = await openSubscribers(opts, concurrency, rx);
+  const pub = await openPublisher(opts.url);
+  let running = true;
+  let sent = 0;
+  const loop = (async () => {
+    const period = 1000 / opts.rate;
+    const t0 = performance.now();
+    while (running) {
+      const wait = t0 + sent * period - performance.now();
+      if (wait > 0.5) await new Promise((r) => setTimeout(r, wait));
+      pub.ws.send(`{"op":"publish","topic":"chat","data":{"content":"k${sent}@${performance.now().toFixed(3)}"}}`);
+      sent++;
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      pub.ws.close();
+      await subs.close();
+      return { sent, deliveries, publishErrors: pub.errors() };
+    },
+  };
+}

@@ -1,0 +1,156 @@
+/**
+ * Fanout under load: one publisher, N subscribers in this process, the server in another.
+ * Variants, all measured in the same run and interleaved round by round (the order rotates so
+ * that no variant always runs first or last while the machine's background load changes):
+ * - `bare`: the bare Bun relay (baseline: one `server.publish` per message);
+ * - `embedded`: tickwire, in-process topic log, publishing with the WS `publish` op on `chat`;
+ * - `redis`: the same through Redis Streams (XADD, then the tailer's XREAD, then publish);
+ * - `sse`: the embedded server, subscribers on `GET /events?topics=chat` instead of `/ws`.
+ *
+ *   bun bench/fanout/fanout.ts [--subscribers 1000] [--rate 100] [--seconds 6] [--warmup 1]
+ *     [--rounds 3] [--variants bare,embedded,redis,sse] [--ws-client raw|bun] [--cpu-prof <dir>]
+ *     [--name fanout]
+ * Writes bench/results/<name>.json and <name>.svg (latency CDF per variant), prints a table.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { percentile, printTable, writeResult } from "../support/report.ts";
+import { cdfChart, writeSvg } from "../support/svg-chart.ts";
+import { type LoadResult, runLoad, type Transport } from "./client.ts";
+import { launch, type LaunchedServer, type ServerKind } from "./server.ts";
+
+type Variant = "bare" | "embedded" | "redis" | "sse";
+const SERVER_OF: Record<Variant, ServerKind> = { bare: "bare", embedded: "embedded", redis: "redis", sse: "embedded" };
+const TRANSPORT_OF: Record<Variant, Transport> = { bare: "ws", embedded: "ws", redis: "ws", sse: "sse" };
+/** What each variant's p99 is compared with, and the target ratio (issue 7). */
+const TARGETS: Record<Variant, { against: Variant; max: number } | undefined> = {
+  bare: undefined,
+  embedded: { against: "bare", max: 1.1 },
+  redis: { against: "bare", max: 1.3 },
+  sse: { against: "embedded", max: 1.5 },
+};
+
+const { values } = parseArgs({
+  options: {
+    subscribers: { type: "string", default: "1000" },
+    rate: { type: "string", default: "100" },
+    seconds: { type: "string", default: "6" },
+    warmup: { type: "string", default: "1" },
+    rounds: { type: "string", default: "3" },
+    variants: { type: "string", default: "bare,embedded,redis,sse" },
+    "drain-ms": { type: "string", default: "2000" },
+    "cpu-prof": { type: "string" },
+    name: { type: "string", default: "fanout" },
+    "ws-client": { type: "string", default: "raw" },
+  },
+});
+const subscribers = Number(values.subscribers);
+const rate = Number(values.rate);
+const rounds = Number(values.rounds);
+const variants = values.variants.split(",").map((v) => v.trim()) as Variant[];
+for (const v of variants) if (!(v in SERVER_OF)) throw new Error(`--variants: unknown variant ${v}; use bare, embedded, redis, sse`);
+
+const servers = new Map<ServerKind, LaunchedServer>();
+for (const v of variants) {
+  const kind = SERVER_OF[v];
+  if (!servers.has(kind)) servers.set(kind, await launch(kind, { cpuProfDir: values["cpu-prof"] }));
+}
+
+const perRound: Record<string, LoadResult>[] = [];
+try {
+  for (let r = 0; r < rounds; r++) {
+    const order = variants.map((_, i) => variants[(i + r) % variants.length]!);
+    const results: Record<string, LoadResult> = {};
+    for (const v of order) {
+      const res = await runLoad({
+        url: servers.get(SERVER_OF[v])!.url,
+        transport: TRANSPORT_OF[v] === "ws" && values["ws-client"] === "bun" ? "ws-bun" : TRANSPORT_OF[v],
+        subscribers,
+        rate,
+        seconds: Number(values.seconds),
+        warmupSeconds: Number(values.warmup),
+        drainMs: Number(values["drain-ms"]),
+      });
+      results[v] = res;
+      console.error(`round ${r + 1}/${rounds} ${v.padEnd(8)} p50 ${percentile(res.latencies, 0.5).toFixed(3)} ms  p99 ${percentile(res.latencies, 0.99).toFixed(3)} ms  lost ${res.lost}`);
+    }
+    perRound.push(results);
+  }
+} finally {
+  for (const s of servers.values()) await s.stop();
+}
+
+const q = percentile;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+const pooled = (v: Variant, key: "latencies" | "completions") => {
+  const parts = perRound.map((r) => r[v]![key]);
+  const all = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) (all.set(p, o), (o += p.length));
+  return all.sort();
+};
+
+const summary = variants.map((v) => {
+  const lat = pooled(v, "latencies");
+  const comp = pooled(v, "completions");
+  const runs = perRound.map((r) => r[v]!);
+  const p99s = runs.map((r) => q(r.latencies, 0.99));
+  const target = TARGETS[v];
+  const ratios = target && variants.includes(target.against) ? perRound.map((r) => q(r[v]!.latencies, 0.99) / q(r[target.against]!.latencies, 0.99)) : [];
+  return {
+    variant: v,
+    latencyMs: { p50: q(lat, 0.5), p90: q(lat, 0.9), p99: q(lat, 0.99), max: lat.at(-1) ?? NaN },
+    completionMs: { p50: q(comp, 0.5), p99: q(comp, 0.99) },
+    lost: runs.reduce((n, r) => n + r.lost, 0),
+    expectedDeliveries: runs.reduce((n, r) => n + r.expectedDeliveries, 0),
+    duplicatesOrReordered: runs.reduce((n, r) => n + r.duplicatesOrReordered, 0),
+    publishErrors: runs.reduce((n, r) => n + r.publishErrors, 0),
+    deliveredPerSecond: median(runs.map((r) => r.deliveredPerSecond)),
+    connectMs: median(runs.map((r) => r.connectMs)),
+    perRoundP99Ms: p99s,
+    /** Spread of this variant's own p99 across rounds: (max - min) / median. */
+    p99Noise: (Math.max(...p99s) - Math.min(...p99s)) / median(p99s),
+    p99Ratio: target && ratios.length ? { against: target.against, target: target.max, median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios), perRound: ratios, met: median(ratios) <= target.max } : undefined,
+    sorted: lat,
+  };
+});
+
+const result = {
+  benchmark: "fanout",
+  at: new Date().toISOString(),
+  command: `bun bench/fanout/fanout.ts ${process.argv.slice(2).join(" ")}`.trim(),
+  subscribers,
+  rate,
+  secondsPerRun: Number(values.seconds),
+  rounds,
+  cpus: navigator.hardwareConcurrency,
+  variants: summary.map(({ sorted, ...rest }) => rest),
+};
+const jsonPath = await writeResult(values.name, result);
+const svgPath = await writeSvg(
+  values.name,
+  cdfChart(
+    `Fanout latency, ${subscribers} subscribers × ${rate} msg/s (${rounds} interleaved rounds)`,
+    "publish → delivery latency, ms",
+    summary.map((s) => ({ name: `${s.variant} (p99 ${s.latencyMs.p99.toFixed(2)} ms)`, sorted: s.sorted })),
+  ),
+);
+
+printTable(
+  ["variant", "p50 ms", "p90 ms", "p99 ms", "max ms", "last-sub p50", "last-sub p99", "lost", "deliv/s", "p99 noise", "p99 ratio (median, min–max)", "target"],
+  summary.map((s) => [
+    s.variant,
+    s.latencyMs.p50,
+    s.latencyMs.p90,
+    s.latencyMs.p99,
+    s.latencyMs.max,
+    s.completionMs.p50,
+    s.completionMs.p99,
+    s.lost,
+    Math.round(s.deliveredPerSecond),
+    `${(s.p99Noise * 100).toFixed(0)}%`,
+    s.p99Ratio ? `${s.p99Ratio.median.toFixed(2)}x vs ${s.p99Ratio.against} (${s.p99Ratio.min.toFixed(2)}–${s.p99Ratio.max.toFixed(2)})` : "baseline",
+    s.p99Ratio ? `≤ ${s.p99Ratio.target}x ${s.p99Ratio.met ? "met" : "MISSED"}` : "",
+  ]),
+);
+console.log(`\n${jsonPath}\n${svgPath}`);
