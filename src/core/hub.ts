@@ -150,20 +150,41 @@ export class Hub {
    * Publishes an ephemeral event on each of `topics`, serializing the body once. Dropped and
    * counted if the deadline has already passed.
    */
-  emit(topics: readonly string[], body: Record<string, unknown>, { deadline, tickAt }: EmitOptions): void {
+  emit(topics: readonly string[], body: Record<string, unknown>, opts: EmitOptions): void {
+    this.emitJson(topics, () => JSON.stringify(body), opts);
+  }
+
+  /**
+   * {@link emit} for a caller that can produce the body's JSON more cheaply than
+   * `JSON.stringify` (e.g. a per-tick update from cached fragments). `bodyJson` is called at most
+   * once, and not at all when no topic has a receiver.
+   */
+  emitJson(topics: readonly string[], bodyJson: () => string, { deadline, tickAt }: EmitOptions): void {
     const now = this.#opts.clock.now();
     if (now > deadline) {
       for (const topic of topics) this.#opts.metrics.dropped(topicFamily(topic), "deadline", 1);
       return;
     }
-    const bodyJson = JSON.stringify(body);
+    let json: string | undefined;
     const seq = ephemeralSeq(tickAt);
     const ts = Math.floor(tickAt);
     for (const topic of topics) {
-      const frame = frameFromBodyJson(topic, seq, ts, bodyJson);
+      // Most per-timer topics have nobody listening: count the event, skip building its frame
+      // (with 10 000 timers that is most of a tick's work and garbage).
+      if (!this.#hasReceivers(topic)) {
+        this.#opts.metrics.published(topicFamily(topic));
+        continue;
+      }
+      json ??= bodyJson();
+      const frame = frameFromBodyJson(topic, seq, ts, json);
       this.#fanout(topic, frame, seq, true, deadline);
       this.#feedCatchUps(topic, frame, seq, true, deadline);
     }
+  }
+
+  /** Whether anything (WS subscriber, SSE sink, replay in progress) would receive `topic`. */
+  #hasReceivers(topic: string): boolean {
+    return this.#catchUps.has(topic) || this.#sse.has(topic) || (this.#ws !== undefined && this.#ws.subscriberCount(topic) > 0);
   }
 
   /** Appends a durable event to the log; it is delivered when the log's tail returns it. */

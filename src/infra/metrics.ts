@@ -19,6 +19,12 @@ export class Metrics implements HubMetrics {
   readonly registry = new Registry();
   readonly #published: Counter<"topic">;
   readonly #delivered: Counter<"topic">;
+  /**
+   * The two per-event counters are summed in plain maps and handed to prom-client when scraped:
+   * a labelled `inc()` costs about 0.3 µs, and a tick of 10 000 timers makes 30 000 of them.
+   */
+  readonly #pendingPublished = new Map<string, number>();
+  readonly #pendingDelivered = new Map<string, number>();
   readonly #dropped: Counter<"topic" | "reason">;
   readonly #fanout: Histogram;
   readonly tickLateness: Histogram;
@@ -28,8 +34,13 @@ export class Metrics implements HubMetrics {
 
   constructor(gauges: Gauges) {
     const registers = [this.registry];
-    this.#published = new Counter({ name: "tickwire_events_published_total", help: "Events published, by topic family", labelNames: ["topic"], registers });
-    this.#delivered = new Counter({ name: "tickwire_events_delivered_total", help: "Event deliveries handed to subscribers, by topic family", labelNames: ["topic"], registers });
+    const flush = (pending: Map<string, number>) =>
+      function (this: Counter<"topic">) {
+        for (const [topic, n] of pending) this.inc({ topic }, n);
+        pending.clear();
+      };
+    this.#published = new Counter({ name: "tickwire_events_published_total", help: "Events published, by topic family", labelNames: ["topic"], registers, collect: flush(this.#pendingPublished) });
+    this.#delivered = new Counter({ name: "tickwire_events_delivered_total", help: "Event deliveries handed to subscribers, by topic family", labelNames: ["topic"], registers, collect: flush(this.#pendingDelivered) });
     this.#dropped = new Counter({ name: "tickwire_events_dropped_total", help: "Events dropped, by topic family and reason", labelNames: ["topic", "reason"], registers });
     this.#fanout = new Histogram({
       name: "tickwire_fanout_latency_seconds",
@@ -85,11 +96,11 @@ export class Metrics implements HubMetrics {
   }
 
   published(family: string): void {
-    this.#published.inc({ topic: family });
+    this.#pendingPublished.set(family, (this.#pendingPublished.get(family) ?? 0) + 1);
   }
 
   delivered(family: string, count: number): void {
-    this.#delivered.inc({ topic: family }, count);
+    this.#pendingDelivered.set(family, (this.#pendingDelivered.get(family) ?? 0) + count);
   }
 
   dropped(family: string, reason: DropReason, count: number): void {

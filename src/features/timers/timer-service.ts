@@ -38,6 +38,21 @@ interface Entry {
   updatedIso: string;
   /** An expiry write is in flight; the tick does not start another. */
   expiring: boolean;
+  /**
+   * The per-tick `TIMER_UPDATE` body's JSON around `currentTime`, the only field that changes
+   * between ticks: building `head + n + tail` is several times cheaper than `JSON.stringify`,
+   * which matters with 10 000 timers per tick. Rebuilt whenever the state changes.
+   */
+  updateHead: string;
+  updateTail: string;
+}
+
+/** The cached JSON fragments of `TIMER_UPDATE` for a timer (see {@link Entry}). */
+export function updateFragments(t: TimerState, createdIso: string, updatedIso: string): { updateHead: string; updateTail: string } {
+  return {
+    updateHead: `{"type":"TIMER_UPDATE","payload":{"id":${t.id},"sessionId":${JSON.stringify(t.sessionId)},"currentTime":`,
+    updateTail: `,"maxTime":${t.maxTime},"isPaused":${t.status !== "running"},"status":"${t.status}","createdAt":"${createdIso}","updatedAt":"${updatedIso}"}}`,
+  };
 }
 
 export interface TimerServiceOptions {
@@ -172,8 +187,11 @@ export class TimerService {
     for (const e of this.#timers.values()) {
       const t = e.state;
       if (t.status !== "running" || e.expiring) continue;
-      const due = machine.isDue(t, now);
-      this.#hub.emit(e.topics, { type: "TIMER_UPDATE", payload: this.#entryView(e, now) }, opts);
+      // Inlined `isDue` / `currentTime`: this loop runs for every timer on every tick.
+      const elapsed = t.accumulatedMs + (t.startedAt === null ? 0 : Math.max(0, now - t.startedAt));
+      const due = elapsed >= t.maxTime * 1000;
+      const seconds = due ? t.maxTime : Math.floor(elapsed / 1000);
+      this.#hub.emitJson(e.topics, () => e.updateHead + seconds + e.updateTail, opts);
       if (due) {
         e.expiring = true;
         this.#expire(t.id).finally(() => {
@@ -271,15 +289,18 @@ export class TimerService {
       if (!force && e.state.version > t.version) return;
       if (e.state.updatedAt !== t.updatedAt) e.updatedIso = new Date(t.updatedAt).toISOString();
       e.state = t;
+      Object.assign(e, updateFragments(t, e.createdIso, e.updatedIso));
       return;
     }
-    const iso = new Date(t.createdAt).toISOString();
+    const createdIso = new Date(t.createdAt).toISOString();
+    const updatedIso = t.updatedAt === t.createdAt ? createdIso : new Date(t.updatedAt).toISOString();
     this.#timers.set(t.id, {
       state: t,
       topics: [`timer:${t.id}`, `session:${t.sessionId}`, TIMERS_TOPIC],
-      createdIso: iso,
-      updatedIso: t.updatedAt === t.createdAt ? iso : new Date(t.updatedAt).toISOString(),
+      createdIso,
+      updatedIso,
       expiring: false,
+      ...updateFragments(t, createdIso, updatedIso),
     });
   }
 

@@ -99,3 +99,14 @@ describe("timer state machine", () => {
     for (const r of [pause(done, T0), resume(done, T0), modify(done, 100, T0)]) expect(r.kind).toBe("conflict");
   });
 });
+
+describe("cached TIMER_UPDATE JSON", () => {
+  it("is byte for byte what JSON.stringify makes of the update body", async () => {
+    const { updateFragments } = await import("./timer-service.ts");
+    for (const t of [timer(), timer({ sessionId: 'quo"te\\ é\n', status: "paused", startedAt: null, accumulatedMs: 3_000, updatedAt: T0 + 5 })]) {
+      const view = toView(t, T0 + 4_200);
+      const { updateHead, updateTail } = updateFragments(t, view.createdAt, view.updatedAt);
+      expect(updateHead + view.currentTime + updateTail).toBe(JSON.stringify({ type: "TIMER_UPDATE", payload: view }));
+    }
+  });
+});
