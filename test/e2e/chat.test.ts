@@ -9,6 +9,9 @@ import type { Tickwire } from "../../src/main.ts";
 import { type ChildServer, REDIS_URL, spawnServer, startServer, uniquePrefix } from "../support/server.ts";
 import { launchBrowser, openPage, screenshot, texts } from "./browser.ts";
 
+/** Functions handed to page.evaluate/waitForFunction run in Chromium; tsconfig has no DOM lib. */
+declare const document: any;
+
 let browser: Browser;
 const cleanups: (() => unknown)[] = [];
 

@@ -8,6 +8,9 @@ import type { Tickwire } from "../../src/main.ts";
 import { startServer } from "../support/server.ts";
 import { launchBrowser, openPage, PHONE, screenshot } from "./browser.ts";
 
+/** Functions handed to page.evaluate/waitForFunction run in Chromium; tsconfig has no DOM lib. */
+declare const document: any;
+
 let app: Tickwire;
 let browser: Browser;
 
@@ -81,7 +84,7 @@ describe("browser: cron clock and server panel", () => {
     const unlabelled = await page.evaluate(() =>
       [...document.querySelectorAll("input, button")]
         .filter((el) => {
-          const input = el as HTMLInputElement;
+          const input = el;
           if (input.labels && input.labels.length > 0) return false;
           return !(el.getAttribute("aria-label") || el.textContent?.trim());
         })

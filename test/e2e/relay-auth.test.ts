@@ -10,6 +10,9 @@ import { mintToken } from "../../src/server/tokens.ts";
 import { startServer } from "../support/server.ts";
 import { launchBrowser, openPage, screenshot, texts } from "./browser.ts";
 
+/** Functions handed to page.evaluate/waitForFunction run in Chromium; tsconfig has no DOM lib. */
+declare const document: any;
+
 let browser: Browser;
 const cleanups: (() => unknown)[] = [];
 
@@ -39,7 +42,7 @@ describe("browser: relay", () => {
       await manager.page.fill("#relay-input", text);
       await manager.page.press("#relay-input", "Enter");
       // The input clears once the frame is out; keyboard focus stays for the next one.
-      await manager.page.waitForFunction(() => (document.getElementById("relay-input") as HTMLInputElement).value === "");
+      await manager.page.waitForFunction(() => document.getElementById("relay-input").value === "");
     }
     for (const { page } of [watcher, manager]) {
       await page.waitForFunction((n) => document.querySelectorAll("#relay-log > li").length >= n, sent.length);

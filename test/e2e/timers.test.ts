@@ -9,6 +9,9 @@ import type { Tickwire } from "../../src/main.ts";
 import { startServer } from "../support/server.ts";
 import { launchBrowser, openPage, PHONE, screenshot } from "./browser.ts";
 
+/** Functions handed to page.evaluate/waitForFunction run in Chromium; tsconfig has no DOM lib. */
+declare const document: any;
+
 let app: Tickwire;
 let browser: Browser;
 

@@ -10,6 +10,9 @@ import type { Tickwire } from "../../src/main.ts";
 import { startServer } from "../support/server.ts";
 import { DOCS_SCREENSHOT, launchBrowser, openPage, PHONE, screenshot } from "./browser.ts";
 
+/** Functions handed to page.evaluate/waitForFunction run in Chromium; tsconfig has no DOM lib. */
+declare const document: any;
+
 let app: Tickwire;
 let browser: Browser;
 
@@ -23,7 +26,7 @@ afterAll(async () => {
 });
 
 async function api(method: string, path: string, body?: unknown): Promise<{ id: number }> {
-  const res = await fetch(app.url + path, { method, headers: { "Content-Type": "application/json" }, body: body && JSON.stringify(body) });
+  const res = await fetch(app.url + path, { method, headers: { "Content-Type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
   expect(res.ok).toBe(true);
   return (await res.json()) as { id: number };
 }
