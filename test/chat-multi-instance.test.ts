@@ -75,7 +75,8 @@ describe("chat across instances on one Redis", () => {
     await child.exited;
     await Promise.all(workers);
     expect(failures).toBeGreaterThan(0);
-    expect(accepted.length).toBeGreaterThanOrEqual(150);
+    // 150 were stored; a worker's last answer may have died with the process.
+    expect(accepted.length).toBeGreaterThanOrEqual(150 - workers.length);
     // Every accepted message reaches B's subscribers and B's history.
     const delivered = await watcher.collect(accepted.length, undefined, 15_000);
     const seen = new Set(watcher.events.map((e) => e.id));

@@ -64,6 +64,8 @@ describe("RedisTopicLog", () => {
     expect(after.entries.map((e) => e.seq)).toEqual([seqs[2]!, seqs[3]!]);
     expect(after.entries[0]).toEqual({ topic: "chat", seq: seqs[2]!, ts: expect.any(Number), body: { n: 2 } });
     expect((await log.readAfter("relay", undefined)).entries).toEqual([]);
+    // A topic without a stream (ephemeral, like cron) has no history and no tip to wait for.
+    expect(await log.readAfter("cron", seqs[0])).toEqual({ entries: [], recovered: true });
   });
 
   it("starts tailing at the end of each stream and delivers each new entry once, in order", async () => {

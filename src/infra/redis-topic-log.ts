@@ -164,6 +164,8 @@ export class RedisTopicLog implements TopicLog {
    * with the read can only make `recovered` falsely negative (the client reloads), never hide a gap.
    */
   async readAfter(topic: string, since: string | undefined, limit = Infinity): Promise<HistoryRead> {
+    // Not a durable topic (e.g. `cron`): nothing stored, nothing for the tail to catch up on.
+    if (!this.#positions.has(topic)) return { entries: [], recovered: true };
     const key = this.#key(topic);
     const range = ["XRANGE", key, since === undefined ? "-" : `(${since}`, "+"];
     if (Number.isFinite(limit)) range.push("COUNT", String(Math.max(0, Math.floor(limit))));
@@ -187,7 +189,7 @@ export class RedisTopicLog implements TopicLog {
       const entry = toEntry(topic, item);
       if (entry) entries.push(entry);
     }
-    if (!info) return { entries, recovered: true, tip: "0-0" };
+    if (!info) return { entries, recovered: true };
     const tip = String(infoField(info, "last-generated-id") ?? "0-0");
     return { entries, recovered: since === undefined || this.#recovered(info, since), tip };
   }
