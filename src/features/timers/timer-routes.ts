@@ -1,10 +1,12 @@
 /**
  * The timer REST API (the seed's paths and shapes): create, read, list, pause, resume, modify,
- * stop. Mutations need publish permission on `timers` when auth is on.
+ * stop. With auth on, changes need publish permission on `timers`; reads need subscribe
+ * permission on what they show (`timers` for the full list, `session:<id>` for a session's).
  * @module
  */
 import type { BunRequest } from "bun";
-import { jsonResponse, notFound } from "../../errors.ts";
+import { HttpError, jsonResponse, notFound } from "../../errors.ts";
+import { canSubscribe } from "../../server/access.ts";
 import type { AppContext } from "../../server/context.ts";
 import type { RouteMethods } from "../../server/feature.ts";
 import { readJson, Validator } from "../../server/http-body.ts";
@@ -37,12 +39,21 @@ export function timerRoutes(ctx: AppContext, timers: TimerService): Record<strin
       },
     },
     "/timer/:id": {
-      GET: async (req) => jsonResponse(await timers.get(timerIdParam(req))),
+      GET: async (req) => {
+        const principal = await ctx.auth.principal(req);
+        const timer = await timers.get(timerIdParam(req));
+        // Readable by whoever may watch it: its own topic, its session's, or all timers.
+        if (![`timer:${timer.id}`, `session:${timer.sessionId}`, TIMERS_TOPIC].some((topic) => canSubscribe(principal, topic))) {
+          throw new HttpError(403, "forbidden", `token: no subscribe permission on timer:${timer.id}`, "token");
+        }
+        return jsonResponse(timer);
+      },
     },
     "/timers": {
-      GET: (req) => {
+      GET: async (req) => {
         const sessionId = new URL(req.url).searchParams.get("sessionId");
         const query = listQuery.parse(sessionId === null ? {} : { sessionId }, "query");
+        await ctx.auth.requireSubscribe(req, query.sessionId === undefined ? TIMERS_TOPIC : `session:${query.sessionId}`);
         return jsonResponse(timers.list(query.sessionId));
       },
     },
