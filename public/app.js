@@ -13,10 +13,14 @@ import { startMetrics } from "./js/metrics.js";
 import { startRelay } from "./js/relay.js";
 
 const tokenInput = byId("token");
+const tokenState = byId("token-state");
+const showTokenState = () => (tokenState.textContent = getToken() ? "token in use" : "no token: fine while auth is off");
 tokenInput.value = getToken();
+showTokenState();
 byId("auth-form").addEventListener("submit", (event) => {
   event.preventDefault();
   setToken(tokenInput.value);
+  showTokenState();
 });
 
 const panels = [startClock(), startMetrics(), startGameMaster(), startCustomer(), startChat(), startRelay()];

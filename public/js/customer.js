@@ -13,6 +13,8 @@ export function startCustomer() {
   const list = byId("customer-timers");
   const empty = byId("customer-empty");
   const badge = byId("customer-status");
+  // The digits change every second, so they are not a live region; state changes are announced.
+  const announce = byId("customer-announce");
   const fromUrl = new URL(location.href).searchParams.get("session");
   if (fromUrl) input.value = fromUrl;
   let watching = input.value.trim();
@@ -51,6 +53,7 @@ export function startCustomer() {
         list.append(node);
       }
       const status = statusOf(timer);
+      if (row.node.dataset.status && row.node.dataset.status !== status) announce.textContent = `Timer ${timer.id} ${status}`;
       row.node.dataset.status = status;
       row.digits.textContent = formatDuration(remaining(timer));
       row.state.textContent = status;

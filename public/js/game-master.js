@@ -74,8 +74,19 @@ export function startGameMaster() {
       h("button", { type: "submit", text: "Modify" }),
     );
     const stop = h("button", { type: "button", class: "danger", "data-action": "stop", text: "Stop" });
-    pause.addEventListener("click", () => run(async () => feed.upsert(await api("PUT", `/timer/${id}/pause`))));
-    resume.addEventListener("click", () => run(async () => feed.upsert(await api("PUT", `/timer/${id}/resume`))));
+    // The pressed button becomes disabled; keyboard focus moves to its counterpart, not to <body>.
+    pause.addEventListener("click", () =>
+      run(async () => {
+        feed.upsert(await api("PUT", `/timer/${id}/pause`));
+        if (document.activeElement === pause || document.activeElement === document.body) resume.focus();
+      }),
+    );
+    resume.addEventListener("click", () =>
+      run(async () => {
+        feed.upsert(await api("PUT", `/timer/${id}/resume`));
+        if (document.activeElement === resume || document.activeElement === document.body) pause.focus();
+      }),
+    );
     modify.addEventListener("submit", (event) => {
       event.preventDefault();
       if (!modify.reportValidity()) return;

@@ -3,11 +3,14 @@
  * Redis as the log, a page whose server is killed and started again on the same port reconnects
  * by itself and shows the messages posted meanwhile exactly once, in order.
  */
-import { afterAll, beforeAll, describe, expect, it } from "bun:test";
+import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from "bun:test";
 import type { Browser, Page } from "playwright-core";
 import type { Tickwire } from "../../src/main.ts";
 import { type ChildServer, REDIS_URL, spawnServer, startServer, uniquePrefix } from "../support/server.ts";
 import { launchBrowser, openPage, screenshot, texts } from "./browser.ts";
+
+// Real browsers and servers on a busy 2-core CI box: generous, so `bun test test/e2e` works alone too.
+setDefaultTimeout(30_000);
 
 /** Functions handed to page.evaluate/waitForFunction run in Chromium; tsconfig has no DOM lib. */
 declare const document: any;

@@ -2,11 +2,14 @@
  * The page's cron clock and server panel against a real server: the clock advances tick by
  * tick from `/ws`, and the panel reads connections and delivery rates from `/metrics`.
  */
-import { afterAll, beforeAll, describe, expect, it } from "bun:test";
+import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from "bun:test";
 import type { Browser } from "playwright-core";
 import type { Tickwire } from "../../src/main.ts";
 import { startServer } from "../support/server.ts";
 import { launchBrowser, openPage, PHONE, screenshot } from "./browser.ts";
+
+// Real browsers and servers on a busy 2-core CI box: generous, so `bun test test/e2e` works alone too.
+setDefaultTimeout(30_000);
 
 /** Functions handed to page.evaluate/waitForFunction run in Chromium; tsconfig has no DOM lib. */
 declare const document: any;

@@ -3,12 +3,15 @@
  * page with auth on: nothing connects without a token; one typed into the token field is kept in
  * localStorage and used for fetch (Bearer), WebSocket and SSE (`?token=`).
  */
-import { afterAll, beforeAll, describe, expect, it } from "bun:test";
+import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from "bun:test";
 import type { Browser } from "playwright-core";
 import type { Tickwire } from "../../src/main.ts";
 import { mintToken } from "../../src/server/tokens.ts";
 import { startServer } from "../support/server.ts";
 import { launchBrowser, openPage, screenshot, texts } from "./browser.ts";
+
+// Real browsers and servers on a busy 2-core CI box: generous, so `bun test test/e2e` works alone too.
+setDefaultTimeout(30_000);
 
 /** Functions handed to page.evaluate/waitForFunction run in Chromium; tsconfig has no DOM lib. */
 declare const document: any;

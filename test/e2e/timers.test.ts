@@ -3,11 +3,14 @@
  * a timer created in the panel counts down on the customer's page, and pause, resume, modify,
  * expiry and stop reach both, live.
  */
-import { afterAll, beforeAll, describe, expect, it } from "bun:test";
+import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from "bun:test";
 import type { Browser, Page } from "playwright-core";
 import type { Tickwire } from "../../src/main.ts";
 import { startServer } from "../support/server.ts";
 import { launchBrowser, openPage, PHONE, screenshot } from "./browser.ts";
+
+// Real browsers and servers on a busy 2-core CI box: generous, so `bun test test/e2e` works alone too.
+setDefaultTimeout(30_000);
 
 /** Functions handed to page.evaluate/waitForFunction run in Chromium; tsconfig has no DOM lib. */
 declare const document: any;
@@ -67,13 +70,16 @@ describe("browser: game master and customer", () => {
     expect(Number(await countdown.locator("[role=progressbar]").getAttribute("aria-valuenow"))).toBeGreaterThanOrEqual(2);
     await screenshot(customer.page, "customer-phone");
 
-    // Pause from the panel: both views say paused and the count holds.
-    await gmRow.getByRole("button", { name: "Pause" }).click();
+    // Pause from the panel, by keyboard: both views say paused, and focus moves to Resume.
+    await gmRow.getByRole("button", { name: "Pause" }).focus();
+    await gm.page.keyboard.press("Enter");
     await countdown.and(customer.page.locator("[data-status=paused]")).waitFor();
     await gmRow.and(gm.page.locator("[data-status=paused]")).waitFor();
     expect(await gmRow.getByRole("button", { name: "Pause" }).isDisabled()).toBe(true);
+    await gm.page.waitForFunction(() => document.activeElement?.textContent === "Resume");
+    expect(await customer.page.locator("#customer-announce").textContent()).toBe(`Timer ${id} paused`);
 
-    await gmRow.getByRole("button", { name: "Resume" }).click();
+    await gm.page.keyboard.press("Enter");
     await countdown.and(customer.page.locator("[data-status=running]")).waitFor();
 
     // Modify to 10 minutes: the customer's countdown jumps up.

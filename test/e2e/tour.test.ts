@@ -3,12 +3,15 @@
  * traffic and a few seconds of metrics. Saves desktop (light and dark) and phone screenshots;
  * with `UPDATE_DOCS_SCREENSHOT=1` it also refreshes the README's `docs/screenshot.png`.
  */
-import { afterAll, beforeAll, describe, expect, it } from "bun:test";
+import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from "bun:test";
 import { copyFileSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
 import type { Tickwire } from "../../src/main.ts";
 import { startServer } from "../support/server.ts";
 import { DOCS_SCREENSHOT, launchBrowser, openPage, PHONE, screenshot } from "./browser.ts";
+
+// Real browsers and servers on a busy 2-core CI box: generous, so `bun test test/e2e` works alone too.
+setDefaultTimeout(30_000);
 
 /** Functions handed to page.evaluate/waitForFunction run in Chromium; tsconfig has no DOM lib. */
 declare const document: any;
