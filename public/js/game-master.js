@@ -103,7 +103,7 @@ export function startGameMaster() {
       { class: "timer", "data-id": id },
       h("div", { class: "timer-head" }, title, state, left),
       bar,
-      h("div", { class: "timer-actions", role: "group", "aria-label": `Timer ${id} controls` }, pause, resume, modify, stop),
+      h("div", { class: "timer-actions", role: "group", "aria-label": `Timer ${id} controls` }, pause, resume, stop, modify),
     );
     return { node, title, state, left, bar, pause, resume, modifyInput };
   }
