@@ -113,14 +113,20 @@ export class TimerService {
     try {
       const rows = await this.#store.all();
       const ids = new Set<number>();
+      const stale: TimerState[] = [];
       for (const row of rows) {
         ids.add(row.id);
         const held = this.#timers.get(row.id)?.state;
         if (held && held.version === row.version) continue;
         this.#adopt(row, true);
-        if (this.#hot.shared) await this.#saveHot(row);
+        stale.push(row);
       }
-      for (const id of [...this.#timers.keys()]) if (!ids.has(id)) this.#timers.delete(id);
+      // Concurrent commands share one Redis connection, pipelined: one round trip, not N.
+      if (this.#hot.shared) await Promise.all(stale.map((row) => this.#saveHot(row)));
+      // In hot state but deleted from the database (stopped while a hot-state write failed).
+      const gone = [...this.#timers.keys()].filter((id) => !ids.has(id));
+      for (const id of gone) this.#timers.delete(id);
+      await Promise.all(gone.map((id) => this.#hot.remove(id).catch(() => {})));
     } catch (error) {
       if (source === "database") throw error;
       this.#log.warn({ err: String(error) }, "timers: database unreachable at start; serving the hot state");
