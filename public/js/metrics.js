@@ -4,6 +4,7 @@
  * readings (a counter that went down means the server restarted: that sample starts over).
  * @module
  */
+import { getToken } from "./auth.js";
 import { byId, setBadge } from "./dom.js";
 import { lineChart } from "./line-chart.js";
 import { parsePrometheus, sumBy } from "./prometheus.js";
@@ -38,10 +39,12 @@ export function startMetrics() {
   async function poll() {
     let text;
     try {
-      const res = await fetch("/metrics", { cache: "no-store" });
+      // /metrics is open today; the token goes along anyway in case a deployment guards it.
+      const token = getToken();
+      const res = await fetch("/metrics", { cache: "no-store", headers: token ? { Authorization: `Bearer ${token}` } : {} });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       text = await res.text();
-    } catch (error) {
+    } catch {
       setBadge(out.badge, "closed", "unreachable");
       return;
     }
