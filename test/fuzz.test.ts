@@ -32,7 +32,7 @@ const values: unknown[] = [
   [], [1, 2], {}, { a: 1 }, "1700000000000-0", "../../etc/passwd", "<script>", "' OR 1=1 --", 604801, 0.5, "12",
 ];
 
-function randomBody(rand: () => number): BodyInit | undefined {
+function randomBody(rand: () => number): string | Uint8Array | undefined {
   const pick = <T,>(xs: T[]) => xs[Math.floor(rand() * xs.length)]!;
   switch (Math.floor(rand() * 9)) {
     case 0:

@@ -123,7 +123,7 @@ describe("Redis faults (dedicated redis-server)", () => {
     expect(res.headers.get("retry-after")).toBe("1");
     expect((await res.json().then(anyJson)).error).toMatchObject({ code: "log_unavailable", message: expect.stringContaining("redis") });
     ws.send({ op: "publish", topic: "chat", data: { content: "ws during outage" }, ref: "down" });
-    expect(await ws.next((f) => f.op === "error" && f.ref === "down")).toMatchObject({ code: "overloaded" });
+    expect(await ws.next((f) => f.op === "error" && f.ref === "down")).toMatchObject({ code: "log_unavailable" });
     const history = await fetch(`${app.url}/messages`);
     expect(history.status).toBe(503);
 

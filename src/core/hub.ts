@@ -29,6 +29,8 @@ export interface WsFanout {
    * (4008) so that they resume with `since`; an ephemeral frame is simply lost to them.
    */
   dropped?(topic: string, bytes: number, ephemeral: boolean): number;
+  /** Closes (4008) every socket subscribed to a topic matching `match`; returns how many. */
+  closeSubscribers?(match: (topic: string) => boolean): number;
 }
 
 /** An SSE connection's writer. It applies its own bounded-queue policy. */
@@ -38,6 +40,8 @@ export interface SseSink {
    * chunk is shared by every sink of the topic and must not be modified.
    */
   send(chunk: Uint8Array, ephemeral: boolean): void;
+  /** Ends the stream with `event: overflow` so that the client resumes with `Last-Event-ID`. */
+  overflow?(): void;
 }
 
 /** Why an event did not reach a subscriber. */
@@ -134,7 +138,12 @@ export class Hub {
 
   constructor(opts: HubOptions) {
     this.#opts = { metrics: noopHubMetrics, replayBufferSize: 10_000, ...opts };
-    this.#untail = opts.log.tail((entry) => this.#deliverEntry(entry));
+    const untail = opts.log.tail((entry) => this.#deliverEntry(entry));
+    const ungap = opts.log.onGap?.((topic) => this.#resetSubscribers(topic));
+    this.#untail = () => {
+      untail();
+      ungap?.();
+    };
   }
 
   get log(): TopicLog {
@@ -380,6 +389,24 @@ export class Hub {
       delivered += sinks.size;
     }
     if (delivered > 0) metrics.delivered(family, delivered);
+  }
+
+  /**
+   * The log skipped entries of `topic` (and so of its derived topics) for this instance: every
+   * live subscriber missed them. Disconnect them all so that they resume from their offset.
+   */
+  #resetSubscribers(root: string): void {
+    const affected = (topic: string) => topic === root || this.#parentOf(topic)?.parent === root;
+    let n = this.#ws?.closeSubscribers?.(affected) ?? 0;
+    for (const [topic, sinks] of this.#sse) {
+      if (!affected(topic)) continue;
+      for (const sink of [...sinks]) {
+        sink.overflow?.();
+        n++;
+      }
+    }
+    if (n > 0) this.#opts.metrics.dropped(topicFamily(root), "overflow", n);
+    this.#opts.onError?.(new Error(`log gap on ${root}: ${n} subscribers disconnected to resume`), "log gap");
   }
 
   #reportDrop(topic: string, bytes: number, ephemeral: boolean): number {

@@ -60,5 +60,11 @@ export interface TopicLog {
   lastDelivered(topic: string): string | undefined;
   /** Whether the backing store is reachable. */
   healthy(): boolean;
+  /**
+   * Registers a listener told when tail delivery on `topic` skipped entries (they were trimmed
+   * before this instance read them), so live subscribers must resume from their offset. Logs
+   * that cannot have gaps (in-process) need not implement it.
+   */
+  onGap?(listener: (topic: string) => void): () => void;
   stop(): Promise<void>;
 }

@@ -102,6 +102,7 @@ export class RedisTopicLog implements TopicLog {
   #client: Redis;
   #tailClient: Redis | undefined;
   #listeners = new Set<TailListener>();
+  #gapListeners = new Set<(topic: string) => void>();
   /** Last id delivered per topic (or the stream's end when the tailer started). */
   #positions = new Map<string, string>();
   #inFlight = 0;
@@ -197,6 +198,11 @@ export class RedisTopicLog implements TopicLog {
   tail(listener: TailListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  onGap(listener: (topic: string) => void): () => void {
+    this.#gapListeners.add(listener);
+    return () => this.#gapListeners.delete(listener);
   }
 
   lastDelivered(topic: string): string | undefined {
@@ -310,9 +316,10 @@ export class RedisTopicLog implements TopicLog {
    * `MAXLEN ~` trims without regard to readers: a tailer that fell more than the retained history
    * behind (a burst from many instances while it was stalled) never sees the trimmed entries.
    * That can only happen when a read returns many entries, so only then is the stream's first
-   * retained id compared with where the read started; a gap is logged as an error, loudly,
-   * because this instance's live subscribers missed those entries (replay reports them as not
-   * recovered). Never throws.
+   * retained id compared with where the read started; a gap is logged as an error, loudly, and
+   * reported to `onGap` listeners: the hub then disconnects this instance's live subscribers of
+   * the topic (4008 / SSE overflow) so that they resume from their offset and are told they were
+   * not recovered, instead of silently missing those entries. Never throws.
    */
   async #checkGaps(streams: [string, RawEntry[]][], keys: string[], from: string[]): Promise<void> {
     const threshold = Math.max(1, Math.min(this.#opts.readCount, Math.floor(this.#opts.historySize / 2)));
@@ -329,6 +336,7 @@ export class RedisTopicLog implements TopicLog {
             { topic: this.#opts.topics[i], after: start, firstRetained: first[0], firstRead: items[0]![0] },
             "redis tailer fell behind the stream's retention: entries were trimmed before this instance delivered them",
           );
+          for (const listener of this.#gapListeners) listener(this.#opts.topics[i]!);
         }
       } catch {
         // A failed check is not a failed read; the next large batch checks again.

@@ -190,6 +190,19 @@ export function createServer(ctx: AppContext, features: Feature[], opts: ServerO
       if (n > 0) ctx.log.debug({ topic, sockets: n, ephemeral }, "frame dropped for backed-up sockets");
       return n;
     },
+    closeSubscribers(match) {
+      let n = 0;
+      for (const ws of sockets) {
+        if (ws.data.closed) continue;
+        for (const topic of ws.data.topics) {
+          if (!match(topic)) continue;
+          closeSocket(ws, CloseCode.overflow, "missed events; reconnect with since");
+          n++;
+          break;
+        }
+      }
+      return n;
+    },
   };
 
   return {

@@ -8,7 +8,8 @@ import { type Static, Type } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { isSeq } from "../core/seq.ts";
 import { isTopic } from "../core/topic.ts";
-import { HttpError } from "../errors.ts";
+import { LogUnavailableError } from "../core/topic-log.ts";
+import { HttpError, logUnavailable } from "../errors.ts";
 import { canPublish, canSubscribe } from "./access.ts";
 import type { AppContext } from "./context.ts";
 import type { Feature, Socket, SocketBehavior } from "./feature.ts";
@@ -119,8 +120,9 @@ export function unifiedFeature(ctx: AppContext): Feature {
         try {
           const { seq } = await publisher(data, ws.data.principal);
           return reply({ topic, seq });
-        } catch (error) {
-          if (error instanceof HttpError) return sendError(ws, error.status === 503 ? "overloaded" : error.code, error.message, ref);
+        } catch (caught) {
+          const error = caught instanceof LogUnavailableError ? logUnavailable(caught) : caught;
+          if (error instanceof HttpError) return sendError(ws, error.code, error.message, ref);
           ctx.log.error({ err: error, topic }, "ws publish failed");
           return sendError(ws, "internal", "publish failed", ref);
         }
