@@ -160,6 +160,30 @@ describe("Hub", () => {
     expect(drops).toEqual([["chat", "overflow", 2], ["cron", "backpressure", 2]]);
   });
 
+  it("disconnects live subscribers of a topic and its derived topics when the log reports a gap", () => {
+    const clock = new VirtualClock();
+    const inner = new MemoryTopicLog({ historySize: 10, clock });
+    let reportGap!: (topic: string) => void;
+    const log: TopicLog = Object.assign(Object.create(inner), {
+      tail: (l: any) => inner.tail(l),
+      onGap: (listener: (topic: string) => void) => ((reportGap = listener), () => {}),
+    });
+    const hub = new Hub({ log, clock });
+    hub.derive({ parent: "timers", topicsOf: () => [], matches: (t) => t.startsWith("timer:") });
+    const matched: string[] = [];
+    hub.attach({
+      publish: () => 1,
+      subscriberCount: () => 1,
+      closeSubscribers: (match) => ["timers", "timer:7", "chat"].filter((t) => match(t) && matched.push(t)).length,
+    });
+    const overflowed: string[] = [];
+    hub.addSse("timer:7", { send() {}, overflow: () => overflowed.push("timer:7") });
+    hub.addSse("chat", { send() {}, overflow: () => overflowed.push("chat") });
+    reportGap("timers");
+    expect(matched).toEqual(["timers", "timer:7"]);
+    expect(overflowed).toEqual(["timer:7"]);
+  });
+
   it("passes every durable entry to taps with its frame", async () => {
     const { hub } = setup();
     const seen: string[] = [];
