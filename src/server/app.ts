@@ -163,7 +163,9 @@ export function createServer(ctx: AppContext, features: Feature[], opts: ServerO
       message(ws, message) {
         try {
           dispatch(ws)?.message?.(ws, message);
+          ctx.metrics.wsMessages.inc({ kind: ws.data.kind, outcome: "handled" });
         } catch (error) {
+          ctx.metrics.wsMessages.inc({ kind: ws.data.kind, outcome: "failed" });
           ctx.log.error({ err: error, socket: ws.data.id, kind: ws.data.kind }, "ws message handler failed");
         }
       },
