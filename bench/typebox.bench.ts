@@ -10,7 +10,7 @@ import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { Value } from "@sinclair/typebox/value";
 import { bench, do_not_optimize, group, summary } from "mitata";
 import { PostMessageBody } from "../src/features/chat/schemas.ts";
-import { SubscribeOp } from "../src/server/ws-unified.ts";
+import { PublishOp, SubscribeOp } from "../src/server/ws-unified.ts";
 import { runMicro } from "./support/micro.ts";
 
 const postCheck = TypeCompiler.Compile(PostMessageBody);
@@ -45,6 +45,17 @@ summary(() => {
   group("WS subscribe op, valid", () => {
     bench("baseline: hand-written check", () => do_not_optimize(handSubscribe(subscribe))).baseline(true);
     bench("TypeBox compiled Check", () => do_not_optimize(subscribeCheck.Check(subscribe)));
+  });
+});
+
+summary(() => {
+  // src/server/ws-unified.ts validates every op with `Errors(value).First()`, valid or not; a
+  // `Check` first would only walk the errors for frames that have one.
+  const publishCheck = TypeCompiler.Compile(PublishOp);
+  const publish = { op: "publish", topic: "chat", data: { content: "k1@123.456" } };
+  group("WS publish op, valid: how ws-unified validates it today vs Check first", () => {
+    bench("baseline: compiled Check", () => do_not_optimize(publishCheck.Check(publish))).baseline(true);
+    bench("Errors(value).First() (ws-unified firstError today)", () => do_not_optimize(publishCheck.Errors(publish).First()));
   });
 });
 

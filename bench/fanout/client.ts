@@ -29,6 +29,8 @@ export interface LoadOptions {
   drainMs: number;
   /** Connections opened at once while connecting. */
   connectConcurrency?: number;
+  /** The server's CPU time so far (ms); sampled around the publishing phase when given. */
+  serverCpuMs?: () => Promise<number>;
 }
 
 export interface LoadResult {
@@ -47,6 +49,8 @@ export interface LoadResult {
   /** Per message: time until its last subscriber received it, ms, ascending (complete messages only). */
   completions: Float64Array;
   connectMs: number;
+  /** Server CPU time from the first send until the drain ended (connecting excluded), ms. */
+  serverCpuMs?: number;
 }
 
 const MARK = '"content":"k';
@@ -318,9 +322,11 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const pub = await openPublisher(opts.url);
 
   const expected = measured * opts.subscribers;
+  const cpuBefore = await opts.serverCpuMs?.();
   const sent = await publish(pub.ws, warmup + measured, opts.rate);
   const drainUntil = performance.now() + opts.drainMs;
   while (rx.received < expected && performance.now() < drainUntil) await new Promise((r) => setTimeout(r, 5));
+  const serverCpuMs = cpuBefore === undefined ? undefined : (await opts.serverCpuMs!()) - cpuBefore;
 
   pub.ws.close();
   await subs.close();
@@ -345,6 +351,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     latencies,
     completions: Float64Array.from(completions).sort(),
     connectMs,
+    serverCpuMs,
   };
 }
 

@@ -7,8 +7,8 @@
  * - `redis`: the same through Redis Streams (XADD, then the tailer's XREAD, then publish);
  * - `sse`: the embedded server, subscribers on `GET /events?topics=chat` instead of `/ws`.
  *
- *   bun bench/fanout/fanout.ts [--subscribers 1000] [--rate 100] [--seconds 6] [--warmup 1]
- *     [--rounds 3] [--variants bare,embedded,redis,sse] [--ws-client raw|bun] [--cpu-prof <dir>]
+ *   bun bench/fanout/fanout.ts [--subscribers 1000] [--rate 100] [--seconds 4] [--warmup 1]
+ *     [--rounds 4] [--variants bare,embedded,redis,sse] [--ws-client raw|bun] [--cpu-prof <dir>]
  *     [--name fanout]
  * Writes bench/results/<name>.json and <name>.svg (latency CDF per variant), prints a table.
  * @module
@@ -34,9 +34,9 @@ const { values } = parseArgs({
   options: {
     subscribers: { type: "string", default: "1000" },
     rate: { type: "string", default: "100" },
-    seconds: { type: "string", default: "6" },
+    seconds: { type: "string", default: "4" },
     warmup: { type: "string", default: "1" },
-    rounds: { type: "string", default: "3" },
+    rounds: { type: "string", default: "4" },
     variants: { type: "string", default: "bare,embedded,redis,sse" },
     "drain-ms": { type: "string", default: "2000" },
     "cpu-prof": { type: "string" },
@@ -50,11 +50,10 @@ const rounds = Number(values.rounds);
 const variants = values.variants.split(",").map((v) => v.trim()) as Variant[];
 for (const v of variants) if (!(v in SERVER_OF)) throw new Error(`--variants: unknown variant ${v}; use bare, embedded, redis, sse`);
 
-const servers = new Map<ServerKind, LaunchedServer>();
-for (const v of variants) {
-  const kind = SERVER_OF[v];
-  if (!servers.has(kind)) servers.set(kind, await launch(kind, { cpuProfDir: values["cpu-prof"] }));
-}
+// One server process per variant: an SSE run that falls behind must not leave the WebSocket
+// variant's server flushing its backlog.
+const servers = new Map<Variant, LaunchedServer>();
+for (const v of variants) servers.set(v, await launch(SERVER_OF[v], { cpuProfDir: values["cpu-prof"] }));
 
 const perRound: Record<string, LoadResult>[] = [];
 try {
@@ -62,26 +61,37 @@ try {
     const order = variants.map((_, i) => variants[(i + r) % variants.length]!);
     const results: Record<string, LoadResult> = {};
     for (const v of order) {
+      const server = servers.get(v)!;
+      await server.quiesce();
       const res = await runLoad({
-        url: servers.get(SERVER_OF[v])!.url,
+        url: server.url,
         transport: TRANSPORT_OF[v] === "ws" && values["ws-client"] === "bun" ? "ws-bun" : TRANSPORT_OF[v],
         subscribers,
         rate,
         seconds: Number(values.seconds),
         warmupSeconds: Number(values.warmup),
         drainMs: Number(values["drain-ms"]),
+        serverCpuMs: server.cpuMs,
       });
       results[v] = res;
-      console.error(`round ${r + 1}/${rounds} ${v.padEnd(8)} p50 ${percentile(res.latencies, 0.5).toFixed(3)} ms  p99 ${percentile(res.latencies, 0.99).toFixed(3)} ms  lost ${res.lost}`);
+      console.error(
+        `round ${r + 1}/${rounds} ${v.padEnd(8)} p50 ${percentile(res.latencies, 0.5).toFixed(3)} ms  p99 ${percentile(res.latencies, 0.99).toFixed(3)} ms  ` +
+          `lost ${res.lost}  server cpu ${res.serverCpuMs} ms`,
+      );
     }
     perRound.push(results);
   }
 } finally {
   for (const s of servers.values()) await s.stop();
 }
+const loadAvg = (await Bun.file("/proc/loadavg").text()).split(" ").slice(0, 3).map(Number);
 
 const q = percentile;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = (s.length - 1) / 2;
+  return (s[Math.floor(m)]! + s[Math.ceil(m)]!) / 2;
+};
 const pooled = (v: Variant, key: "latencies" | "completions") => {
   const parts = perRound.map((r) => r[v]![key]);
   const all = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
@@ -107,6 +117,13 @@ const summary = variants.map((v) => {
     publishErrors: runs.reduce((n, r) => n + r.publishErrors, 0),
     deliveredPerSecond: median(runs.map((r) => r.deliveredPerSecond)),
     connectMs: median(runs.map((r) => r.connectMs)),
+    /** Server CPU per run (warm-up + measured + drain), ms: how close it was to saturation. */
+    serverCpuMsPerRound: runs.map((r) => r.serverCpuMs),
+    /**
+     * Server CPU per delivery, µs (median over rounds; warm-up included, connecting not). CPU time is
+     * far less disturbed by other processes than latency, so this ratio is the steadier one.
+     */
+    serverCpuUsPerDelivery: median(runs.map((r) => ((r.serverCpuMs ?? NaN) * 1000) / ((Number(values.warmup) * rate + r.messages) * subscribers))),
     perRoundP99Ms: p99s,
     /** Spread of this variant's own p99 across rounds: (max - min) / median. */
     p99Noise: (Math.max(...p99s) - Math.min(...p99s)) / median(p99s),
@@ -124,6 +141,8 @@ const result = {
   secondsPerRun: Number(values.seconds),
   rounds,
   cpus: navigator.hardwareConcurrency,
+  /** The machine's load average after the run: other processes compete for the same cores. */
+  loadAverage: loadAvg,
   variants: summary.map(({ sorted, ...rest }) => rest),
 };
 const jsonPath = await writeResult(values.name, result);
@@ -137,7 +156,7 @@ const svgPath = await writeSvg(
 );
 
 printTable(
-  ["variant", "p50 ms", "p90 ms", "p99 ms", "max ms", "last-sub p50", "last-sub p99", "lost", "deliv/s", "p99 noise", "p99 ratio (median, min–max)", "target"],
+  ["variant", "p50 ms", "p90 ms", "p99 ms", "max ms", "last-sub p50", "last-sub p99", "lost", "deliv/s", "cpu µs/deliv", "p99 noise", "p99 ratio (median, min–max)", "target"],
   summary.map((s) => [
     s.variant,
     s.latencyMs.p50,
@@ -148,9 +167,11 @@ printTable(
     s.completionMs.p99,
     s.lost,
     Math.round(s.deliveredPerSecond),
+    s.serverCpuUsPerDelivery,
     `${(s.p99Noise * 100).toFixed(0)}%`,
     s.p99Ratio ? `${s.p99Ratio.median.toFixed(2)}x vs ${s.p99Ratio.against} (${s.p99Ratio.min.toFixed(2)}–${s.p99Ratio.max.toFixed(2)})` : "baseline",
     s.p99Ratio ? `≤ ${s.p99Ratio.target}x ${s.p99Ratio.met ? "met" : "MISSED"}` : "",
   ]),
 );
+console.log(`load average after the run: ${loadAvg.join(" ")} (${navigator.hardwareConcurrency} cores)`);
 console.log(`\n${jsonPath}\n${svgPath}`);

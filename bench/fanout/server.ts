@@ -33,6 +33,10 @@ export interface LaunchedServer {
   url: string;
   /** Resident set size of the server process in bytes, from /proc. */
   rss(): Promise<number>;
+  /** CPU time (user + system) the server process has used so far, ms, from /proc. */
+  cpuMs(): Promise<number>;
+  /** Resolves once the server has been (nearly) idle for 250 ms, or after `maxMs`. */
+  quiesce(maxMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -65,6 +69,12 @@ export async function launch(kind: ServerKind, opts: LaunchOptions = {}): Promis
       reject(new Error(`${kind} server exited before listening`));
     })().catch(reject);
   });
+  const cpuMs = async () => {
+    // Fields 14 and 15 of /proc/<pid>/stat: utime and stime in clock ticks (100 per second).
+    const stat = await Bun.file(`/proc/${proc.pid}/stat`).text();
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  };
   return {
     kind,
     pid: proc.pid,
@@ -73,6 +83,16 @@ export async function launch(kind: ServerKind, opts: LaunchOptions = {}): Promis
     async rss() {
       const status = await Bun.file(`/proc/${proc.pid}/status`).text();
       return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) * 1024;
+    },
+    cpuMs,
+    async quiesce(maxMs = 5000) {
+      // A previous run may leave the server flushing a backlog; the next one must not pay for it.
+      const until = performance.now() + maxMs;
+      while (performance.now() < until) {
+        const before = await cpuMs();
+        await Bun.sleep(250);
+        if ((await cpuMs()) - before <= 25) return;
+      }
     },
     async stop() {
       proc.kill("SIGTERM");
