@@ -194,8 +194,13 @@ describe("Dockerfile", () => {
       expect(existsSync(join(runtime.dir, "node_modules/mitata"))).toBe(false);
       expect(existsSync(join(runtime.dir, "drizzle/sqlite"))).toBe(true);
       expect(existsSync(join(runtime.dir, "public/index.html"))).toBe(true);
-      // Like the image: code read-only for the server, only data/ writable, no writable home.
+      // Like the image: the server is not root, the code is read-only to it, only data/ is
+      // writable, and it has no home. When the tests run as root, drop to `nobody` for this.
       for (const entry of readdirSync(runtime.dir)) if (entry !== "data") Bun.spawnSync(["chmod", "-R", "a-w", join(runtime.dir, entry)]);
+      Bun.spawnSync(["chmod", "-R", "a+rX", workspace]);
+      const asRoot = process.getuid?.() === 0;
+      if (asRoot) Bun.spawnSync(["chown", "-R", "65534:65534", join(runtime.dir, "data")]);
+      const dropRoot = asRoot ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"] : [];
       const env: Record<string, string> = {
         PATH: `${dirname(process.execPath)}:${process.env.PATH}`,
         HOME: join(workspace, "no-home"),
@@ -207,7 +212,9 @@ describe("Dockerfile", () => {
       expect(env.APP_ENV).toBe("prod");
       const [exe, ...argv] = runtime.cmd!;
       expect(exe).toBe("bun");
-      const proc = Bun.spawn([process.execPath, ...argv], { cwd: runtime.dir, env, stdout: "pipe", stderr: "pipe" });
+      const marker = join(workspace, "started");
+      writeFileSync(marker, "");
+      const proc = Bun.spawn([...dropRoot, process.execPath, ...argv], { cwd: runtime.dir, env, stdout: "pipe", stderr: "pipe" });
       try {
         const port = await listeningPort(proc.stdout as ReadableStream<Uint8Array>);
         const url = `http://127.0.0.1:${port}`;
@@ -225,6 +232,9 @@ describe("Dockerfile", () => {
         });
         expect(created.status).toBe(201);
         expect(existsSync(join(runtime.dir, "data/tickwire.db"))).toBe(true);
+        // Nothing but data/ was written (no transpiler cache or the like next to the code).
+        const written = Bun.spawnSync(["find", runtime.dir, "-newer", marker, "-type", "f", "-not", "-path", "*/data/*"]);
+        expect(written.stdout.toString().trim()).toBe("");
         // The HEALTHCHECK command, as Docker would run it inside the container.
         const check = Bun.spawn(["sh", "-c", runtime.healthcheck!], { cwd: runtime.dir, env: { ...env, PORT: String(port) } });
         expect(await check.exited).toBe(0);
