@@ -218,6 +218,7 @@ if (import.meta.main) {
   }
   const log = createLogger(config.logLevel);
   if (!config.jwtSecret) log.warn("JWT_SECRET is unset: authentication is OFF (acceptable in dev only)");
+  if (config.reusePort && !config.redisUrl) log.warn("REUSE_PORT without REDIS_URL: processes sharing the port will not share state or events");
   const app = await startTickwire(config, { logger: log });
   const shutdown = (signal: string) => {
     log.info({ signal }, "signal received");

@@ -4,6 +4,7 @@
  * `STREAM_PREFIX`). A chat message posted to the shared port reaches SSE clients of both.
  */
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
+import { loadConfig } from "../src/config.ts";
 import { type ChildServer, REDIS_URL, spawnServer, uniquePrefix } from "./support/server.ts";
 import { type SseTestClient, sseClient } from "./support/sse-client.ts";
 
@@ -53,6 +54,13 @@ describe("two processes sharing one port (REUSE_PORT) joined by Redis", () => {
       child.proc.kill("SIGTERM");
       await child.exited;
     }
+  });
+
+  it("REUSE_PORT is a boolean setting; a bad value is refused naming it", () => {
+    expect(loadConfig({ REUSE_PORT: "1" }).reusePort).toBe(true);
+    expect(loadConfig({ REUSE_PORT: "off" }).reusePort).toBe(false);
+    expect(loadConfig({}).reusePort).toBe(false);
+    expect(() => loadConfig({ REUSE_PORT: "maybe" })).toThrow(/REUSE_PORT="maybe": expected a boolean/);
   });
 
   it("both listen on the same port", () => {
