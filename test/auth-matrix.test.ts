@@ -134,6 +134,12 @@ for (const mode of MODES) {
     });
     afterAll(async () => {
       publisher?.close();
+      // Leave no timers behind in the shared MySQL database.
+      for (const sessionId of [session, other]) {
+        const listed = await fetch(`${app.url}/timers?sessionId=${sessionId}`, { headers: { Authorization: `Bearer ${admin}` } });
+        const timers = (await listed.json()) as { id: number }[];
+        for (const { id } of timers) await fetch(`${app.url}/timer/${id}/stop`, { method: "PUT", headers: { Authorization: `Bearer ${admin}` } });
+      }
       await app?.stop();
     });
 
@@ -296,6 +302,30 @@ for (const mode of MODES) {
         run: (t) => http("GET", "/events?topics=chat", t, undefined, true),
       },
       {
+        name: "GET /timers?sessionId= (subscribe session)",
+        having: { subscribe: [`session:${session}`] },
+        lacking: { subscribe: [`session:${other}`, "timer:*"], publish: ["*"] },
+        transport: "http",
+        ok: "200",
+        run: (t) => http("GET", `/timers?sessionId=${session}`, t),
+      },
+      {
+        name: "GET /timers (subscribe timers)",
+        having: { subscribe: ["timers"] },
+        lacking: { subscribe: ["session:*"], publish: ["*"] },
+        transport: "http",
+        ok: "200",
+        run: (t) => http("GET", "/timers", t),
+      },
+      {
+        name: "GET /timer/:id (subscribe on the timer, its session or timers)",
+        having: { subscribe: [`timer:${"*"}`] },
+        lacking: { subscribe: [`session:${other}`, "timer"], publish: ["*"] },
+        transport: "http",
+        ok: "200",
+        run: (t) => http("GET", `/timer/${timerId}`, t),
+      },
+      {
         name: "GET /messages",
         having: { subscribe: ["chat"] },
         lacking: { subscribe: ["relay"], publish: ["*"] },
@@ -334,6 +364,13 @@ for (const mode of MODES) {
         expect((await plain.next((f) => f.op === "error")).code).toBe("forbidden");
         plain.close();
         expect(await http("POST", "/timer", customer, { sessionId: session, maxTime: 5 })).toBe("403 forbidden");
+        // Timer reads: its own session's only.
+        expect(await http("GET", `/timers?sessionId=${session}`, customer)).toBe("200");
+        expect(await http("GET", `/timer/${timerId}`, customer)).toBe("200");
+        expect(await http("GET", `/timers?sessionId=${other}`, customer)).toBe("403 forbidden");
+        expect(await http("GET", "/timers", customer)).toBe("403 forbidden");
+        const theirs = await createTimer(other);
+        expect(await http("GET", `/timer/${theirs}`, customer)).toBe("403 forbidden");
       });
 
       it("receives its own session's frames and never another session's", async () => {

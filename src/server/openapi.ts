@@ -168,11 +168,13 @@ export const OPERATIONS: Record<string, Operation> = {
   "GET /timer/:id": {
     summary: "One timer",
     tag: "timers",
+    permission: "subscribe on timer:<id>, session:<sessionId> or timers",
     responses: { "200": json("the timer", ref("Timer")), "404": error("no such timer") },
   },
   "GET /timers": {
     summary: "List timers, optionally of one session",
     tag: "timers",
+    permission: "subscribe on session:<sessionId> (with ?sessionId=) or timers (without)",
     query: ListTimersQuery,
     responses: { "200": json("timers", { type: "array", items: ref("Timer") }), "400": error("bad sessionId") },
   },
