@@ -219,7 +219,15 @@ if (import.meta.main) {
   const log = createLogger(config.logLevel);
   if (!config.jwtSecret) log.warn("JWT_SECRET is unset: authentication is OFF (acceptable in dev only)");
   if (config.reusePort && !config.redisUrl) log.warn("REUSE_PORT without REDIS_URL: processes sharing the port will not share state or events");
-  const app = await startTickwire(config, { logger: log });
+  // A background failure must never take the server down: log it with context and carry on.
+  process.on("unhandledRejection", (err) => log.error({ err }, "unhandled rejection (bug: a promise without a catch)"));
+  let app: Tickwire;
+  try {
+    app = await startTickwire(config, { logger: log });
+  } catch (err) {
+    log.fatal({ err: err instanceof Error ? err.message : String(err) }, "startup failed");
+    process.exit(1);
+  }
   const shutdown = (signal: string) => {
     log.info({ signal }, "signal received");
     // A hung dependency must not keep the process alive past the drain budget.
