@@ -5,7 +5,7 @@
  * holds the other end), opened `--concurrency` at a time; each subscribes to `chat` through
  * `/ws?topics=chat` and then stays idle.
  *
- *   bun bench/connections.ts [--connections 10000] [--rounds 2] [--concurrency 256]
+ *   bun bench/connections.ts [--connections 10000] [--rounds 4] [--concurrency 256]
  *     [--variants bare,embedded] [--cpu-prof <dir>]
  * Writes bench/results/connections.json and connections.svg, prints a table.
  * @module
@@ -19,7 +19,7 @@ import { barChart, writeSvg } from "./support/svg-chart.ts";
 const { values } = parseArgs({
   options: {
     connections: { type: "string", default: "10000" },
-    rounds: { type: "string", default: "2" },
+    rounds: { type: "string", default: "4" },
     concurrency: { type: "string", default: "256" },
     variants: { type: "string", default: "bare,embedded" },
     "cpu-prof": { type: "string" },
@@ -63,7 +63,11 @@ for (let r = 0; r < rounds; r++) {
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = (s.length - 1) / 2;
+  return (s[Math.floor(m)]! + s[Math.ceil(m)]!) / 2;
+};
 const summary = variants.map((variant) => {
   const mine = runs.filter((x) => x.variant === variant);
   return {

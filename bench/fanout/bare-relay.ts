@@ -4,11 +4,27 @@
  * verbatim on `chat` with one `server.publish` (no parsing, no log, no framing). `GET /events`
  * is not offered: SSE is compared with tickwire's own WebSocket path.
  *
- *   bun bench/fanout/bare-relay.ts [--port 0]
- * Prints one JSON line `{"listening":<port>}` once it accepts connections.
+ *   bun bench/fanout/bare-relay.ts [--port 0] [--tick-log]
+ * Prints one JSON line `{"listening":<port>}` once it accepts connections. With `--tick-log` it
+ * also runs tickwire's own Ticker (src/core/ticker.ts, 1000 ms, doing nothing on a tick) and
+ * prints `{"tick":<lateness ms>,"at":…,"publishMaxMs":…,"publishMeanMs":…}` per tick: the
+ * baseline for tick lateness under load (what the same timer suffers in a process whose only
+ * work is the relay), with how long single `server.publish` calls held the event loop.
  * @module
  */
 import { parseArgs } from "node:util";
+import { systemClock } from "../../src/core/clock.ts";
+import { Ticker } from "../../src/core/ticker.ts";
+
+/**
+ * `BARE_RELAY_PAD_BYTES`: spaces appended to every published frame, so the baseline can send
+ * frames as large as tickwire's chat frames (~180 B against the ~70 B op text) and the payload
+ * size can be told apart from tickwire's own cost (`fanout.ts --bare-pad`).
+ */
+const PAD = " ".repeat(Number(process.env.BARE_RELAY_PAD_BYTES ?? 0));
+
+/** Durations of `server.publish` calls since the last tick (only kept with `--tick-log`). */
+const publishes = { on: false, max: 0, sum: 0, n: 0 };
 
 /** Starts the bare relay; exported so micro benchmarks can run it in-process. */
 export function startBareRelay(port = 0) {
@@ -30,7 +46,14 @@ export function startBareRelay(port = 0) {
         if (ws.data.sub) ws.subscribe("chat");
       },
       message(_ws, message) {
-        server.publish("chat", message);
+        const frame = PAD ? `${message}${PAD}` : message;
+        if (!publishes.on) return void server.publish("chat", frame);
+        const t0 = performance.now();
+        server.publish("chat", frame);
+        const ms = performance.now() - t0;
+        publishes.max = Math.max(publishes.max, ms);
+        publishes.sum += ms;
+        publishes.n++;
       },
     },
   });
@@ -38,8 +61,21 @@ export function startBareRelay(port = 0) {
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({ options: { port: { type: "string", default: "0" } } });
+  const { values } = parseArgs({ options: { port: { type: "string", default: "0" }, "tick-log": { type: "boolean", default: false } } });
   const server = startBareRelay(Number(values.port));
+  if (values["tick-log"]) {
+    publishes.on = true;
+    new Ticker({
+      periodMs: Number(process.env.TICK_MS ?? 1000),
+      clock: systemClock,
+      onTick: () => {},
+      onLateness: (ms) => {
+        const line = { tick: ms, at: Date.now(), publishMaxMs: publishes.max, publishMeanMs: publishes.n ? publishes.sum / publishes.n : 0 };
+        console.log(JSON.stringify(line));
+        Object.assign(publishes, { max: 0, sum: 0, n: 0 });
+      },
+    }).start();
+  }
   console.log(JSON.stringify({ listening: server.port }));
   process.on("SIGTERM", () => {
     server.stop(true);

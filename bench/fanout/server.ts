@@ -19,7 +19,7 @@ export const REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379"
 export interface LaunchOptions {
   /** Extra environment for tickwire (e.g. `TICK_MS`). */
   env?: Record<string, string>;
-  /** Print one line per tick (tickwire only); lines arrive through `onLine`. */
+  /** Print one line per tick (tickwire: its ticker; bare: the same Ticker class); lines arrive through `onLine`. */
   tickLog?: boolean;
   /** Write a `.cpuprofile` of the server into this directory (`bun --cpu-prof`). */
   cpuProfDir?: string;
@@ -50,7 +50,7 @@ export async function launch(kind: ServerKind, opts: LaunchOptions = {}): Promis
   const args = [process.execPath];
   if (opts.cpuProfDir) args.push("--cpu-prof", `--cpu-prof-dir=${opts.cpuProfDir}`, `--cpu-prof-name=${kind}-${prefix}.cpuprofile`);
   args.push(script);
-  if (opts.tickLog && kind !== "bare") args.push("--tick-log");
+  if (opts.tickLog) args.push("--tick-log");
   const proc = Bun.spawn(args, { cwd: `${here}/../..`, env, stdout: "pipe", stderr: "inherit" });
   const port = await new Promise<number>((resolve, reject) => {
     (async () => {
