@@ -28,6 +28,10 @@ describe("MemoryTopicLog", () => {
     expect(after).toEqual({ entries: entries.slice(2), recovered: true });
     expect((await log.readAfter("t", undefined, 2)).entries).toEqual(entries.slice(0, 2));
     expect(await log.readAfter("missing", "1-0")).toEqual({ entries: [], recovered: true });
+    // Offsets that are not in the log (another topic's seq, an ephemeral `<tick>-0`) still split it.
+    expect((await log.readAfter("t", `${entries[2]!.seq}9`)).entries).toEqual([]); // far after the newest
+    expect((await log.readAfter("t", "0-0")).entries).toEqual(entries);
+    expect((await log.readAfter("t", "99999999999999-0")).entries).toEqual([]);
   });
 
   it("keeps HISTORY_SIZE entries and reports a reader older than them as not recovered", async () => {

@@ -58,10 +58,21 @@ export class MemoryTopicLog implements TopicLog {
     const state = this.#topics.get(topic);
     if (!state) return { entries: [], recovered: true };
     const recovered = since === undefined || state.evictedUpTo === undefined || compareSeq(since, state.evictedUpTo) >= 0;
+    // Seqs increase along the buffer: binary-search the first entry after `since`.
+    const buf = state.entries;
+    let lo = 0;
+    let hi = buf.size;
+    if (since !== undefined) {
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (compareSeq(buf.at(mid)!.seq, since) > 0) hi = mid;
+        else lo = mid + 1;
+      }
+    }
     const entries: LogEntry[] = [];
-    for (const entry of state.entries) {
+    for (const entry of buf.from(lo)) {
       if (entries.length >= limit) break;
-      if (since === undefined || compareSeq(entry.seq, since) > 0) entries.push(entry);
+      entries.push(entry);
     }
     return { entries, recovered };
   }

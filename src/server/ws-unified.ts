@@ -51,6 +51,8 @@ export function parseClientFrame(message: string | Buffer): { value: Record<stri
 
 /** The first validation error of `value` against an op schema, as "field: rule". */
 function firstError(op: OpName, value: unknown): string | undefined {
+  // `Check` is ~100x cheaper than building the error iterator; only a bad frame pays for that.
+  if (checks[op].Check(value)) return undefined;
   const error = checks[op].Errors(value).First();
   if (!error) return undefined;
   const field = error.path.replace(/^\//, "") || "frame";
