@@ -225,7 +225,7 @@ if (import.meta.main) {
   try {
     app = await startTickwire(config, { logger: log });
   } catch (err) {
-    log.fatal({ err: err instanceof Error ? err.message : String(err) }, "startup failed");
+    log.fatal({ err: err instanceof Error ? err.message : String(err), code: (err as { code?: unknown })?.code }, "startup failed");
     process.exit(1);
   }
   const shutdown = (signal: string) => {
