@@ -103,6 +103,10 @@ export async function startTickwire(config: Config, opts: StartOptions = {}): Pr
   const ticker = new Ticker({
     periodMs: config.tickMs,
     clock,
+    // Wake 2 ms early and spin the last stretch: ticks start within ~0.1 ms of the boundary even
+    // when a large publish is queued; the cost is at most 2 ms of one core per period.
+    wakeEarlyMs: 2,
+    spinMs: 2,
     onTick: (tick) => {
       for (const listener of tickListeners) {
         try {

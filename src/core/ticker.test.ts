@@ -58,6 +58,20 @@ describe("Ticker", () => {
     expect(ticks.map((t) => [t.at, t.lateness])).toEqual([[1_700_000_001_000, 0]]);
   });
 
+  it("with spinMs, waits out the last stretch before the boundary instead of re-arming", () => {
+    const clock = new VirtualClock(1_700_000_000_000);
+    const ticks: { at: number; lateness: number }[] = [];
+    const ticker = new Ticker({ periodMs: 1000, clock, wakeEarlyMs: 2, spinMs: 2, onTick: (t) => ticks.push(t) });
+    ticker.start();
+    expect(clock.nextDue).toBe(1_700_000_000_998);
+    // Each read of the clock moves it on 0.25 ms, as a spinning loop would see real time pass.
+    const now = clock.now.bind(clock);
+    clock.now = () => (clock.stall(0.25), now());
+    clock.fireNext(0);
+    expect(ticks.map((t) => t.at)).toEqual([1_700_000_001_000]);
+    expect(ticks[0]!.lateness).toBeLessThan(0.5);
+  });
+
   it("reports lateness and keeps ticking after a callback throws", () => {
     const clock = new VirtualClock(1_700_000_000_000);
     const lateness: number[] = [];

@@ -37,6 +37,13 @@ export interface TickerOptions {
    * (a zero-delay timer) lands ticks within a fraction of a millisecond. Default 1.
    */
   wakeEarlyMs?: number;
+  /**
+   * When a wake-up lands this close (ms) before the boundary, wait for it in a tight loop
+   * instead of re-arming a timer: a re-armed timer lets other work (a large `publish`) run first
+   * and the tick starts late. The loop holds the event loop for at most this long once per
+   * period. Default 0 (re-arm only); main.ts turns it on.
+   */
+  spinMs?: number;
 }
 
 export class Ticker {
@@ -99,7 +106,12 @@ export class Ticker {
     this.#handle = undefined;
     if (!this.#running) return;
     const { clock, onTick, onLateness, onSkip, onError } = this.#opts;
-    const now = clock.now();
+    let now = clock.now();
+    const spin = this.#opts.spinMs ?? 0;
+    const next = this.#last + this.periodMs;
+    if (spin > 0 && now < next && next - now <= spin) {
+      while (now < next) now = clock.now();
+    }
     const boundary = Math.floor(now / this.periodMs) * this.periodMs;
     if (boundary > this.#last) {
       const missed = Math.round((boundary - this.#last) / this.periodMs) - 1;
