@@ -59,10 +59,19 @@ describe("Hub", () => {
     ]);
   });
 
-  it("drops an ephemeral event past its deadline instead of delivering it late", () => {
-    const { hub, ws, clock } = setup();
-    hub.emit(["a"], { late: true }, { tickAt: clock.now() - 2000, deadline: clock.now() - 1000 });
+  it("drops an ephemeral event past its deadline instead of delivering it late, and counts it", () => {
+    const clock = new VirtualClock();
+    const drops: [string, string, number][] = [];
+    const hub = new Hub({
+      log: new MemoryTopicLog({ historySize: 10, clock }),
+      clock,
+      metrics: { published() {}, delivered() {}, fanoutLatency() {}, dropped: (t, r, n) => drops.push([t, r, n]) },
+    });
+    const ws = new RecordingFanout();
+    hub.attach(ws);
+    hub.emit(["cron", "timer:1"], { late: true }, { tickAt: clock.now() - 2000, deadline: clock.now() - 1000 });
     expect(ws.published).toEqual([]);
+    expect(drops).toEqual([["cron", "deadline", 1], ["timer", "deadline", 1]]);
   });
 
   it("delivers durable events through the log, in log order", async () => {
