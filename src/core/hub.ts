@@ -39,7 +39,7 @@ export interface SseSink {
    * Queues an encoded SSE event; `ephemeral` events may be dropped under backpressure. The
    * chunk is shared by every sink of the topic and must not be modified.
    */
-  send(chunk: Uint8Array, ephemeral: boolean): void;
+  send(chunk: Uint8Array, ephemeral: boolean, family: string): void;
   /** Ends the stream with `event: overflow` so that the client resumes with `Last-Event-ID`. */
   overflow?(): void;
 }
@@ -348,6 +348,11 @@ export class Hub {
   }
 
   #deliverOn(topic: string, entry: LogEntry, bodyJson: string): void {
+    // Derived topics (`timer:<id>`, `session:<id>`) mostly have nobody listening: no frame then.
+    if (!this.#taps.has(topic) && !this.#hasReceivers(topic)) {
+      this.#opts.metrics.published(topicFamily(topic));
+      return;
+    }
     const frame = frameFromBodyJson(topic, entry.seq, entry.ts, bodyJson);
     this.#fanout(topic, frame, entry.seq, false, Infinity);
     const taps = this.#taps.get(topic);
@@ -372,7 +377,15 @@ export class Hub {
       const n = this.#ws.subscriberCount(topic);
       if (n > 0) {
         // Retrying a 0 would duplicate the frame for everyone else; the drop is handled per socket.
-        if (this.#ws.publish(topic, frame) === 0) delivered -= this.#reportDrop(topic, frame.length, ephemeral);
+        if (this.#ws.publish(topic, frame) === 0) {
+          if (ephemeral) {
+            // Lost to the backed-up sockets, which is the policy for ephemeral events. Not worth
+            // finding which: a scan of every socket on every tick would stall the ticker.
+            metrics.dropped(family, "backpressure", 1);
+          } else {
+            delivered -= this.#reportDrop(topic, frame.length, ephemeral);
+          }
+        }
         delivered += n;
       }
     }
@@ -381,7 +394,7 @@ export class Hub {
       const chunk = utf8.encode(sseEvent(seq, frame));
       for (const sink of sinks) {
         try {
-          sink.send(chunk, ephemeral);
+          sink.send(chunk, ephemeral, family);
         } catch (error) {
           this.#opts.onError?.(error, `sse sink on ${topic}`);
         }
@@ -429,6 +442,9 @@ export class Hub {
   #feedCatchUp(topic: string, c: CatchUp, frame: string, seq: string, ephemeral: boolean, deadline: number): void {
     if (c.target.closed) return this.#endCatchUp(topic, c, false);
     if (c.held) {
+      // Ephemeral events are not held: they would be stale by the time history has been sent, and
+      // a tick of 10 000 timer updates would overflow the buffer and close every replaying client.
+      if (ephemeral) return this.#opts.metrics.dropped(topicFamily(topic), "deadline", 1);
       if (!c.held.push({ frame, seq, ephemeral, deadline })) this.#endCatchUp(topic, c, false);
       return;
     }

@@ -66,11 +66,10 @@ class SseConnection implements SseSink {
     }
   }
 
-  send(chunk: Uint8Array, ephemeral: boolean): void {
+  send(chunk: Uint8Array, ephemeral: boolean, family: string): void {
     if (this.#closed || !this.#controller) return;
     const room = this.#controller.desiredSize ?? 0;
     if (ephemeral ? room <= 0 : room - chunk.byteLength < -this.#queueBytes) {
-      const family = topicFamily(this.topics[0] ?? "unknown");
       if (ephemeral) {
         this.#ctx.metrics.dropped(family, "backpressure", 1);
         return;
@@ -117,7 +116,7 @@ function sseReplayTarget(ctx: AppContext, conn: SseConnection, topic: string): R
   return {
     send(frame, seq, ephemeral) {
       if (conn.closed) return false;
-      conn.send(utf8.encode(sseEvent(seq, frame)), ephemeral);
+      conn.send(utf8.encode(sseEvent(seq, frame)), ephemeral, topicFamily(topic));
       return !conn.closed;
     },
     notRecovered() {

@@ -5,10 +5,22 @@
  */
 import type { BunRequest } from "bun";
 import type { ReplayTarget } from "../core/hub.ts";
+import { isSeq } from "../core/seq.ts";
 import { HttpError } from "../errors.ts";
 import type { AppServer, Principal, Socket, SocketData } from "./feature.ts";
 
 let nextSocketId = 1;
+
+/**
+ * The `?since=` of an upgrade request: `undefined` when absent, 400 when it is not a seq, so a
+ * client that thinks it resumed never silently goes live with a gap.
+ */
+export function sinceParam(req: Request): string | undefined {
+  const since = new URL(req.url).searchParams.get("since");
+  if (since === null || since === "") return undefined;
+  if (!isSeq(since)) throw new HttpError(400, "bad_request", `since: ${JSON.stringify(String(since).slice(0, 40))} is not a seq ("<ms>-<n>")`, "since");
+  return since;
+}
 
 /** Close codes used across endpoints. */
 export const CloseCode = {

@@ -13,7 +13,7 @@ import { HttpError, logUnavailable } from "../errors.ts";
 import { canPublish, canSubscribe } from "./access.ts";
 import type { AppContext } from "./context.ts";
 import type { Feature, Socket, SocketBehavior } from "./feature.ts";
-import { rejectMalformed, sendError, sendJson, upgrade, wsReplayTarget } from "./ws-support.ts";
+import { rejectMalformed, sendError, sendJson, sinceParam, upgrade, wsReplayTarget } from "./ws-support.ts";
 
 const Topic = Type.String({ pattern: "^[A-Za-z0-9:_-]{1,128}$", description: "topic name" });
 const Ref = Type.Optional(Type.Union([Type.String({ maxLength: 128 }), Type.Number()], { description: "echoed in the reply" }));
@@ -166,6 +166,7 @@ export function unifiedFeature(ctx: AppContext): Feature {
         GET: async (req, server) => {
           const topics = new URL(req.url).searchParams.get("topics");
           if (topics !== null && topics.length > 128 * 64) throw new HttpError(400, "bad_request", "topics: too many topics", "topics");
+          sinceParam(req);
           return upgrade(req, server, "unified", {}, await ctx.auth.principal(req));
         },
       },

@@ -13,7 +13,7 @@ import { isSeq } from "../../core/seq.ts";
 import { HttpError } from "../../errors.ts";
 import type { AppContext } from "../../server/context.ts";
 import type { Feature, RouteHandler } from "../../server/feature.ts";
-import { upgrade } from "../../server/ws-support.ts";
+import { sinceParam, upgrade } from "../../server/ws-support.ts";
 import { broadcasterSocket } from "./broadcaster-socket.ts";
 import { RelayIngest, type RelayIngestOptions } from "./ingest.ts";
 import { managerSocket } from "./manager-socket.ts";
@@ -36,12 +36,8 @@ export function relayFeature(ctx: AppContext, opts: RelayOptions = {}): Feature 
 
   const broadcast: RouteHandler = async (req, server) => {
     const principal = await ctx.auth.requireSubscribe(req, RELAY_TOPIC);
-    const since = new URL(req.url).searchParams.get("since");
-    if (since !== null && !isSeq(since)) {
-      const shown = JSON.stringify(String(since).slice(0, 40));
-      throw new HttpError(400, "bad_request", `since: ${shown} is not a seq ("<ms>-<n>")`, "since");
-    }
-    return upgrade(req, server, "relay-broadcaster", since === null ? {} : { since }, principal);
+    const since = sinceParam(req);
+    return upgrade(req, server, "relay-broadcaster", since === undefined ? {} : { since }, principal);
   };
 
   return {

@@ -14,7 +14,7 @@ import { HttpError } from "../../errors.ts";
 import { canPublish } from "../../server/access.ts";
 import type { AppContext } from "../../server/context.ts";
 import type { RouteMethods, Socket, SocketBehavior } from "../../server/feature.ts";
-import { rejectMalformed, sendError, sendJson, upgrade } from "../../server/ws-support.ts";
+import { rejectMalformed, sendError, sendJson, sinceParam, upgrade } from "../../server/ws-support.ts";
 import { parseClientFrame, subscribeSocket, unsubscribeAll } from "../../server/ws-unified.ts";
 import { GameMasterCommands, type GameMasterCommandType } from "./timer-schemas.ts";
 import { TIMERS_TOPIC, type TimerService } from "./timer-service.ts";
@@ -40,14 +40,17 @@ export function timerSocketRoutes(ctx: AppContext): Record<string, RouteMethods>
   return {
     "/ws/customer/:sessionId": {
       GET: async (req, server) => {
-        const sessionId = decodeURIComponent((req.params as Record<string, string>).sessionId ?? "");
+        // Bun has already percent-decoded route params; decoding again breaks ids containing "%".
+        const sessionId = (req.params as Record<string, string>).sessionId ?? "";
+        sinceParam(req);
         if (sessionId.length < 1 || sessionId.length > 128) throw new HttpError(400, "bad_request", "sessionId: expected 1..128 characters", "sessionId");
         return upgrade(req, server, CUSTOMER_SOCKET, { sessionId }, await ctx.auth.requireSubscribe(req, sessionTopic(sessionId)));
       },
     },
     "/ws/gamemaster/:sessionId": {
       GET: async (req, server) => {
-        const sessionId = decodeURIComponent((req.params as Record<string, string>).sessionId ?? "");
+        const sessionId = (req.params as Record<string, string>).sessionId ?? "";
+        sinceParam(req);
         return upgrade(req, server, GAMEMASTER_SOCKET, { sessionId }, await ctx.auth.requireSubscribe(req, TIMERS_TOPIC));
       },
     },
