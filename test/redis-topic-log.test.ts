@@ -68,6 +68,14 @@ describe("RedisTopicLog", () => {
     expect(await log.readAfter("cron", seqs[0])).toEqual({ entries: [], recovered: true });
   });
 
+  it("never issues a <ms>-0 id, which belongs to a tick's ephemeral event in the same millisecond", async () => {
+    const log = await openLog(newPrefix("rtl-nozero"));
+    const entries = await Promise.all(Array.from({ length: 50 }, (_, i) => log.append("chat", { i })));
+    for (let i = 0; i < 5; i++) entries.push(await log.append("chat", { i }));
+    expect(entries.filter((e) => e.seq.endsWith("-0"))).toEqual([]);
+    expect(new Set(entries.map((e) => e.seq)).size).toBe(entries.length);
+  });
+
   it("starts tailing at the end of each stream and delivers each new entry once, in order", async () => {
     const prefix = newPrefix("rtl-tail");
     const first = await openLog(prefix);

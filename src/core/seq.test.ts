@@ -9,6 +9,14 @@ describe("seq", () => {
     expect(compareSeq(ephemeralSeq(2000.7), "2000-1")).toBeLessThan(0);
   });
 
+  it("never gives a durable entry the seq of the ephemeral event of a tick in the same millisecond", () => {
+    const gen = new SeqGenerator();
+    const tickSeq = ephemeralSeq(5000);
+    const durable = gen.next(5000.3);
+    expect(durable).not.toBe(tickSeq);
+    expect(compareSeq(durable, tickSeq)).toBeGreaterThan(0);
+  });
+
   it("parses only the <ms>-<n> form", () => {
     expect(parseSeq("1700000000000-3")).toEqual({ ms: 1_700_000_000_000, n: 3 });
     expect(isSeq("abc")).toBe(false);
@@ -19,6 +27,6 @@ describe("seq", () => {
   it("generates strictly increasing seqs even when the clock stands still or goes back", () => {
     const gen = new SeqGenerator();
     const seqs = [gen.next(1000), gen.next(1000), gen.next(999), gen.next(1001.5), gen.next(1001)];
-    expect(seqs).toEqual(["1000-0", "1000-1", "1000-2", "1001-0", "1001-1"]);
+    expect(seqs).toEqual(["1000-1", "1000-2", "1000-3", "1001-1", "1001-2"]);
   });
 });

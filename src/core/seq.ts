@@ -42,8 +42,11 @@ export function ephemeralSeq(tickMs: number): string {
 }
 
 /**
- * Issues strictly increasing seqs from a clock, exactly as Redis does for `XADD *`: the current
- * millisecond, or the last one with the counter bumped if the clock has not moved or went back.
+ * Issues strictly increasing seqs from a clock: the current millisecond, or the last one with the
+ * counter bumped if the clock has not moved or went back. The counter starts at 1, never 0:
+ * `<ms>-0` belongs to the ephemeral event of a tick at that millisecond, and a durable entry
+ * appended in the same millisecond must sort after it, not collide with it (a client resuming
+ * from the tick's seq would otherwise skip the entry). The Redis log follows the same rule.
  */
 export class SeqGenerator {
   #lastMs = 0;
@@ -61,7 +64,7 @@ export class SeqGenerator {
     const ms = Math.floor(nowMs);
     if (ms > this.#lastMs) {
       this.#lastMs = ms;
-      this.#lastN = 0;
+      this.#lastN = 1;
     } else {
       this.#lastN++;
     }
