@@ -311,23 +311,27 @@ export class RedisTopicLog implements TopicLog {
   }
 
   #deliver(reply: [string, RawEntry[]][], keys: string[]): void {
+    // One XREAD answers stream by stream; deliver in id order across them, so that a client
+    // following several topics with one resume offset (SSE Last-Event-ID) sees ids only increase.
+    const batch: [string, RawEntry][] = [];
     for (const [key, items] of reply) {
       const topic = this.#opts.topics[keys.indexOf(key)];
-      if (topic === undefined) continue;
-      for (const item of items) {
-        // Advance first: a listener that throws must not make the tailer read the entry again.
-        this.#positions.set(topic, item[0]);
-        const entry = toEntry(topic, item);
-        if (!entry) {
-          this.#opts.log.warn({ topic, seq: item[0] }, "skipping a stream entry without a JSON `d` field");
-          continue;
-        }
-        for (const listener of this.#listeners) {
-          try {
-            listener(entry);
-          } catch (error) {
-            this.#opts.log.error({ err: error, topic, seq: entry.seq }, "topic log listener failed");
-          }
+      if (topic !== undefined) for (const item of items) batch.push([topic, item]);
+    }
+    if (reply.length > 1) batch.sort((a, b) => compareSeq(a[1][0], b[1][0]));
+    for (const [topic, item] of batch) {
+      // Advance first: a listener that throws must not make the tailer read the entry again.
+      this.#positions.set(topic, item[0]);
+      const entry = toEntry(topic, item);
+      if (!entry) {
+        this.#opts.log.warn({ topic, seq: item[0] }, "skipping a stream entry without a JSON `d` field");
+        continue;
+      }
+      for (const listener of this.#listeners) {
+        try {
+          listener(entry);
+        } catch (error) {
+          this.#opts.log.error({ err: error, topic, seq: entry.seq }, "topic log listener failed");
         }
       }
     }
