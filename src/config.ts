@@ -119,6 +119,17 @@ export const settings = {
     expected: "a comma-separated list of origins or *",
     parse: list,
   },
+  shutdownDelayMs: {
+    env: ["SHUTDOWN_DELAY_MS"],
+    schema: Type.Integer({
+      minimum: 0,
+      maximum: 4000,
+      default: 0,
+      description: "on SIGTERM, report 503 on /health this long before closing connections, so load balancers stop routing first (0 when a preStop hook already waits)",
+    }),
+    expected: "an integer 0..4000 (ms; the whole shutdown must fit in 5 s)",
+    parse: int,
+  },
   reusePort: {
     env: ["REUSE_PORT"],
     schema: Type.Boolean({

@@ -192,6 +192,10 @@ export async function startTickwire(config: Config, opts: StartOptions = {}): Pr
     stop() {
       stopping ??= (async () => {
         draining = true;
+        if (config.shutdownDelayMs > 0) {
+          log.info({ ms: config.shutdownDelayMs }, "shutting down: /health reports 503 before connections close");
+          await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
+        }
         log.info("shutting down: closing connections");
         sse?.closeAll();
         await running?.drain();

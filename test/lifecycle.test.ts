@@ -30,6 +30,21 @@ describe("the server process", () => {
     expect(child.lines.some((l) => l.includes('"shutdown complete"'))).toBe(true);
   });
 
+  it("with SHUTDOWN_DELAY_MS, reports 503 on /health while connections are still open, then drains", async () => {
+    const child = await spawnServer({ SHUTDOWN_DELAY_MS: "1500" });
+    const ws = wsClient(child.url.replace("http", "ws") + "/ws");
+    await ws.opened;
+    child.proc.kill("SIGTERM");
+    let health: Response;
+    do health = await fetch(`${child.url}/health`);
+    while (health.status === 200);
+    expect(health.status).toBe(503);
+    expect(((await health.json()) as any).status).toBe("shutting_down");
+    expect(ws.ws.readyState).toBe(WebSocket.OPEN);
+    expect((await ws.closed).code).toBe(1001);
+    expect(await child.exited).toBe(0);
+  });
+
   it("exits 2 with one line naming a bad variable before listening", async () => {
     const proc = Bun.spawn([process.execPath, "src/main.ts"], {
       cwd: `${import.meta.dir}/..`,
