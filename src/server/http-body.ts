@@ -44,10 +44,20 @@ export class Validator<S extends TSchema> {
 
   /** Returns `value` typed, or throws a 400 naming the first wrong field and its rule. */
   parse(value: unknown, where = "body"): Static<S> {
-    if (this.#check.Check(value)) return value;
+    const problem = this.problem(value, where);
+    if (!problem) return value as Static<S>;
+    throw badRequest(problem.message, problem.field);
+  }
+
+  /**
+   * `undefined` when `value` is valid, else the first wrong field (dotted path, or `where` for the
+   * value itself) and `"<field>: <rule>"`. `Check` runs first: it is ~100x cheaper than building
+   * the error iterator, which only a bad value pays for.
+   */
+  problem(value: unknown, where = "body"): { field: string; message: string } | undefined {
+    if (this.#check.Check(value)) return undefined;
     const error = this.#check.Errors(value).First();
-    const path = error?.path.replace(/^\//, "").replaceAll("/", ".") ?? "";
-    const field = path || where;
-    throw badRequest(`${field}: ${error?.message ?? "invalid"}`, field);
+    const field = error?.path.replace(/^\//, "").replaceAll("/", ".") || where;
+    return { field, message: `${field}: ${error?.message ?? "invalid"}` };
   }
 }

@@ -8,12 +8,12 @@
  * Both honour `?since=<seq>` (replay, then live, no gap, no duplicate).
  * @module
  */
-import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { isSeq } from "../../core/seq.ts";
 import { HttpError } from "../../errors.ts";
 import { canPublish } from "../../server/access.ts";
 import type { AppContext } from "../../server/context.ts";
 import type { RouteMethods, Socket, SocketBehavior } from "../../server/feature.ts";
+import { Validator } from "../../server/http-body.ts";
 import { rejectMalformed, sendError, sendJson, sinceParam, upgrade } from "../../server/ws-support.ts";
 import { parseClientFrame, subscribeSocket, unsubscribeAll } from "../../server/ws-unified.ts";
 import { GameMasterCommands, type GameMasterCommandType } from "./timer-schemas.ts";
@@ -23,8 +23,8 @@ import type { TimerView } from "./timer-state.ts";
 export const CUSTOMER_SOCKET = "timer-customer";
 export const GAMEMASTER_SOCKET = "timer-gamemaster";
 
-const commandChecks = Object.fromEntries(Object.entries(GameMasterCommands).map(([type, schema]) => [type, TypeCompiler.Compile(schema)])) as {
-  [K in GameMasterCommandType]: ReturnType<typeof TypeCompiler.Compile<(typeof GameMasterCommands)[K]>>;
+const commandChecks = Object.fromEntries(Object.entries(GameMasterCommands).map(([type, schema]) => [type, new Validator(schema)])) as {
+  [K in GameMasterCommandType]: Validator<(typeof GameMasterCommands)[K]>;
 };
 
 export function sessionTopic(sessionId: string): string {
@@ -65,12 +65,8 @@ export function timerSockets(ctx: AppContext, timers: TimerService): Record<stri
     if (typeof type !== "string" || !(type in commandChecks)) {
       return rejectMalformed(ws, now, "unknown_type", `type: expected one of ${Object.keys(commandChecks).join(", ")}`, ref);
     }
-    const check = commandChecks[type as GameMasterCommandType];
-    const error = check.Errors(frame).First();
-    if (error) {
-      const field = error.path.replace(/^\//, "").replaceAll("/", ".") || "frame";
-      return rejectMalformed(ws, now, "bad_frame", `${field}: ${error.message}`, ref);
-    }
+    const problem = commandChecks[type as GameMasterCommandType].problem(frame, "frame");
+    if (problem) return rejectMalformed(ws, now, "bad_frame", problem.message, ref);
     if (!canPublish(ws.data.principal, TIMERS_TOPIC)) return sendError(ws, "forbidden", `type: not allowed to change timers`, ref);
     const payload = frame.payload as { id: number; sessionId: string; maxTime: number };
     try {
