@@ -104,9 +104,9 @@ export async function startTickwire(config: Config, opts: StartOptions = {}): Pr
     periodMs: config.tickMs,
     clock,
     // Wake 2 ms early and spin the last stretch: ticks start within ~0.1 ms of the boundary even
-    // when a large publish is queued; the cost is at most 2 ms of one core per period.
+    // when a large publish is queued. The spin is capped at 1% of the period (2 ms at 1 s).
     wakeEarlyMs: 2,
-    spinMs: 2,
+    spinMs: Math.min(2, config.tickMs / 100),
     onTick: (tick) => {
       for (const listener of tickListeners) {
         try {
