@@ -55,6 +55,9 @@ export function updateFragments(t: TimerState, createdIso: string, updatedIso: s
   };
 }
 
+/** How many of our own appended seqs to remember until the tail hands them back. */
+const OWN_SEQS_KEPT = 4096;
+
 export interface TimerServiceOptions {
   store: TimerStore;
   /** Defaults to none (the map is the only copy); see {@link TimerService.useHotState}. */
@@ -65,6 +68,8 @@ export interface TimerServiceOptions {
 }
 
 export class TimerService {
+  /** Seqs of entries this instance appended, not yet seen on the tail (bounded, oldest dropped). */
+  #ownSeqs = new Set<string>();
   readonly #store: TimerStore;
   #hot: HotState;
   readonly #hub: Hub;
@@ -213,6 +218,8 @@ export class TimerService {
    */
   applyEntry(entry: LogEntry): void {
     if (!this.#hot.shared) return;
+    // The tail may deliver our own entry before XADD's reply: then it is read back once, harmlessly.
+    if (this.#ownSeqs.delete(entry.seq)) return;
     const type = entry.body.type;
     const id = (entry.body.payload as { id?: unknown } | undefined)?.id;
     if (typeof id !== "number") return;
@@ -340,7 +347,10 @@ export class TimerService {
   /** Appends a durable event. The change is already committed, so a failure is logged, not thrown. */
   async #append(type: TimerEventType, payload: TimerView): Promise<void> {
     try {
-      await this.#hub.append(TIMERS_TOPIC, { type, payload });
+      const { seq } = await this.#hub.append(TIMERS_TOPIC, { type, payload });
+      // Our own change is already in the map: `applyEntry` need not read it back from Redis.
+      this.#ownSeqs.add(seq);
+      if (this.#ownSeqs.size > OWN_SEQS_KEPT) this.#ownSeqs.delete(this.#ownSeqs.values().next().value!);
     } catch (error) {
       this.#log.error({ err: String(error), type, id: payload.id }, "timers: event committed to the database but not published");
     }
