@@ -180,20 +180,25 @@ export class Hub {
     for (const topic of topics) {
       // Most per-timer topics have nobody listening: count the event, skip building its frame
       // (with 10 000 timers that is most of a tick's work and garbage).
-      if (!this.#hasReceivers(topic)) {
+      const wsCount = this.#wsReceivers(topic);
+      if (wsCount < 0) {
         this.#opts.metrics.published(topicFamily(topic));
         continue;
       }
       json ??= bodyJson();
       const frame = frameFromBodyJson(topic, seq, ts, json);
-      this.#fanout(topic, frame, seq, true, deadline);
+      this.#fanout(topic, frame, seq, true, wsCount);
       this.#feedCatchUps(topic, frame, seq, true, deadline);
     }
   }
 
-  /** Whether anything (WS subscriber, SSE sink, replay in progress) would receive `topic`. */
-  #hasReceivers(topic: string): boolean {
-    return this.#catchUps.has(topic) || this.#sse.has(topic) || (this.#ws !== undefined && this.#ws.subscriberCount(topic) > 0);
+  /**
+   * The WebSocket subscriber count of `topic`, or -1 when nothing at all (WS subscriber, SSE
+   * sink, replay in progress) would receive it. Asked once per topic per event.
+   */
+  #wsReceivers(topic: string): number {
+    const n = this.#ws?.subscriberCount(topic) ?? 0;
+    return n > 0 || this.#catchUps.has(topic) || this.#sse.has(topic) ? n : -1;
   }
 
   /** Appends a durable event to the log; it is delivered when the log's tail returns it. */
@@ -349,12 +354,13 @@ export class Hub {
 
   #deliverOn(topic: string, entry: LogEntry, bodyJson: string): void {
     // Derived topics (`timer:<id>`, `session:<id>`) mostly have nobody listening: no frame then.
-    if (!this.#taps.has(topic) && !this.#hasReceivers(topic)) {
+    const wsCount = this.#wsReceivers(topic);
+    if (wsCount < 0 && !this.#taps.has(topic)) {
       this.#opts.metrics.published(topicFamily(topic));
       return;
     }
     const frame = frameFromBodyJson(topic, entry.seq, entry.ts, bodyJson);
-    this.#fanout(topic, frame, entry.seq, false, Infinity);
+    this.#fanout(topic, frame, entry.seq, false, wsCount);
     const taps = this.#taps.get(topic);
     if (taps) {
       for (const tap of taps) {
@@ -368,13 +374,14 @@ export class Hub {
     this.#feedCatchUps(topic, frame, entry.seq, false, Infinity);
   }
 
-  #fanout(topic: string, frame: string, seq: string, ephemeral: boolean, deadline: number): void {
+  /** Publishes `frame` to the `wsCount` native subscribers and the SSE sinks of `topic`. */
+  #fanout(topic: string, frame: string, seq: string, ephemeral: boolean, wsCount: number): void {
     const family = topicFamily(topic);
     const metrics = this.#opts.metrics;
     metrics.published(family);
     let delivered = 0;
     if (this.#ws) {
-      const n = this.#ws.subscriberCount(topic);
+      const n = wsCount;
       if (n > 0) {
         // Retrying a 0 would duplicate the frame for everyone else; the drop is handled per socket.
         if (this.#ws.publish(topic, frame) === 0) {
