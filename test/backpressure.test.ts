@@ -3,6 +3,7 @@ import type { Tickwire } from "../src/main.ts";
 import { connect } from "node:net";
 import { stalledWebSocket } from "./support/raw-ws.ts";
 import { startServer, wsUrl } from "./support/server.ts";
+import { sseClient } from "./support/sse-client.ts";
 import { wsClient } from "./support/ws-client.ts";
 
 let app: Tickwire;
@@ -46,23 +47,47 @@ describe("WebSocket backpressure", () => {
 });
 
 describe("SSE backpressure", () => {
-  it("ends a stalled SSE stream with event: overflow instead of buffering without bound", async () => {
+  it("ends a stalled SSE stream with event: overflow, after what it had queued, while a normal stream gets every event in order", async () => {
     const sock = connect(app.port, "127.0.0.1");
     await new Promise((r) => sock.once("connect", r));
     sock.write("GET /events?topics=chat HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
     await new Promise((r) => sock.once("data", r));
-    sock.pause(); // never read again
-    await until(async () => (await health()).connections.sse === 1, "the SSE stream");
+    sock.pause(); // not read again until the server has given up on it
+    const normal = await sseClient(`${app.url}/events?topics=chat`);
+    await until(async () => (await health()).connections.sse === 2, "both SSE streams");
     const before = await (await fetch(`${app.url}/metrics`)).text();
     const overflowBefore = Number(/tickwire_events_dropped_total\{topic="chat",reason="overflow"\} (\d+)/.exec(before)?.[1] ?? 0);
     const content = "y".repeat(4000);
-    for (let i = 0; i < 1500 && (await health()).connections.sse === 1; i++) {
-      expect((await fetch(`${app.url}/messages`, { method: "POST", body: JSON.stringify({ content }) })).status).toBe(201);
+    let sent = 0;
+    for (; sent < 1500 && (await health()).connections.sse === 2; sent++) {
+      const res = await fetch(`${app.url}/messages`, { method: "POST", body: JSON.stringify({ content: `${sent}:${content}` }) });
+      expect(res.status).toBe(201);
     }
-    await until(async () => (await health()).connections.sse === 0, "the stalled stream to end");
+    await until(async () => (await health()).connections.sse === 1, "the stalled stream to end");
     const after = await (await fetch(`${app.url}/metrics`)).text();
     const overflowAfter = Number(/tickwire_events_dropped_total\{topic="chat",reason="overflow"\} (\d+)/.exec(after)?.[1] ?? 0);
     expect(overflowAfter).toBe(overflowBefore + 1);
+
+    const got = await normal.collect(sent, (e) => e.json?.topic === "chat", 20_000);
+    expect(got.map((e) => Number(e.json.content.split(":")[0]))).toEqual([...Array(sent).keys()]);
+    normal.close();
+
+    // The stalled client reads again: what was queued for it, in order, then the overflow event
+    // and the end of the (chunked) response.
+    let text = "";
+    sock.setEncoding("latin1");
+    const ended = new Promise<void>((resolve) =>
+      sock.on("data", (d: string) => {
+        text += d;
+        if (text.endsWith("\r\n0\r\n\r\n")) resolve();
+      }),
+    );
+    sock.resume();
+    await ended;
+    const ids = [...text.matchAll(/"content":"(\d+):/g)].map((m) => Number(m[1]));
+    expect(ids.length).toBeGreaterThan(0);
+    expect(ids).toEqual([...Array(ids.length).keys()]);
+    expect(text).toMatch(/event: overflow\r?\ndata: \{"op":"overflow"[^\n]*\n\n(\r\n)?0\r\n\r\n$/);
     sock.destroy();
   });
 });
