@@ -72,6 +72,43 @@ describe("Ticker", () => {
     expect(ticks[0]!.lateness).toBeLessThan(0.5);
   });
 
+  it("with maxWakeEarlyMs, wakes as much earlier as recent wake-ups came late, so a busy loop on a steady beat stops delaying ticks", () => {
+    const clock = new VirtualClock(1_700_000_000_000);
+    const ticks: { at: number; lateness: number }[] = [];
+    const ticker = new Ticker({ periodMs: 1000, clock, wakeEarlyMs: 2, maxWakeEarlyMs: 10, spinMs: 10, delayMemory: 5, onTick: (t) => ticks.push(t) });
+    ticker.start();
+    expect(clock.nextDue).toBe(1_700_000_000_998);
+    const now = clock.now.bind(clock);
+    clock.now = () => (clock.stall(0.25), now());
+    // A 6 ms task holds the loop when the first wake-up is due: that tick is late.
+    clock.fireNext(6);
+    expect(ticks[0]!.lateness).toBeGreaterThan(3);
+    // The next wake-up is asked 2 + 6 ms early (the clock reads move time on a little).
+    expect(1_700_000_002_000 - clock.nextDue!).toBeGreaterThanOrEqual(7);
+    expect(ticker.wakeEarlyMs).toBeGreaterThanOrEqual(8);
+    // The same 6 ms task now ends before the boundary: the tick spins to it and is on time.
+    clock.fireNext(6);
+    expect(ticks[1]!.at).toBe(1_700_000_002_000);
+    expect(ticks[1]!.lateness).toBeLessThan(0.5);
+    // Capped: a 50 ms stall does not make it wake more than 10 ms early.
+    clock.fireNext(50);
+    expect(ticker.wakeEarlyMs).toBe(10);
+    // Forgotten after `delayMemory` wake-ups without another delay that large.
+    for (let i = 0; i < 7; i++) clock.fireNext(0);
+    expect(ticker.wakeEarlyMs).toBeLessThan(4);
+    ticker.stop();
+  });
+
+  it("without maxWakeEarlyMs, never wakes more than wakeEarlyMs early", () => {
+    const clock = new VirtualClock(1_700_000_000_000);
+    const ticker = new Ticker({ periodMs: 1000, clock, wakeEarlyMs: 2, onTick: () => {} });
+    ticker.start();
+    clock.fireNext(30);
+    expect(ticker.wakeEarlyMs).toBe(2);
+    expect(clock.nextDue).toBe(1_700_000_001_998);
+    ticker.stop();
+  });
+
   it("reports lateness and keeps ticking after a callback throws", () => {
     const clock = new VirtualClock(1_700_000_000_000);
     const lateness: number[] = [];

@@ -44,6 +44,18 @@ export interface TickerOptions {
    * period. Default 0 (re-arm only); main.ts turns it on.
    */
   spinMs?: number;
+  /**
+   * The most the ticker may wake early (ms) when its wake-ups have been coming late. A busy event
+   * loop (each fanout to a thousand sockets holds it for several ms in the kernel) starts a timer
+   * late by however long the task in progress lasts; with fanouts arriving on a steady beat, the
+   * same task covers the same spot before every boundary, so every tick would be late by the same
+   * amount. The ticker remembers the worst wake-up delay it has seen recently and wakes that much
+   * earlier (still spinning at most `spinMs`), so the wake-up lands before the task that would
+   * have delayed it. Default: `wakeEarlyMs` (no adaptation).
+   */
+  maxWakeEarlyMs?: number;
+  /** How many wake-ups the worst recent delay is remembered for. Default 300. */
+  delayMemory?: number;
 }
 
 export class Ticker {
@@ -54,6 +66,11 @@ export class Ticker {
   #running = false;
   #ticks = 0;
   #skipped = 0;
+  /** When the pending wake-up was asked to fire (clock ms). */
+  #due = 0;
+  /** Worst wake-up delay seen recently (ms), and how many wake-ups ago. */
+  #worstDelay = 0;
+  #worstDelayAge = 0;
 
   constructor(opts: TickerOptions) {
     if (!(opts.periodMs >= 1)) throw new RangeError(`ticker period must be >= 1 ms, got ${opts.periodMs}`);
@@ -94,12 +111,29 @@ export class Ticker {
     this.stop();
   }
 
+  /** How early to wake before the next boundary: the base, plus the worst recent delay, capped. */
+  get wakeEarlyMs(): number {
+    const base = this.#opts.wakeEarlyMs ?? 1;
+    const max = Math.max(base, this.#opts.maxWakeEarlyMs ?? base);
+    return Math.min(max, base + this.#worstDelay);
+  }
+
   #schedule(now: number): void {
     const next = this.#last + this.periodMs;
     // An early wake-up (deliberate or not) makes #wake re-arm for the same boundary.
-    const early = this.#opts.wakeEarlyMs ?? 1;
+    const early = this.wakeEarlyMs;
     const delay = next - now;
-    this.#handle = this.#opts.clock.setTimeout(() => this.#wake(), delay > early ? Math.floor(delay - early) : 0);
+    const ms = delay > early ? Math.floor(delay - early) : 0;
+    this.#due = now + ms;
+    this.#handle = this.#opts.clock.setTimeout(() => this.#wake(), ms);
+  }
+
+  /** Remembers how late this wake-up came; the worst is kept for `delayMemory` wake-ups. */
+  #observeDelay(delay: number): void {
+    if (delay >= this.#worstDelay || ++this.#worstDelayAge > (this.#opts.delayMemory ?? 300)) {
+      this.#worstDelay = Math.max(0, delay);
+      this.#worstDelayAge = 0;
+    }
   }
 
   #wake(): void {
@@ -107,7 +141,8 @@ export class Ticker {
     if (!this.#running) return;
     const { clock, onTick, onLateness, onSkip, onError } = this.#opts;
     let now = clock.now();
-    const spin = this.#opts.spinMs ?? 0;
+    this.#observeDelay(now - this.#due);
+    const spin = Math.min(this.#opts.spinMs ?? 0, this.wakeEarlyMs);
     const next = this.#last + this.periodMs;
     if (spin > 0 && now < next && next - now <= spin) {
       while (now < next) now = clock.now();
