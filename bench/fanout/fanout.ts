@@ -7,8 +7,8 @@
  * - `redis`: the same through Redis Streams (XADD, then the tailer's XREAD, then publish);
  * - `sse`: the embedded server, subscribers on `GET /events?topics=chat` instead of `/ws`.
  *
- *   bun bench/fanout/fanout.ts [--subscribers 1000] [--rate 100] [--seconds 4] [--warmup 1]
- *     [--rounds 4] [--variants bare,embedded,redis,sse] [--ws-client raw|bun] [--cpu-prof <dir>]
+ *   bun bench/fanout/fanout.ts [--subscribers 1000] [--rate 100] [--seconds 8] [--warmup 1]
+ *     [--rounds 6] [--variants bare,embedded,redis,sse] [--ws-client raw|bun] [--cpu-prof <dir>]
  *     [--bare-pad <bytes>] [--name fanout]
  * `--bare-pad 110` makes the bare relay's frames as large as tickwire's chat frames.
  * Writes bench/results/<name>.json and <name>.svg (latency CDF per variant), prints a table.
@@ -35,9 +35,9 @@ const { values } = parseArgs({
   options: {
     subscribers: { type: "string", default: "1000" },
     rate: { type: "string", default: "100" },
-    seconds: { type: "string", default: "4" },
+    seconds: { type: "string", default: "8" },
     warmup: { type: "string", default: "1" },
-    rounds: { type: "string", default: "4" },
+    rounds: { type: "string", default: "6" },
     variants: { type: "string", default: "bare,embedded,redis,sse" },
     "drain-ms": { type: "string", default: "2000" },
     "cpu-prof": { type: "string" },
