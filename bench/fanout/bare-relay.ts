@@ -18,8 +18,8 @@ import { Ticker } from "../../src/core/ticker.ts";
 
 /**
  * `BARE_RELAY_PAD_BYTES`: spaces appended to every published frame, so the baseline can send
- * frames as large as tickwire's chat frames (~180 B against the ~70 B op text) and the payload
- * size can be told apart from tickwire's own cost (`fanout.ts --bare-pad`).
+ * frames as large as tickwire's chat frames (197 B against the 67 B op text) and the payload
+ * size can be told apart from tickwire's own cost (`fanout.ts` variant `bare-sized`, `--bare-pad`).
  */
 const PAD = " ".repeat(Number(process.env.BARE_RELAY_PAD_BYTES ?? 0));
 
