@@ -103,7 +103,7 @@ export const settings = {
   },
   backpressureLimit: {
     env: ["WS_BACKPRESSURE_LIMIT"],
-    schema: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024, default: 1024 * 1024, description: "bytes buffered per WebSocket before it counts as backed up" }),
+    schema: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024, default: 1024 * 1024, description: "bytes buffered per WebSocket before it counts as backed up; bytes an SSE stream may queue once its socket is backed up" }),
     expected: "an integer 1024..67108864 (bytes)",
     parse: int,
   },
