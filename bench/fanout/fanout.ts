@@ -11,7 +11,7 @@
  * - `sse`: the embedded server, subscribers on `GET /events?topics=chat` instead of `/ws`.
  *
  *   bun bench/fanout/fanout.ts [--subscribers 1000] [--rate 100] [--seconds 8] [--warmup 1]
- *     [--rounds 6] [--variants bare,bare-sized,embedded,redis,sse] [--ws-client raw|bun]
+ *     [--rounds 10] [--variants bare,bare-sized,embedded,redis,sse] [--ws-client raw|bun]
  *     [--cpu-prof <dir>] [--bare-pad <bytes>] [--sized-pad 130] [--name fanout]
  * Targets are judged against `bare`; `bare-sized` ratios are printed after the table.
  * Writes bench/results/<name>.json and <name>.svg (latency CDF per variant), prints a table.
@@ -41,7 +41,7 @@ const { values } = parseArgs({
     rate: { type: "string", default: "100" },
     seconds: { type: "string", default: "8" },
     warmup: { type: "string", default: "1" },
-    rounds: { type: "string", default: "6" },
+    rounds: { type: "string", default: "10" },
     variants: { type: "string", default: "bare,bare-sized,embedded,redis,sse" },
     "drain-ms": { type: "string", default: "2000" },
     "cpu-prof": { type: "string" },
