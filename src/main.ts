@@ -104,9 +104,10 @@ export async function startTickwire(config: Config, opts: StartOptions = {}): Pr
     periodMs: config.tickMs,
     clock,
     // Wake 2 ms early and spin the last stretch: ticks start within ~0.1 ms of the boundary even
-    // when a large publish is queued. Under load, wake as much earlier as wake-ups have recently
-    // been late (a fanout holding the event loop). Waking early and spinning are both capped at
-    // 1% of the period (10 ms at 1 s); idle, the spin is about 2 ms per tick.
+    // when a large publish is queued. Under load, wake as much earlier as timers have recently
+    // been late (a fanout holding the event loop; a probe timer measures it every 25 ms). Waking
+    // early and spinning are both capped at 1% of the period (10 ms at 1 s); idle, the spin is
+    // about 2 ms per tick (timers fire ~1 ms late, so the wake-up lands ~2 ms before).
     wakeEarlyMs: 2,
     maxWakeEarlyMs: Math.min(10, config.tickMs / 100),
     spinMs: Math.min(10, config.tickMs / 100),

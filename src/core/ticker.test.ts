@@ -72,30 +72,57 @@ describe("Ticker", () => {
     expect(ticks[0]!.lateness).toBeLessThan(0.5);
   });
 
-  it("with maxWakeEarlyMs, wakes as much earlier as recent wake-ups came late, so a busy loop on a steady beat stops delaying ticks", () => {
+  it("with maxWakeEarlyMs, fanouts on a steady beat that hold the loop delay only the first tick, for as long as they go on", () => {
     const clock = new VirtualClock(1_700_000_000_000);
     const ticks: { at: number; lateness: number }[] = [];
-    const ticker = new Ticker({ periodMs: 1000, clock, wakeEarlyMs: 2, maxWakeEarlyMs: 10, spinMs: 10, delayMemory: 5, onTick: (t) => ticks.push(t) });
-    ticker.start();
-    expect(clock.nextDue).toBe(1_700_000_000_998);
+    const ticker = new Ticker({ periodMs: 1000, clock, wakeEarlyMs: 2, maxWakeEarlyMs: 10, spinMs: 10, onTick: (t) => ticks.push(t) });
+    // Each clock read moves time on 0.01 ms, as a spinning loop would see real time pass; count
+    // the reads made while spinning to know how long each spin lasted.
     const now = clock.now.bind(clock);
-    clock.now = () => (clock.stall(0.25), now());
-    // A 6 ms task holds the loop when the first wake-up is due: that tick is late.
-    clock.fireNext(6);
-    expect(ticks[0]!.lateness).toBeGreaterThan(3);
-    // The next wake-up is asked 2 + 6 ms early (the clock reads move time on a little).
-    expect(1_700_000_002_000 - clock.nextDue!).toBeGreaterThanOrEqual(7);
-    expect(ticker.wakeEarlyMs).toBeGreaterThanOrEqual(8);
-    // The same 6 ms task now ends before the boundary: the tick spins to it and is on time.
-    clock.fireNext(6);
-    expect(ticks[1]!.at).toBe(1_700_000_002_000);
-    expect(ticks[1]!.lateness).toBeLessThan(0.5);
-    // Capped: a 50 ms stall does not make it wake more than 10 ms early.
-    clock.fireNext(50);
+    let reads = 0;
+    clock.now = () => (reads++, clock.stall(0.01), now());
+    // A fanout every 10 ms holds the loop for 8 ms, from 6 ms before each multiple of 10 ms to
+    // 2 ms after it (so also around every boundary); timers due meanwhile fire when it ends,
+    // other timers 1 ms late.
+    let busy = true;
+    const run = (until: number) => {
+      while (clock.nextDue! < until) {
+        const due = clock.nextDue!;
+        const beat = Math.round(due / 10) * 10;
+        const inTask = busy && due >= beat - 6 && due < beat + 2;
+        reads = 0;
+        clock.fireNext(inTask ? beat + 2 - due : 1);
+        expect(reads * 0.01).toBeLessThanOrEqual(10.5); // never spins much longer than spinMs
+      }
+    };
+    ticker.start();
+    run(1_700_000_300_500);
+    expect(ticks.length).toBe(300);
+    expect(ticks[0]!.lateness).toBeGreaterThan(1); // before the probe had seen the task
+    const late = ticks.slice(1).filter((t) => t.lateness > 0.5);
+    expect(late).toEqual([]); // 299 ticks in 5 minutes, every one on time
+    expect(ticker.wakeEarlyMs).toBeGreaterThanOrEqual(6);
+    // The fanouts stop: the probe forgets them after its 5 s window, the ticker its own late
+    // wake-up after 60 more; then the margin is the base plus the usual 1 ms.
+    busy = false;
+    run(1_700_000_362_500);
+    expect(ticker.wakeEarlyMs).toBeLessThanOrEqual(3.1);
+    expect(ticks.slice(300).every((t) => t.lateness < 0.5)).toBe(true);
+    ticker.stop();
+    expect(clock.nextDue).toBeUndefined();
+  });
+
+  it("with maxWakeEarlyMs, a single stall raises the margin for the delay window only, and never past the cap", () => {
+    const clock = new VirtualClock(1_700_000_000_000);
+    const ticker = new Ticker({ periodMs: 1000, clock, wakeEarlyMs: 2, maxWakeEarlyMs: 10, spinMs: 10, probeMs: 25, delayWindowMs: 5000, delayMemory: 60, onTick: () => {} });
+    const now = clock.now.bind(clock);
+    clock.now = () => (clock.stall(0.01), now()); // a spin sees time pass
+    ticker.start();
+    clock.fireNext(0); // the probe, on time
+    clock.fireNext(30); // one 30 ms stall
     expect(ticker.wakeEarlyMs).toBe(10);
-    // Forgotten after `delayMemory` wake-ups without another delay that large.
-    for (let i = 0; i < 7; i++) clock.fireNext(0);
-    expect(ticker.wakeEarlyMs).toBeLessThan(4);
+    while (clock.now() < 1_700_000_006_100) clock.fireNext(0);
+    expect(ticker.wakeEarlyMs).toBeLessThan(2.1);
     ticker.stop();
   });
 

@@ -45,16 +45,27 @@ export interface TickerOptions {
    */
   spinMs?: number;
   /**
-   * The most the ticker may wake early (ms) when its wake-ups have been coming late. A busy event
+   * The most the ticker may wake early (ms) when the event loop has recently been busy. A busy
    * loop (each fanout to a thousand sockets holds it for several ms in the kernel) starts a timer
    * late by however long the task in progress lasts; with fanouts arriving on a steady beat, the
    * same task covers the same spot before every boundary, so every tick would be late by the same
-   * amount. The ticker remembers the worst wake-up delay it has seen recently and wakes that much
-   * earlier (still spinning at most `spinMs`), so the wake-up lands before the task that would
-   * have delayed it. Default: `wakeEarlyMs` (no adaptation).
+   * amount. With this set above `wakeEarlyMs`, a probe timer measures how late timers fire
+   * (every `probeMs`), and the ticker wakes as much earlier as the worst delay of the last
+   * `delayWindowMs` (or of its own last `delayMemory` wake-ups), then spins to the boundary (at
+   * most `spinMs`). The probe keeps measuring while the ticker's own wake-ups are on time, so
+   * under a steady load the margin lasts as long as the load does, and a single stall the probe
+   * sees (a GC pause) is forgotten after the window. Default: `wakeEarlyMs` (no probe).
    */
   maxWakeEarlyMs?: number;
-  /** How many wake-ups the worst recent delay is remembered for. Default 300. */
+  /** Period of the delay probe, ms. Default 25. */
+  probeMs?: number;
+  /** How long a delay the probe saw is remembered, ms. Default 5000. */
+  delayWindowMs?: number;
+  /**
+   * How many of its own wake-ups the ticker remembers its worst wake-up delay for (a blocking
+   * task that only ever falls just before the boundary, which the probe may not happen to hit).
+   * Default 60.
+   */
   delayMemory?: number;
 }
 
@@ -68,9 +79,18 @@ export class Ticker {
   #skipped = 0;
   /** When the pending wake-up was asked to fire (clock ms). */
   #due = 0;
-  /** Worst wake-up delay seen recently (ms), and how many wake-ups ago. */
-  #worstDelay = 0;
-  #worstDelayAge = 0;
+  #probe: TimerHandle | undefined;
+  /**
+   * Worst timer delay (ms) per slice of the window, newest last; a slice is a fifth of
+   * `delayWindowMs`, so the worst delay of the last 4–5 slices is remembered.
+   */
+  #delays = [0, 0, 0, 0, 0];
+  #sliceStart = 0;
+  /** Worst delay of the ticker's own wake-ups, and how many wake-ups ago it was seen. */
+  #ownWorst = 0;
+  #ownAge = 0;
+  /** When the last wake-up finished (spin and tick callbacks included). */
+  #ownUntil = -Infinity;
 
   constructor(opts: TickerOptions) {
     if (!(opts.periodMs >= 1)) throw new RangeError(`ticker period must be >= 1 ms, got ${opts.periodMs}`);
@@ -98,24 +118,65 @@ export class Ticker {
     this.#running = true;
     const now = this.#opts.clock.now();
     this.#last = Math.floor(now / this.periodMs) * this.periodMs; // the first tick is the next boundary
+    this.#sliceStart = now;
     this.#schedule(now);
+    if (this.#adaptive) this.#armProbe(now);
   }
 
   stop(): void {
     this.#running = false;
     if (this.#handle !== undefined) this.#opts.clock.clearTimeout(this.#handle);
+    if (this.#probe !== undefined) this.#opts.clock.clearTimeout(this.#probe);
     this.#handle = undefined;
+    this.#probe = undefined;
   }
 
   [Symbol.dispose](): void {
     this.stop();
   }
 
+  get #adaptive(): boolean {
+    return (this.#opts.maxWakeEarlyMs ?? 0) > (this.#opts.wakeEarlyMs ?? 1);
+  }
+
   /** How early to wake before the next boundary: the base, plus the worst recent delay, capped. */
   get wakeEarlyMs(): number {
     const base = this.#opts.wakeEarlyMs ?? 1;
-    const max = Math.max(base, this.#opts.maxWakeEarlyMs ?? base);
-    return Math.min(max, base + this.#worstDelay);
+    if (!this.#adaptive) return base;
+    return Math.min(this.#opts.maxWakeEarlyMs!, base + this.#worstDelay(this.#opts.clock.now()));
+  }
+
+  /** The worst timer delay of the window ending at `now`. */
+  #worstDelay(now: number): number {
+    this.#rotate(now);
+    return Math.max(this.#ownWorst, ...this.#delays);
+  }
+
+  /** Moves the window on to `now`: each whole slice that has passed drops the oldest. */
+  #rotate(now: number): void {
+    const slice = (this.#opts.delayWindowMs ?? 5000) / this.#delays.length;
+    const steps = Math.floor((now - this.#sliceStart) / slice);
+    if (steps <= 0) return;
+    for (let i = 0; i < Math.min(steps, this.#delays.length); i++) (this.#delays.shift(), this.#delays.push(0));
+    this.#sliceStart += steps * slice;
+  }
+
+  #observeDelay(delay: number, now: number): void {
+    if (!this.#adaptive) return;
+    this.#rotate(now);
+    const last = this.#delays.length - 1;
+    if (delay > this.#delays[last]!) this.#delays[last] = delay;
+  }
+
+  #armProbe(now: number): void {
+    const ms = this.#opts.probeMs ?? 25;
+    const due = now + ms;
+    this.#probe = this.#opts.clock.setTimeout(() => {
+      if (!this.#running) return;
+      const at = this.#opts.clock.now();
+      this.#observeDelay(at - Math.max(due, this.#ownUntil), at);
+      this.#armProbe(at);
+    }, ms);
   }
 
   #schedule(now: number): void {
@@ -128,20 +189,17 @@ export class Ticker {
     this.#handle = this.#opts.clock.setTimeout(() => this.#wake(), ms);
   }
 
-  /** Remembers how late this wake-up came; the worst is kept for `delayMemory` wake-ups. */
-  #observeDelay(delay: number): void {
-    if (delay >= this.#worstDelay || ++this.#worstDelayAge > (this.#opts.delayMemory ?? 300)) {
-      this.#worstDelay = Math.max(0, delay);
-      this.#worstDelayAge = 0;
-    }
-  }
-
   #wake(): void {
     this.#handle = undefined;
     if (!this.#running) return;
     const { clock, onTick, onLateness, onSkip, onError } = this.#opts;
     let now = clock.now();
-    this.#observeDelay(now - this.#due);
+    const delay = now - this.#due;
+    this.#observeDelay(delay, now);
+    if (delay >= this.#ownWorst || ++this.#ownAge > (this.#opts.delayMemory ?? 60)) {
+      this.#ownWorst = Math.max(0, delay);
+      this.#ownAge = 0;
+    }
     const spin = Math.min(this.#opts.spinMs ?? 0, this.wakeEarlyMs);
     const next = this.#last + this.periodMs;
     if (spin > 0 && now < next && next - now <= spin) {
@@ -164,6 +222,9 @@ export class Ticker {
         onError?.(error);
       }
     }
-    if (this.#running) this.#schedule(clock.now());
+    // The probe must not count the time this wake-up itself held the loop (the spin, the tick's
+    // callbacks): that would raise the margin, lengthen the next spin, and so on up to the cap.
+    this.#ownUntil = clock.now();
+    if (this.#running) this.#schedule(this.#ownUntil);
   }
 }
