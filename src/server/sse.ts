@@ -215,6 +215,7 @@ export function sseFeature(ctx: AppContext, opts: SseOptions) {
         // Headers go out with the first body bytes: write and flush at once.
         conn.writeText(`: connected\n\nretry: ${opts.retryMs}\n\n`);
         writer.flush();
+        if (conn.closed) return; // the client went away before the first bytes: register nothing
         connections.add(conn);
         for (const topic of topics) {
           if (since === undefined) {
