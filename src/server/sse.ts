@@ -1,14 +1,15 @@
 /**
  * `GET /events`: Server-Sent Events. Each connection writes straight into its response's socket
  * buffer (a direct stream) and counts what piles up once the socket is backed up. Ephemeral
- * events are dropped while it is backed up; a durable event that does
- * not fit ends the stream with `event: overflow`, so the browser reconnects with `Last-Event-ID`
- * and loses nothing.
+ * events are dropped while it is backed up; a durable event that does not fit ends the stream
+ * with `event: overflow`, so the browser reconnects with `Last-Event-ID` and loses nothing.
+ *
+ * A disconnect shows up as `cancel()`, `req.signal` aborting or a `write` returning 0, so
+ * clean-up is idempotent.
  *
  * Bun quirks handled here (seen on Bun 1.4.5): response headers go out only with the first body
  * chunk, so a comment is written at once; `Bun.serve`'s idle timeout (10 s) also cuts streaming
- * responses, so `server.timeout(req, 0)` disables it and `: ping` comments keep proxies awake;
- * a disconnect shows up as either `cancel()` or `req.signal` aborting, so clean-up is idempotent.
+ * responses, so `server.timeout(req, 0)` disables it and `: ping` comments keep proxies awake.
  * @module
  */
 import type { ReplayTarget, SseSink } from "../core/hub.ts";
