@@ -53,8 +53,6 @@ class SseConnection implements SseSink {
   #queueBytes: number;
   /** Bytes written since the socket reported backpressure; 0 while it keeps up. */
   #backlog = 0;
-  /** Bumped at each new backlog, so that a stale flush promise does not clear a newer one. */
-  #backlogEpoch = 0;
   #ended: () => void = () => {};
   /** Settles when the connection is closed or abandoned: the end of the direct stream's `pull`. */
   readonly ended = new Promise<void>((resolve) => (this.#ended = resolve));
@@ -92,13 +90,12 @@ class SseConnection implements SseSink {
       return;
     }
     if (typeof result === "number") return;
-    // Backed up: count what goes on piling up until Bun reports the buffer flushed.
+    // Backed up: count what goes on piling up until Bun reports the buffer flushed. Every write
+    // of one backed-up stretch returns the same promise, and a new stretch starts only after it
+    // has settled, so one handler per stretch is enough.
     if (this.#backlog === 0) {
-      const epoch = ++this.#backlogEpoch;
       result.then(
-        () => {
-          if (epoch === this.#backlogEpoch) this.#backlog = 0;
-        },
+        () => (this.#backlog = 0),
         () => this.abandon(),
       );
     }
