@@ -51,6 +51,10 @@ export interface LoadResult {
   connectMs: number;
   /** Server CPU time from the first send until the drain ended (connecting excluded), ms. */
   serverCpuMs?: number;
+  /** This (client) process's CPU time over the same phase, ms: publisher and every subscriber. */
+  clientCpuMs: number;
+  /** Wall time of that phase (warm-up, measured seconds, drain), ms: CPU ms / phase ms = cores busy. */
+  phaseMs: number;
 }
 
 const MARK = '"content":"k';
@@ -323,9 +327,13 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
 
   const expected = measured * opts.subscribers;
   const cpuBefore = await opts.serverCpuMs?.();
+  const clientBefore = process.cpuUsage();
+  const phaseStart = performance.now();
   const sent = await publish(pub.ws, warmup + measured, opts.rate);
   const drainUntil = performance.now() + opts.drainMs;
   while (rx.received < expected && performance.now() < drainUntil) await new Promise((r) => setTimeout(r, 5));
+  const phaseMs = performance.now() - phaseStart;
+  const clientUsage = process.cpuUsage(clientBefore);
   const serverCpuMs = cpuBefore === undefined ? undefined : (await opts.serverCpuMs!()) - cpuBefore;
 
   pub.ws.close();
@@ -352,6 +360,8 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     completions: Float64Array.from(completions).sort(),
     connectMs,
     serverCpuMs,
+    clientCpuMs: (clientUsage.user + clientUsage.system) / 1000,
+    phaseMs,
   };
 }
 

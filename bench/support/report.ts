@@ -24,3 +24,55 @@ export function printTable(header: string[], rows: unknown[][]): void {
   console.log(widths.map((w) => "-".repeat(w)).join("  "));
   for (const r of cells.slice(1)) console.log(line(r));
 }
+
+/** The median of `xs` (mean of the two middle values for an even count). */
+export function median(xs: ArrayLike<number>): number {
+  if (xs.length === 0) return NaN;
+  const s = Float64Array.from(xs).sort();
+  const m = (s.length - 1) / 2;
+  return (s[Math.floor(m)]! + s[Math.ceil(m)]!) / 2;
+}
+
+/**
+ * A percentile-bootstrap confidence interval for the median of `xs` (one value per round):
+ * `resamples` draws with replacement, the `(1 - level) / 2` and `(1 + level) / 2` quantiles of
+ * their medians. The generator is seeded, so the same rounds always give the same interval.
+ */
+export function bootstrapMedianCI(xs: ArrayLike<number>, level = 0.9, resamples = 4000, seed = 1): { lo: number; hi: number } {
+  if (xs.length === 0) return { lo: NaN, hi: NaN };
+  let state = seed >>> 0 || 1;
+  // xorshift32: enough for resampling, and reproducible.
+  const rand = () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 2 ** 32;
+  };
+  const sample = new Float64Array(xs.length);
+  const medians = new Float64Array(resamples);
+  for (let b = 0; b < resamples; b++) {
+    for (let i = 0; i < xs.length; i++) sample[i] = xs[Math.floor(rand() * xs.length)]!;
+    medians[b] = median(sample);
+  }
+  medians.sort();
+  return { lo: percentile(medians, (1 - level) / 2), hi: percentile(medians, (1 + level) / 2) };
+}
+
+/**
+ * A target `ratio ≤ max` judged on per-round ratios: `met` or `missed` when the whole confidence
+ * interval of the median is on one side of the line, otherwise `within noise` (the run cannot
+ * tell; more rounds narrow the interval), with the side the median fell on.
+ */
+export function judgeRatio(perRound: ArrayLike<number>, max: number, level = 0.9): { median: number; ci: { lo: number; hi: number }; level: number; verdict: "met" | "missed" | "within noise"; medianMet: boolean } {
+  const m = median(perRound);
+  const ci = bootstrapMedianCI(perRound, level);
+  const verdict = ci.hi <= max ? "met" : ci.lo > max ? "missed" : "within noise";
+  return { median: m, ci, level, verdict, medianMet: m <= max };
+}
+
+/** `judgeRatio`'s verdict as a table cell: `≤ 1.1x met`, `≤ 1.1x MISSED`, `≤ 1.1x within noise (median above)`. */
+export function verdictCell(j: Pick<ReturnType<typeof judgeRatio>, "verdict" | "medianMet">, max: number): string {
+  if (j.verdict === "met") return `≤ ${max}x met`;
+  if (j.verdict === "missed") return `≤ ${max}x MISSED`;
+  return `≤ ${max}x within noise (median ${j.medianMet ? "below" : "above"})`;
+}
