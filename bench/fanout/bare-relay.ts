@@ -2,7 +2,9 @@
  * The baseline every fanout figure is divided by: the least a Bun relay can do. Sockets on
  * `/ws?topics=chat` subscribe natively to `chat`; any text frame a socket sends is published
  * verbatim on `chat` with one `server.publish` (no parsing, no log, no framing). `GET /events`
- * is not offered: SSE is compared with tickwire's own WebSocket path.
+ * streams the same frames as SSE (`data: <frame>\n\n`, written the way tickwire writes SSE: a
+ * direct `ReadableStream`, one `write` per event, no `flush`, no ids, no replay, no backpressure
+ * policy): the `bare-sse` baseline, the least Bun's HTTP streaming costs per delivery.
  *
  *   bun bench/fanout/bare-relay.ts [--port 0] [--tick-log]
  * Prints one JSON line `{"listening":<port>}` once it accepts connections. With `--tick-log` it
@@ -26,6 +28,29 @@ const PAD = " ".repeat(Number(process.env.BARE_RELAY_PAD_BYTES ?? 0));
 /** Durations of `server.publish` calls since the last tick (only kept with `--tick-log`). */
 const publishes = { on: false, max: 0, sum: 0, n: 0 };
 
+/** The open SSE streams' writers. */
+const sseStreams = new Set<ReadableStreamDirectController>();
+const utf8 = new TextEncoder();
+
+function openSse(req: Request, srv: { timeout(req: Request, seconds: number): void }): Response {
+  srv.timeout(req, 0);
+  let writer: ReadableStreamDirectController | undefined;
+  const gone = () => void (writer && sseStreams.delete(writer));
+  req.signal.addEventListener("abort", gone);
+  const body = new ReadableStream({
+    type: "direct",
+    async pull(controller) {
+      writer = controller;
+      // Headers go out with the first bytes.
+      controller.write(": ok\n\n");
+      sseStreams.add(controller);
+      await new Promise<void>((resolve) => req.signal.addEventListener("abort", () => resolve()));
+    },
+    cancel: gone,
+  });
+  return new Response(body, { headers: { "content-type": "text/event-stream", "cache-control": "no-cache" } });
+}
+
 /** Starts the bare relay; exported so micro benchmarks can run it in-process. */
 export function startBareRelay(port = 0) {
   const server = Bun.serve<{ sub: boolean }>({
@@ -34,7 +59,8 @@ export function startBareRelay(port = 0) {
     fetch(req, srv) {
       const url = new URL(req.url);
       if (url.pathname === "/ws" && srv.upgrade(req, { data: { sub: url.searchParams.get("topics") === "chat" } })) return;
-      return new Response("bare relay: /ws?topics=chat to subscribe, /ws to publish", { status: 404 });
+      if (url.pathname === "/events") return openSse(req, srv);
+      return new Response("bare relay: /ws?topics=chat to subscribe, /ws to publish, /events for SSE", { status: 404 });
     },
     websocket: {
       // Same limits as tickwire (src/server/app.ts) so neither side gets a different socket setup.
@@ -47,6 +73,10 @@ export function startBareRelay(port = 0) {
       },
       message(_ws, message) {
         const frame = PAD ? `${message}${PAD}` : message;
+        if (sseStreams.size > 0) {
+          const event = utf8.encode(`data: ${frame}\n\n`);
+          for (const writer of sseStreams) if (writer.write(event) === 0) sseStreams.delete(writer);
+        }
         if (!publishes.on) return void server.publish("chat", frame);
         const t0 = performance.now();
         server.publish("chat", frame);

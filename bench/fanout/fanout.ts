@@ -8,12 +8,15 @@
  *   the SPEC's frame carries from tickwire's own;
  * - `embedded`: tickwire, in-process topic log, publishing with the WS `publish` op on `chat`;
  * - `redis`: the same through Redis Streams (XADD, then the tailer's XREAD, then publish);
- * - `sse`: the embedded server, subscribers on `GET /events?topics=chat` instead of `/ws`.
+ * - `sse`: the embedded server, subscribers on `GET /events?topics=chat` instead of `/ws`;
+ * - `bare-sse`: the bare relay's SSE stream (`data: <frame>\n\n`, frames padded like
+ *   `bare-sized`), written the way tickwire writes SSE: the least Bun's HTTP streaming costs.
  *
  *   bun bench/fanout/fanout.ts [--subscribers 1000] [--rate 100] [--seconds 8] [--warmup 1]
- *     [--rounds 10] [--variants bare,bare-sized,embedded,redis,sse] [--ws-client raw|bun]
+ *     [--rounds 10] [--variants bare,bare-sized,embedded,redis,sse,bare-sse] [--ws-client raw|bun]
  *     [--cpu-prof <dir>] [--bare-pad <bytes>] [--sized-pad 130] [--name fanout]
- * Targets are judged against `bare`; `bare-sized` ratios are printed after the table.
+ * Targets are judged against `bare` (`sse` against `embedded`); the ratios against `bare-sized`
+ * and `bare-sse` are printed after the table.
  * Writes bench/results/<name>.json and <name>.svg (latency CDF per variant), prints a table.
  * @module
  */
@@ -23,9 +26,9 @@ import { cdfChart, writeSvg } from "../support/svg-chart.ts";
 import { type LoadResult, runLoad, type Transport } from "./client.ts";
 import { launch, type LaunchedServer, type ServerKind } from "./server.ts";
 
-type Variant = "bare" | "bare-sized" | "embedded" | "redis" | "sse";
-const SERVER_OF: Record<Variant, ServerKind> = { bare: "bare", "bare-sized": "bare", embedded: "embedded", redis: "redis", sse: "embedded" };
-const TRANSPORT_OF: Record<Variant, Transport> = { bare: "ws", "bare-sized": "ws", embedded: "ws", redis: "ws", sse: "sse" };
+type Variant = "bare" | "bare-sized" | "embedded" | "redis" | "sse" | "bare-sse";
+const SERVER_OF: Record<Variant, ServerKind> = { bare: "bare", "bare-sized": "bare", embedded: "embedded", redis: "redis", sse: "embedded", "bare-sse": "bare" };
+const TRANSPORT_OF: Record<Variant, Transport> = { bare: "ws", "bare-sized": "ws", embedded: "ws", redis: "ws", sse: "sse", "bare-sse": "sse" };
 /** What each variant's p99 is compared with, and the target ratio (issue 7). */
 const TARGETS: Record<Variant, { against: Variant; max: number } | undefined> = {
   bare: undefined,
@@ -33,6 +36,7 @@ const TARGETS: Record<Variant, { against: Variant; max: number } | undefined> = 
   embedded: { against: "bare", max: 1.1 },
   redis: { against: "bare", max: 1.3 },
   sse: { against: "embedded", max: 1.5 },
+  "bare-sse": undefined,
 };
 
 const { values } = parseArgs({
@@ -42,7 +46,7 @@ const { values } = parseArgs({
     seconds: { type: "string", default: "8" },
     warmup: { type: "string", default: "1" },
     rounds: { type: "string", default: "10" },
-    variants: { type: "string", default: "bare,bare-sized,embedded,redis,sse" },
+    variants: { type: "string", default: "bare,bare-sized,embedded,redis,sse,bare-sse" },
     "drain-ms": { type: "string", default: "2000" },
     "cpu-prof": { type: "string" },
     name: { type: "string", default: "fanout" },
@@ -55,13 +59,13 @@ const subscribers = Number(values.subscribers);
 const rate = Number(values.rate);
 const rounds = Number(values.rounds);
 const variants = values.variants.split(",").map((v) => v.trim()) as Variant[];
-for (const v of variants) if (!(v in SERVER_OF)) throw new Error(`--variants: unknown variant ${v}; use bare, bare-sized, embedded, redis, sse`);
+for (const v of variants) if (!(v in SERVER_OF)) throw new Error(`--variants: unknown variant ${v}; use ${Object.keys(SERVER_OF).join(", ")}`);
 
 // One server process per variant: an SSE run that falls behind must not leave the WebSocket
 // variant's server flushing its backlog.
 const servers = new Map<Variant, LaunchedServer>();
 for (const v of variants) {
-  const env: Record<string, string> = v === "bare" ? { BARE_RELAY_PAD_BYTES: values["bare-pad"] } : v === "bare-sized" ? { BARE_RELAY_PAD_BYTES: values["sized-pad"] } : {};
+  const env: Record<string, string> = v === "bare" ? { BARE_RELAY_PAD_BYTES: values["bare-pad"] } : v === "bare-sized" || v === "bare-sse" ? { BARE_RELAY_PAD_BYTES: values["sized-pad"] } : {};
   servers.set(v, await launch(SERVER_OF[v], { cpuProfDir: values["cpu-prof"], env }));
 }
 
@@ -175,6 +179,19 @@ const sized = variants.includes("bare-sized")
       })
   : [];
 
+// SSE against a bare Bun SSE stream under the same load: how much of SSE's distance from
+// WebSocket is Bun's HTTP streaming rather than tickwire's.
+const sseVsBare =
+  variants.includes("sse") && variants.includes("bare-sse")
+    ? (() => {
+        const ratios = perRound.map((r) => q(r.sse!.latencies, 0.99) / q(r["bare-sse"]!.latencies, 0.99));
+        const s = summary.find((x) => x.variant === "sse")!;
+        const b = summary.find((x) => x.variant === "bare-sse")!;
+        const judged = judgeRatio(ratios, 1);
+        return { variant: "sse", against: "bare-sse", median: judged.median, ci90: judged.ci, min: Math.min(...ratios), max: Math.max(...ratios), perRound: ratios, pooled: s.latencyMs.p99 / b.latencyMs.p99, cpuPerDelivery: s.serverCpuUsPerDelivery / b.serverCpuUsPerDelivery };
+      })()
+    : undefined;
+
 const result = {
   benchmark: "fanout",
   at: new Date().toISOString(),
@@ -191,6 +208,8 @@ const result = {
   variants: summary.map(({ sorted, ...rest }) => rest),
   /** p99 ratios against the bare relay sending tickwire-sized frames (`bare-sized`). */
   againstSizedBare: sized,
+  /** `sse` against the bare relay's SSE stream (`bare-sse`). */
+  sseAgainstBareSse: sseVsBare,
 };
 const jsonPath = await writeResult(values.name, result);
 const svgPath = await writeSvg(
@@ -227,6 +246,10 @@ printTable(
 );
 for (const r of sized) {
   console.log(`${r.variant} vs bare-sized (same frame size): p99 ratio per round ${r.median.toFixed(2)}x (${r.min.toFixed(2)}–${r.max.toFixed(2)}), pooled ${r.pooled.toFixed(2)}x, cpu ${r.cpuPerDelivery.toFixed(2)}x`);
+}
+if (sseVsBare) {
+  const r = sseVsBare;
+  console.log(`sse vs bare-sse (Bun's SSE streaming alone): p99 ratio per round ${r.median.toFixed(2)}x [${r.ci90.lo.toFixed(2)}, ${r.ci90.hi.toFixed(2)}] (${r.min.toFixed(2)}–${r.max.toFixed(2)}), pooled ${r.pooled.toFixed(2)}x, cpu ${r.cpuPerDelivery.toFixed(2)}x`);
 }
 console.log(`load average after the run: ${loadAvg.join(" ")} (${navigator.hardwareConcurrency} cores)`);
 console.log(`\n${jsonPath}\n${svgPath}`);
