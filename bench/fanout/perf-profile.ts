@@ -5,7 +5,7 @@
  * `bun --cpu-prof` only sees JavaScript (and in Bun 1.4.5 charges idle time to the last JS frame);
  * at this load most of the time is in the kernel's TCP send path, which only `perf` shows.
  *
- *   bun bench/fanout/perf-profile.ts [--variants bare,embedded,redis,sse] [--subscribers 1000]
+ *   bun bench/fanout/perf-profile.ts [--variants bare,embedded,redis,sse,bare-sse] [--subscribers 1000]
  *     [--rate 100] [--seconds 6] [--top 15]
  * Needs `perf` on PATH and permission to profile another process (root, or
  * kernel.perf_event_paranoid ≤ 1). Writes bench/results/perf-<variant>.data and
@@ -19,7 +19,7 @@ import { launch, type ServerKind } from "./server.ts";
 
 const { values } = parseArgs({
   options: {
-    variants: { type: "string", default: "bare,embedded,redis,sse" },
+    variants: { type: "string", default: "bare,embedded,redis,sse,bare-sse" },
     subscribers: { type: "string", default: "1000" },
     rate: { type: "string", default: "100" },
     seconds: { type: "string", default: "6" },
@@ -28,6 +28,7 @@ const { values } = parseArgs({
 });
 const VARIANTS: Record<string, { kind: ServerKind; transport: Transport }> = {
   bare: { kind: "bare", transport: "ws" },
+  "bare-sse": { kind: "bare", transport: "sse" },
   embedded: { kind: "embedded", transport: "ws" },
   redis: { kind: "redis", transport: "ws" },
   sse: { kind: "embedded", transport: "sse" },
@@ -53,8 +54,9 @@ function report(file: string, sort: string): { pct: number; name: string }[] {
 const results: Record<string, unknown>[] = [];
 for (const name of values.variants.split(",").map((v) => v.trim())) {
   const variant = VARIANTS[name];
-  if (!variant) throw new Error(`--variants: unknown variant ${name}; use bare, embedded, redis, sse`);
-  const server = await launch(variant.kind);
+  if (!variant) throw new Error(`--variants: unknown variant ${name}; use ${Object.keys(VARIANTS).join(", ")}`);
+  // bare-sse sends frames padded to tickwire's size, as in fanout.ts.
+  const server = await launch(variant.kind, name === "bare-sse" ? { env: { BARE_RELAY_PAD_BYTES: "130" } } : {});
   const file = `${resultsDir}/perf-${name}.data`;
   try {
     // Warm-up is 1 s of the load; the recording covers the measured seconds.

@@ -42,6 +42,24 @@ export interface LaunchedServer {
 
 const here = import.meta.dir;
 
+/**
+ * Every server still running: killed when this process exits, so that a benchmark stopped with
+ * Ctrl-C or SIGTERM (which skips its `finally` blocks) leaves no server behind.
+ */
+const running = new Set<{ kill(signal?: number | NodeJS.Signals): void }>();
+let exitHooked = false;
+function trackChild(proc: { kill(signal?: number | NodeJS.Signals): void }): void {
+  running.add(proc);
+  if (exitHooked) return;
+  exitHooked = true;
+  process.on("exit", () => {
+    for (const p of running) p.kill("SIGTERM");
+  });
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    if (process.listenerCount(signal) === 0) process.on(signal, () => process.exit(signal === "SIGINT" ? 130 : 143));
+  }
+}
+
 export async function launch(kind: ServerKind, opts: LaunchOptions = {}): Promise<LaunchedServer> {
   const prefix = `bench-fanout-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
   const env: Record<string, string> = { ...(process.env as Record<string, string>), LOG_LEVEL: "warn", ...opts.env };
@@ -52,6 +70,7 @@ export async function launch(kind: ServerKind, opts: LaunchOptions = {}): Promis
   args.push(script);
   if (opts.tickLog) args.push("--tick-log");
   const proc = Bun.spawn(args, { cwd: `${here}/../..`, env, stdout: "pipe", stderr: "inherit" });
+  trackChild(proc);
   const port = await new Promise<number>((resolve, reject) => {
     (async () => {
       const decoder = new TextDecoder();
@@ -97,6 +116,7 @@ export async function launch(kind: ServerKind, opts: LaunchOptions = {}): Promis
     async stop() {
       proc.kill("SIGTERM");
       await proc.exited;
+      running.delete(proc);
       if (kind === "redis") await deleteStreams(prefix);
     },
   };
