@@ -35,16 +35,25 @@ const utf8 = new TextEncoder();
 function openSse(req: Request, srv: { timeout(req: Request, seconds: number): void }): Response {
   srv.timeout(req, 0);
   let writer: ReadableStreamDirectController | undefined;
-  const gone = () => void (writer && sseStreams.delete(writer));
+  let ended = false;
+  let end: () => void = () => {};
+  const done = new Promise<void>((resolve) => (end = resolve));
+  // The client went away: either signal may come first, or only one of them; both end it once.
+  const gone = () => {
+    ended = true;
+    if (writer) sseStreams.delete(writer);
+    end();
+  };
   req.signal.addEventListener("abort", gone);
   const body = new ReadableStream({
     type: "direct",
     async pull(controller) {
+      if (ended || req.signal.aborted) return;
       writer = controller;
       // Headers go out with the first bytes.
       controller.write(": ok\n\n");
       sseStreams.add(controller);
-      await new Promise<void>((resolve) => req.signal.addEventListener("abort", () => resolve()));
+      await done;
     },
     cancel: gone,
   });
@@ -75,7 +84,13 @@ export function startBareRelay(port = 0) {
         const frame = PAD ? `${message}${PAD}` : message;
         if (sseStreams.size > 0) {
           const event = utf8.encode(`data: ${frame}\n\n`);
-          for (const writer of sseStreams) if (writer.write(event) === 0) sseStreams.delete(writer);
+          for (const writer of sseStreams) {
+            try {
+              if (writer.write(event) === 0) sseStreams.delete(writer);
+            } catch {
+              sseStreams.delete(writer); // closed under us: drop it, keep serving the others
+            }
+          }
         }
         if (!publishes.on) return void server.publish("chat", frame);
         const t0 = performance.now();

@@ -148,7 +148,7 @@ const summary = variants.map((v) => {
     p99Noise: (Math.max(...p99s) - Math.min(...p99s)) / median(p99s),
     p99Ratio: (target && ratios.length
       ? (() => {
-          const judged = judgeRatio(ratios, target.max);
+          const judged = judgeRatio([ratios], target.max);
           return { against: target.against, target: target.max, median: judged.median, ci90: judged.ci, verdict: judged.verdict, medianMet: judged.medianMet, min: Math.min(...ratios), max: Math.max(...ratios), perRound: ratios };
         })()
       : undefined) as
@@ -187,7 +187,7 @@ const sseVsBare =
         const ratios = perRound.map((r) => q(r.sse!.latencies, 0.99) / q(r["bare-sse"]!.latencies, 0.99));
         const s = summary.find((x) => x.variant === "sse")!;
         const b = summary.find((x) => x.variant === "bare-sse")!;
-        const judged = judgeRatio(ratios, 1);
+        const judged = judgeRatio([ratios], 1);
         return { variant: "sse", against: "bare-sse", median: judged.median, ci90: judged.ci, min: Math.min(...ratios), max: Math.max(...ratios), perRound: ratios, pooled: s.latencyMs.p99 / b.latencyMs.p99, cpuPerDelivery: s.serverCpuUsPerDelivery / b.serverCpuUsPerDelivery };
       })()
     : undefined;

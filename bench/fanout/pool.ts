@@ -1,8 +1,9 @@
 /**
  * Pools the rounds of several `fanout.ts` runs: each run's per-round p99 ratios (a variant's p99
  * over its baseline's p99 in the same round) are put together and judged again, median with a
- * bootstrap 90% confidence interval. One 10-round run on a noisy machine often cannot tell 1.05x
- * from 1.15x; three runs together narrow the interval by about √3.
+ * bootstrap 90% confidence interval that resamples runs, then rounds within them, so that the
+ * spread between runs stays in the interval. One 10-round run on a noisy machine often cannot
+ * tell 1.05x from 1.15x; more runs that agree narrow the interval, runs that disagree widen it.
  *
  *   bun bench/fanout/pool.ts bench/results/fanout.json bench/results/fanout-2.json …
  * (`bun bench/fanout/fanout.ts --name fanout-2` writes a run under another name.)
@@ -16,7 +17,7 @@ interface RunFile {
   subscribers: number;
   rate: number;
   rounds: number;
-  variants: { variant: string; lost: number; serverCpuUsPerDelivery: number; p99Ratio?: { against: string; target: number; perRound: number[]; cpuPerDelivery?: number } }[];
+  variants: { variant: string; lost: number; serverCpuUsPerDelivery: number; p99Ratio?: { against: string; target: number; perRound: (number | null)[]; cpuPerDelivery?: number } }[];
 }
 
 const files = process.argv.slice(2);
@@ -33,12 +34,18 @@ for (const file of files) {
 const loads = new Set(runs.map((r) => `${r.subscribers}x${r.rate}`));
 if (loads.size > 1) throw new Error(`the runs used different loads (${[...loads].join(", ")}); pool runs of one load only`);
 
-const pooled = new Map<string, { against: string; target: number; ratios: number[]; cpu: number[]; lost: number; runs: number }>();
-for (const run of runs) {
+const pooled = new Map<string, { against: string; target: number; byRun: number[][]; ratios: number[]; cpu: number[]; lost: number; runs: number }>();
+for (const [i, run] of runs.entries()) {
   for (const v of run.variants) {
     if (!v.p99Ratio) continue;
-    const entry = pooled.get(v.variant) ?? { against: v.p99Ratio.against, target: v.p99Ratio.target, ratios: [], cpu: [], lost: 0, runs: 0 };
-    entry.ratios.push(...v.p99Ratio.perRound);
+    const entry = pooled.get(v.variant) ?? { against: v.p99Ratio.against, target: v.p99Ratio.target, byRun: [], ratios: [], cpu: [], lost: 0, runs: 0 };
+    if (entry.against !== v.p99Ratio.against || entry.target !== v.p99Ratio.target) {
+      throw new Error(`${files[i]}: ${v.variant} is judged against ${v.p99Ratio.against} ≤ ${v.p99Ratio.target}x there, ${entry.against} ≤ ${entry.target}x in an earlier file`);
+    }
+    // JSON turns a round without a ratio (NaN) into null; judgeRatio counts those.
+    const perRound = v.p99Ratio.perRound.map((x) => (x === null ? NaN : x));
+    entry.byRun.push(perRound);
+    entry.ratios.push(...perRound);
     if (v.p99Ratio.cpuPerDelivery !== undefined) entry.cpu.push(v.p99Ratio.cpuPerDelivery);
     entry.lost += v.lost;
     entry.runs++;
@@ -46,13 +53,13 @@ for (const run of runs) {
   }
 }
 
-const rows = [...pooled].map(([variant, e]) => ({ variant, ...e, judged: judgeRatio(e.ratios, e.target) }));
+const rows = [...pooled].map(([variant, e]) => ({ variant, ...e, judged: judgeRatio(e.byRun, e.target) }));
 await writeResult("fanout-pooled", {
   benchmark: "fanout-pooled",
   at: new Date().toISOString(),
   files,
   runs: runs.map((r) => ({ at: r.at, rounds: r.rounds })),
-  variants: rows.map((r) => ({ variant: r.variant, against: r.against, target: r.target, runs: r.runs, rounds: r.ratios.length, median: r.judged.median, ci90: r.judged.ci, verdict: r.judged.verdict, cpuRatioPerRun: r.cpu, lost: r.lost, perRound: r.ratios })),
+  variants: rows.map((r) => ({ variant: r.variant, against: r.against, target: r.target, runs: r.runs, rounds: r.judged.rounds, invalidRounds: r.judged.invalidRounds, median: r.judged.median, ci90: r.judged.ci, verdict: r.judged.verdict, cpuRatioPerRun: r.cpu, lost: r.lost, perRound: r.ratios })),
 });
 printTable(
   ["variant", "against", "runs", "rounds", "p99 ratio median", "90% CI", "cpu ratio per run", "lost", "target"],
@@ -60,7 +67,7 @@ printTable(
     r.variant,
     r.against,
     r.runs,
-    r.ratios.length,
+    r.judged.invalidRounds ? `${r.judged.rounds} (+${r.judged.invalidRounds} without a ratio)` : r.judged.rounds,
     `${r.judged.median.toFixed(2)}x`,
     `[${r.judged.ci.lo.toFixed(2)}, ${r.judged.ci.hi.toFixed(2)}]`,
     r.cpu.map((c) => c.toFixed(2)).join(", "),

@@ -44,7 +44,11 @@ const here = import.meta.dir;
 
 /**
  * Every server still running: killed when this process exits, so that a benchmark stopped with
- * Ctrl-C or SIGTERM (which skips its `finally` blocks) leaves no server behind.
+ * Ctrl-C or SIGTERM (which skips its `finally` blocks) leaves no server behind. A process that
+ * handles those signals itself keeps doing so: the exit below only runs when no other handler
+ * is registered at the time the signal arrives. What the exit hook cannot do is wait: a `redis`
+ * variant's streams are deleted by `stop()` only, so an interrupted run leaves them in Redis
+ * (keys `bench-fanout-*`).
  */
 const running = new Set<{ kill(signal?: number | NodeJS.Signals): void }>();
 let exitHooked = false;
@@ -56,7 +60,9 @@ function trackChild(proc: { kill(signal?: number | NodeJS.Signals): void }): voi
     for (const p of running) p.kill("SIGTERM");
   });
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    if (process.listenerCount(signal) === 0) process.on(signal, () => process.exit(signal === "SIGINT" ? 130 : 143));
+    process.on(signal, () => {
+      if (process.listenerCount(signal) === 1) process.exit(signal === "SIGINT" ? 130 : 143);
+    });
   }
 }
 

@@ -34,12 +34,17 @@ export function median(xs: ArrayLike<number>): number {
 }
 
 /**
- * A percentile-bootstrap confidence interval for the median of `xs` (one value per round):
- * `resamples` draws with replacement, the `(1 - level) / 2` and `(1 + level) / 2` quantiles of
- * their medians. The generator is seeded, so the same rounds always give the same interval.
+ * A percentile-bootstrap confidence interval for the median of per-round values, grouped by run:
+ * each of `resamples` draws picks as many runs as there are, with replacement, then that run's
+ * rounds with replacement, and takes the median of the lot; the interval is the
+ * `(1 - level) / 2` and `(1 + level) / 2` quantiles of those medians. Resampling runs first
+ * keeps the run-to-run spread (another hour, another VM) in the interval: pooled rounds are not
+ * independent of the run they came from. One run is the plain bootstrap over its rounds. The
+ * generator is seeded, so the same rounds always give the same interval.
  */
-export function bootstrapMedianCI(xs: ArrayLike<number>, level = 0.9, resamples = 4000, seed = 1): { lo: number; hi: number } {
-  if (xs.length === 0) return { lo: NaN, hi: NaN };
+export function bootstrapMedianCI(runs: ArrayLike<number>[], level = 0.9, resamples = 4000, seed = 1): { lo: number; hi: number } {
+  const total = runs.reduce((n, r) => n + r.length, 0);
+  if (total === 0) return { lo: NaN, hi: NaN };
   let state = seed >>> 0 || 1;
   // xorshift32: enough for resampling, and reproducible.
   const rand = () => {
@@ -48,26 +53,50 @@ export function bootstrapMedianCI(xs: ArrayLike<number>, level = 0.9, resamples 
     state ^= state << 5;
     return (state >>> 0) / 2 ** 32;
   };
-  const sample = new Float64Array(xs.length);
   const medians = new Float64Array(resamples);
+  const sample: number[] = [];
   for (let b = 0; b < resamples; b++) {
-    for (let i = 0; i < xs.length; i++) sample[i] = xs[Math.floor(rand() * xs.length)]!;
+    sample.length = 0;
+    for (let r = 0; r < runs.length; r++) {
+      const run = runs[Math.floor(rand() * runs.length)]!;
+      for (let i = 0; i < run.length; i++) sample.push(run[Math.floor(rand() * run.length)]!);
+    }
     medians[b] = median(sample);
   }
   medians.sort();
   return { lo: percentile(medians, (1 - level) / 2), hi: percentile(medians, (1 + level) / 2) };
 }
 
+/** Fewer usable rounds than this and no verdict is given: the interval of 1–4 values means little. */
+export const MIN_ROUNDS_FOR_VERDICT = 5;
+
+export interface Judged {
+  median: number;
+  ci: { lo: number; hi: number };
+  level: number;
+  verdict: "met" | "missed" | "within noise";
+  medianMet: boolean;
+  /** Rounds judged, and rounds left out because their ratio was not a number (no deliveries). */
+  rounds: number;
+  invalidRounds: number;
+}
+
 /**
- * A target `ratio ≤ max` judged on per-round ratios: `met` or `missed` when the whole confidence
- * interval of the median is on one side of the line, otherwise `within noise` (the run cannot
- * tell; more rounds narrow the interval), with the side the median fell on.
+ * A target `ratio ≤ max` judged on per-round ratios (grouped by run): `met` or `missed` when the
+ * whole confidence interval of the median is on one side of the line, otherwise `within noise`
+ * (the rounds cannot tell; more rounds or runs narrow the interval), with the side the median
+ * fell on. Also `within noise` with fewer than {@link MIN_ROUNDS_FOR_VERDICT} rounds, or when a
+ * round had no ratio at all (it is left out and counted, never silently dropped).
  */
-export function judgeRatio(perRound: ArrayLike<number>, max: number, level = 0.9): { median: number; ci: { lo: number; hi: number }; level: number; verdict: "met" | "missed" | "within noise"; medianMet: boolean } {
-  const m = median(perRound);
-  const ci = bootstrapMedianCI(perRound, level);
-  const verdict = ci.hi <= max ? "met" : ci.lo > max ? "missed" : "within noise";
-  return { median: m, ci, level, verdict, medianMet: m <= max };
+export function judgeRatio(runs: ArrayLike<number>[], max: number, level = 0.9): Judged {
+  const finite = runs.map((r) => Array.from(r).filter(Number.isFinite)).filter((r) => r.length > 0);
+  const rounds = finite.reduce((n, r) => n + r.length, 0);
+  const invalidRounds = runs.reduce((n, r) => n + r.length, 0) - rounds;
+  const m = median(finite.flat());
+  const ci = bootstrapMedianCI(finite, level);
+  const clear = rounds >= MIN_ROUNDS_FOR_VERDICT && invalidRounds === 0;
+  const verdict = clear && ci.hi <= max ? "met" : clear && ci.lo > max ? "missed" : "within noise";
+  return { median: m, ci, level, verdict, medianMet: m <= max, rounds, invalidRounds };
 }
 
 /** `judgeRatio`'s verdict as a table cell: `≤ 1.1x met`, `≤ 1.1x MISSED`, `≤ 1.1x within noise (median above)`. */
