@@ -165,32 +165,23 @@ for (const s of summary) {
   Object.assign(s.p99Ratio, { pooled: s.latencyMs.p99 / base.latencyMs.p99, cpuPerDelivery: s.serverCpuUsPerDelivery / base.serverCpuUsPerDelivery });
 }
 
+/** `v`'s p99 against another variant's, round by round, with the pooled and CPU ratios. */
+const sideBySide = (v: Variant, against: Variant) => {
+  const ratios = perRound.map((r) => q(r[v]!.latencies, 0.99) / q(r[against]!.latencies, 0.99));
+  const s = summary.find((x) => x.variant === v)!;
+  const b = summary.find((x) => x.variant === against)!;
+  const judged = judgeRatio([ratios], 1);
+  return { variant: v, against, median: judged.median, ci90: judged.ci, min: Math.min(...ratios), max: Math.max(...ratios), perRound: ratios, pooled: s.latencyMs.p99 / b.latencyMs.p99, cpuPerDelivery: s.serverCpuUsPerDelivery / b.serverCpuUsPerDelivery };
+};
+
 // tickwire's chat frame is larger than the op text the bare relay forwards (197 B against 67 B
 // for the same content, as the SPEC's frame shape requires): the same comparison against a bare
 // relay sending frames of that size separates the cost of the bytes from tickwire's own.
-const sized = variants.includes("bare-sized")
-  ? (["embedded", "redis"] as const)
-      .filter((v) => variants.includes(v))
-      .map((v) => {
-        const ratios = perRound.map((r) => q(r[v]!.latencies, 0.99) / q(r["bare-sized"]!.latencies, 0.99));
-        const s = summary.find((x) => x.variant === v)!;
-        const b = summary.find((x) => x.variant === "bare-sized")!;
-        return { variant: v, against: "bare-sized", median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios), perRound: ratios, pooled: s.latencyMs.p99 / b.latencyMs.p99, cpuPerDelivery: s.serverCpuUsPerDelivery / b.serverCpuUsPerDelivery };
-      })
-  : [];
+const sized = variants.includes("bare-sized") ? (["embedded", "redis"] as const).filter((v) => variants.includes(v)).map((v) => sideBySide(v, "bare-sized")) : [];
 
 // SSE against a bare Bun SSE stream under the same load: how much of SSE's distance from
 // WebSocket is Bun's HTTP streaming rather than tickwire's.
-const sseVsBare =
-  variants.includes("sse") && variants.includes("bare-sse")
-    ? (() => {
-        const ratios = perRound.map((r) => q(r.sse!.latencies, 0.99) / q(r["bare-sse"]!.latencies, 0.99));
-        const s = summary.find((x) => x.variant === "sse")!;
-        const b = summary.find((x) => x.variant === "bare-sse")!;
-        const judged = judgeRatio([ratios], 1);
-        return { variant: "sse", against: "bare-sse", median: judged.median, ci90: judged.ci, min: Math.min(...ratios), max: Math.max(...ratios), perRound: ratios, pooled: s.latencyMs.p99 / b.latencyMs.p99, cpuPerDelivery: s.serverCpuUsPerDelivery / b.serverCpuUsPerDelivery };
-      })()
-    : undefined;
+const sseVsBare = variants.includes("sse") && variants.includes("bare-sse") ? sideBySide("sse", "bare-sse") : undefined;
 
 const result = {
   benchmark: "fanout",
