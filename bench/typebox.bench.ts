@@ -10,7 +10,7 @@ import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { Value } from "@sinclair/typebox/value";
 import { bench, do_not_optimize, group, summary } from "mitata";
 import { PostMessageBody } from "../src/features/chat/schemas.ts";
-import { PublishOp, SubscribeOp } from "../src/server/ws-unified.ts";
+import { PublishOp, SubscribeOp } from "../src/transports/ws/unified.ts";
 import { runMicro } from "./support/micro.ts";
 
 const postCheck = TypeCompiler.Compile(PostMessageBody);
@@ -49,7 +49,7 @@ summary(() => {
 });
 
 summary(() => {
-  // src/server/ws-unified.ts validates every op with `Errors(value).First()`, valid or not; a
+  // src/transports/ws/unified.ts validates every op with `Errors(value).First()`, valid or not; a
   // `Check` first would only walk the errors for frames that have one.
   const publishCheck = TypeCompiler.Compile(PublishOp);
   const publish = { op: "publish", topic: "chat", data: { content: "k1@123.456" } };

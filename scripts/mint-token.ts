@@ -7,7 +7,7 @@
  * Prints the token on stdout.
  */
 import { parseArgs } from "node:util";
-import { mintToken } from "../src/server/tokens.ts";
+import { mintToken } from "../src/auth/tokens.ts";
 
 const { values } = parseArgs({
   options: {

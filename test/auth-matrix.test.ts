@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { jwtVerify } from "jose";
 import type { Tickwire } from "../src/main.ts";
-import { mintToken } from "../src/server/tokens.ts";
+import { mintToken } from "../src/auth/tokens.ts";
 import { MODES, spawnServer, startServer, uniquePrefix, wsUrl } from "./support/server.ts";
 import { sseClient } from "./support/sse-client.ts";
 import { type WsTestClient, wsClient } from "./support/ws-client.ts";

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { connect } from "node:net";
 import type { Tickwire } from "../src/main.ts";
-import { mintToken } from "../src/server/tokens.ts";
+import { mintToken } from "../src/auth/tokens.ts";
 import { startServer, wsUrl } from "./support/server.ts";
 import { wsClient } from "./support/ws-client.ts";
 

@@ -16,7 +16,7 @@ import { dirname, join } from "node:path";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
 import { loadConfig } from "../src/config.ts";
 import type { Tickwire } from "../src/main.ts";
-import { mintToken } from "../src/server/tokens.ts";
+import { mintToken } from "../src/auth/tokens.ts";
 import { MODES, startServer, uniquePrefix, wsUrl } from "./support/server.ts";
 import { wsClient } from "./support/ws-client.ts";
 

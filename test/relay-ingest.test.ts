@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "bun:test";
 import { type LogEntry, LogUnavailableError } from "../src/core/topic-log.ts";
 import { RELAY_MAX_IN_FLIGHT } from "../src/features/relay/ingest.ts";
 import type { Tickwire } from "../src/main.ts";
-import { mintToken } from "../src/server/tokens.ts";
+import { mintToken } from "../src/auth/tokens.ts";
 import { startServer, wsUrl } from "./support/server.ts";
 import { wsClient } from "./support/ws-client.ts";
 

@@ -72,7 +72,7 @@ export function startBareRelay(port = 0) {
       return new Response("bare relay: /ws?topics=chat to subscribe, /ws to publish, /events for SSE", { status: 404 });
     },
     websocket: {
-      // Same limits as tickwire (src/server/app.ts) so neither side gets a different socket setup.
+      // Same limits as tickwire (src/app/server.ts) so neither side gets a different socket setup.
       backpressureLimit: 1024 * 1024,
       maxPayloadLength: 1024 * 1024,
       idleTimeout: 120,

@@ -6,8 +6,8 @@
  */
 import { isSeq } from "../../core/seq.ts";
 import { LogUnavailableError } from "../../core/topic-log.ts";
-import { badRequest, logUnavailable } from "../../errors.ts";
-import type { AppContext } from "../../server/context.ts";
+import { badRequest, logUnavailable } from "../../http/errors.ts";
+import type { AppContext } from "../../app/context.ts";
 import { MessageIds } from "./message-id.ts";
 import type { ChatBody, NotifyBody, PostMessageBody } from "./schemas.ts";
 

@@ -8,9 +8,9 @@
  * @module
  */
 import type { ReplayTarget } from "../../core/hub.ts";
-import type { AppContext } from "../../server/context.ts";
-import type { Socket, SocketBehavior } from "../../server/feature.ts";
-import { CloseCode, closeSocket, sendJson } from "../../server/ws-support.ts";
+import type { AppContext } from "../../app/context.ts";
+import type { Socket, SocketBehavior } from "../../app/feature.ts";
+import { CloseCode, closeSocket, sendJson } from "../../transports/ws/socket.ts";
 import { messageOfFrame, RELAY_RAW_CHANNEL, RELAY_TOPIC } from "./message.ts";
 
 /**

@@ -9,9 +9,9 @@
  * server's condition, not the client's fault, and never count towards that limit.
  * @module
  */
-import type { AppContext } from "../../server/context.ts";
-import type { Socket, SocketBehavior, SocketData } from "../../server/feature.ts";
-import { rejectMalformed, sendError, sendJson } from "../../server/ws-support.ts";
+import type { AppContext } from "../../app/context.ts";
+import type { Socket, SocketBehavior, SocketData } from "../../app/feature.ts";
+import { rejectMalformed, sendError, sendJson } from "../../transports/ws/socket.ts";
 import type { IngestOutcome, RelayIngest } from "./ingest.ts";
 import { relayMessageProblem } from "./message.ts";
 

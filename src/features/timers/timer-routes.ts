@@ -5,11 +5,11 @@
  * @module
  */
 import type { BunRequest } from "bun";
-import { HttpError, jsonResponse, notFound } from "../../errors.ts";
-import { canSubscribe } from "../../server/access.ts";
-import type { AppContext } from "../../server/context.ts";
-import type { RouteMethods } from "../../server/feature.ts";
-import { readJson, Validator } from "../../server/http-body.ts";
+import { HttpError, jsonResponse, notFound } from "../../http/errors.ts";
+import { canSubscribe } from "../../auth/access.ts";
+import type { AppContext } from "../../app/context.ts";
+import type { RouteMethods } from "../../app/feature.ts";
+import { readJson, Validator } from "../../http/body.ts";
 import { CreateTimerBody, ListTimersQuery, ModifyTimerBody } from "./timer-schemas.ts";
 import { TIMERS_TOPIC, type TimerService } from "./timer-service.ts";
 

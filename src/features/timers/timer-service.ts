@@ -17,7 +17,7 @@ import type { Clock } from "../../core/clock.ts";
 import type { Hub } from "../../core/hub.ts";
 import type { Tick } from "../../core/ticker.ts";
 import type { LogEntry } from "../../core/topic-log.ts";
-import { conflict, notFound, unavailable } from "../../errors.ts";
+import { conflict, notFound, unavailable } from "../../http/errors.ts";
 import type { Logger } from "../../log.ts";
 import { type HotState, inProcessHotState } from "./hot-state.ts";
 import * as machine from "./timer-state.ts";

@@ -9,13 +9,13 @@
  * @module
  */
 import { isSeq } from "../../core/seq.ts";
-import { HttpError } from "../../errors.ts";
-import { canPublish } from "../../server/access.ts";
-import type { AppContext } from "../../server/context.ts";
-import type { RouteMethods, Socket, SocketBehavior } from "../../server/feature.ts";
-import { Validator } from "../../server/http-body.ts";
-import { rejectMalformed, sendError, sendJson, sinceParam, upgrade } from "../../server/ws-support.ts";
-import { parseClientFrame, subscribeSocket, unsubscribeAll } from "../../server/ws-unified.ts";
+import { HttpError } from "../../http/errors.ts";
+import { canPublish } from "../../auth/access.ts";
+import type { AppContext } from "../../app/context.ts";
+import type { RouteMethods, Socket, SocketBehavior } from "../../app/feature.ts";
+import { Validator } from "../../http/body.ts";
+import { rejectMalformed, sendError, sendJson, sinceParam, upgrade } from "../../transports/ws/socket.ts";
+import { parseClientFrame, subscribeSocket, unsubscribeAll } from "../../transports/ws/unified.ts";
 import { GameMasterCommands, type GameMasterCommandType } from "./timer-schemas.ts";
 import { TIMERS_TOPIC, type TimerService } from "./timer-service.ts";
 import type { TimerView } from "./timer-state.ts";

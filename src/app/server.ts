@@ -5,11 +5,11 @@
  * @module
  */
 import type { BunRequest } from "bun";
-import { errorResponse, HttpError, jsonResponse } from "../errors.ts";
+import { errorResponse, HttpError, jsonResponse } from "../http/errors.ts";
 import type { AppContext } from "./context.ts";
 import type { AppServer, Feature, HttpMethod, RouteHandler, Socket, SocketBehavior, SocketData } from "./feature.ts";
 import type { WsFanout } from "../core/hub.ts";
-import { CloseCode, closeSocket, upgrade } from "./ws-support.ts";
+import { CloseCode, closeSocket, upgrade } from "../transports/ws/socket.ts";
 
 export interface ServerOptions {
   port: number;

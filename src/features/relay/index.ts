@@ -10,10 +10,10 @@
  * @module
  */
 import { isSeq } from "../../core/seq.ts";
-import { HttpError } from "../../errors.ts";
-import type { AppContext } from "../../server/context.ts";
-import type { Feature, RouteHandler } from "../../server/feature.ts";
-import { sinceParam, upgrade } from "../../server/ws-support.ts";
+import { HttpError } from "../../http/errors.ts";
+import type { AppContext } from "../../app/context.ts";
+import type { Feature, RouteHandler } from "../../app/feature.ts";
+import { sinceParam, upgrade } from "../../transports/ws/socket.ts";
 import { broadcasterSocket } from "./broadcaster-socket.ts";
 import { RelayIngest, type RelayIngestOptions } from "./ingest.ts";
 import { managerSocket } from "./manager-socket.ts";

@@ -2,9 +2,9 @@
  * `/health` and `/metrics`. Health is 503 while a dependency check fails or while draining.
  * @module
  */
-import { jsonResponse } from "../errors.ts";
-import type { AppContext } from "./context.ts";
-import type { Feature } from "./feature.ts";
+import { jsonResponse } from "../http/errors.ts";
+import type { AppContext } from "../app/context.ts";
+import type { Feature } from "../app/feature.ts";
 
 export interface HealthSources {
   startedAt: number;

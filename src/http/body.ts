@@ -5,7 +5,7 @@
  */
 import type { Static, TSchema } from "@sinclair/typebox";
 import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
-import { badRequest, HttpError } from "../errors.ts";
+import { badRequest, HttpError } from "./errors.ts";
 
 /** Request bodies over this many bytes get 413. */
 export const MAX_BODY_BYTES = 64 * 1024;

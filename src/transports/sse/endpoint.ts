@@ -12,14 +12,14 @@
  * responses, so `server.timeout(req, 0)` disables it and `: ping` comments keep proxies awake.
  * @module
  */
-import type { ReplayTarget, SseSink } from "../core/hub.ts";
-import { sseComment, sseEvent } from "../core/frame.ts";
-import { isSeq } from "../core/seq.ts";
-import { isTopic, topicFamily } from "../core/topic.ts";
-import { badRequest, HttpError } from "../errors.ts";
-import { canSubscribe } from "./access.ts";
-import type { AppContext } from "./context.ts";
-import type { Feature } from "./feature.ts";
+import type { ReplayTarget, SseSink } from "../../core/hub.ts";
+import { sseComment, sseEvent } from "../../core/frame.ts";
+import { isSeq } from "../../core/seq.ts";
+import { isTopic, topicFamily } from "../../core/topic.ts";
+import { badRequest, HttpError } from "../../http/errors.ts";
+import { canSubscribe } from "../../auth/access.ts";
+import type { AppContext } from "../../app/context.ts";
+import type { Feature } from "../../app/feature.ts";
 
 const utf8 = new TextEncoder();
 

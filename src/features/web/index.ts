@@ -9,9 +9,9 @@
  * @module
  */
 import { join } from "node:path";
-import { notFound } from "../../errors.ts";
-import type { AppContext } from "../../server/context.ts";
-import type { Feature, RouteHandler } from "../../server/feature.ts";
+import { notFound } from "../../http/errors.ts";
+import type { AppContext } from "../../app/context.ts";
+import type { Feature, RouteHandler } from "../../app/feature.ts";
 
 /** Where the page lives; resolved from this file so the working directory does not matter. */
 export const PUBLIC_DIR = join(import.meta.dir, "../../../public");

@@ -10,7 +10,7 @@ import type { Hub } from "../core/hub.ts";
 import type { Tick, Ticker } from "../core/ticker.ts";
 import type { Metrics } from "../infra/metrics.ts";
 import type { Logger } from "../log.ts";
-import type { Auth } from "./auth.ts";
+import type { Auth } from "../auth/auth.ts";
 import type { Principal } from "./feature.ts";
 
 /** Handles `{"op":"publish","topic","data"}` for one topic; resolves with the stored seq. */

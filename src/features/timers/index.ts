@@ -10,8 +10,8 @@
 import { redisUrl } from "../../config.ts";
 import type { Database } from "../../infra/db/database.ts";
 import { connectRedis } from "../../infra/redis.ts";
-import type { AppContext } from "../../server/context.ts";
-import type { Feature } from "../../server/feature.ts";
+import type { AppContext } from "../../app/context.ts";
+import type { Feature } from "../../app/feature.ts";
 import { RedisHotState } from "./redis-hot-state.ts";
 import { timerRoutes } from "./timer-routes.ts";
 import { TIMERS_TOPIC, TimerService } from "./timer-service.ts";

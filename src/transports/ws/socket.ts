@@ -4,10 +4,10 @@
  * @module
  */
 import type { BunRequest } from "bun";
-import type { ReplayTarget } from "../core/hub.ts";
-import { isSeq } from "../core/seq.ts";
-import { HttpError } from "../errors.ts";
-import type { AppServer, Principal, Socket, SocketData } from "./feature.ts";
+import type { ReplayTarget } from "../../core/hub.ts";
+import { isSeq } from "../../core/seq.ts";
+import { HttpError } from "../../http/errors.ts";
+import type { AppServer, Principal, Socket, SocketData } from "../../app/feature.ts";
 
 let nextSocketId = 1;
 

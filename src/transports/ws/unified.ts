@@ -5,15 +5,15 @@
  * @module
  */
 import { type Static, Type } from "@sinclair/typebox";
-import { isSeq } from "../core/seq.ts";
-import { isTopic } from "../core/topic.ts";
-import { LogUnavailableError } from "../core/topic-log.ts";
-import { HttpError, logUnavailable } from "../errors.ts";
-import { canPublish, canSubscribe } from "./access.ts";
-import type { AppContext } from "./context.ts";
-import type { Feature, Socket, SocketBehavior } from "./feature.ts";
-import { Validator } from "./http-body.ts";
-import { rejectMalformed, sendError, sendJson, sinceParam, upgrade, wsReplayTarget } from "./ws-support.ts";
+import { isSeq } from "../../core/seq.ts";
+import { isTopic } from "../../core/topic.ts";
+import { LogUnavailableError } from "../../core/topic-log.ts";
+import { HttpError, logUnavailable } from "../../http/errors.ts";
+import { canPublish, canSubscribe } from "../../auth/access.ts";
+import type { AppContext } from "../../app/context.ts";
+import type { Feature, Socket, SocketBehavior } from "../../app/feature.ts";
+import { Validator } from "../../http/body.ts";
+import { rejectMalformed, sendError, sendJson, sinceParam, upgrade, wsReplayTarget } from "./socket.ts";
 
 const Topic = Type.String({ pattern: "^[A-Za-z0-9:_-]{1,128}$", description: "topic name" });
 const Ref = Type.Optional(Type.Union([Type.String({ maxLength: 128 }), Type.Number()], { description: "echoed in the reply" }));

@@ -2,7 +2,7 @@
  * The one error type for requests, turned into `{"error":{"code","message"}}` in one place.
  * @module
  */
-import { LogUnavailableError } from "./core/topic-log.ts";
+import { LogUnavailableError } from "../core/topic-log.ts";
 
 export interface ErrorBody {
   error: { code: string; message: string; field?: string };

@@ -5,9 +5,9 @@
  * @module
  */
 import { errors as joseErrors, jwtVerify } from "jose";
-import { HttpError } from "../errors.ts";
+import { HttpError } from "../http/errors.ts";
 import { canPublish, canSubscribe } from "./access.ts";
-import type { Principal } from "./feature.ts";
+import type { Principal } from "../app/feature.ts";
 
 export class Auth {
   #key: Uint8Array | undefined;

@@ -4,8 +4,8 @@
  * one period apart however late the process woke. Ephemeral: dropped if it misses its deadline.
  * @module
  */
-import type { AppContext } from "../../server/context.ts";
-import type { Feature } from "../../server/feature.ts";
+import type { AppContext } from "../../app/context.ts";
+import type { Feature } from "../../app/feature.ts";
 
 export const CRON_TOPIC = "cron";
 

@@ -15,9 +15,9 @@ import pkg from "../../package.json" with { type: "json" };
 import { DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT } from "../features/chat/chat-service.ts";
 import { NotifyBody, PostMessageBody, SentMessage } from "../features/chat/schemas.ts";
 import { CreateTimerBody, GameMasterCommands, ListTimersQuery, ModifyTimerBody, StopReply, Timer } from "../features/timers/timer-schemas.ts";
-import type { AppContext } from "./context.ts";
-import type { Feature, HttpMethod } from "./feature.ts";
-import { PingOp, PublishOp, SubscribeOp, UnsubscribeOp } from "./ws-unified.ts";
+import type { AppContext } from "../app/context.ts";
+import type { Feature, HttpMethod } from "../app/feature.ts";
+import { PingOp, PublishOp, SubscribeOp, UnsubscribeOp } from "../transports/ws/unified.ts";
 
 /** Response-only shapes (nothing validates them on the way in, so they live here). */
 const ErrorBody = Type.Object({
