@@ -12,8 +12,12 @@
  */
 import { bench, group, summary } from "mitata";
 import { systemClock } from "../src/core/clock.ts";
-import { Hub, type SseSink, type WsFanout } from "../src/core/hub.ts";
+import { Hub } from "../src/core/hub.ts";
+import { noopHubMetrics } from "../src/core/hub-metrics.ts";
 import { MemoryTopicLog } from "../src/core/memory-topic-log.ts";
+import { silentLogger } from "../src/log.ts";
+import { type SseSink, SseTransport } from "../src/transports/sse/sse-transport.ts";
+import { WsTransport } from "../src/transports/ws/ws-transport.ts";
 import { printTable } from "./support/report.ts";
 import { runMicro } from "./support/micro.ts";
 
@@ -21,12 +25,15 @@ function hubWith(n: number) {
   const log = new MemoryTopicLog({ historySize: 1000, clock: systemClock });
   const hub = new Hub({ log, clock: systemClock });
   let bytes = 0;
-  const ws: WsFanout = { publish: (_t, d) => (bytes += d.length), subscriberCount: () => n };
-  hub.attach(ws);
+  const ws = new WsTransport({ replayer: hub, backpressureLimit: 1 << 20, metrics: noopHubMetrics, log: silentLogger });
+  ws.bind({ publish: (_t: string, d: string) => (bytes += d.length), subscriberCount: () => n });
+  hub.addTransport(ws);
+  const sse = new SseTransport();
+  hub.addTransport(sse);
   let sent = 0;
-  const sink: SseSink = { send: (chunk) => void (sent += chunk.byteLength) };
+  const sink: SseSink = { send: (chunk) => void (sent += chunk.byteLength), overflow() {} };
   // Distinct sink objects, as real connections are; they keep nothing per event.
-  for (let i = 0; i < n; i++) hub.addSse("chat", { send: sink.send });
+  for (let i = 0; i < n; i++) sse.add("chat", { send: sink.send, overflow: sink.overflow });
   return { log, hub, stats: () => ({ bytes, sent }) };
 }
 

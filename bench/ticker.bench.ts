@@ -6,12 +6,15 @@
  *   bun bench/ticker.bench.ts --json     # also writes bench/results/ticker.bench.json
  */
 import { bench, group, run, summary } from "mitata";
-import { Hub, type WsFanout } from "../src/core/hub.ts";
+import { Hub } from "../src/core/hub.ts";
+import { noopHubMetrics } from "../src/core/hub-metrics.ts";
 import { MemoryTopicLog } from "../src/core/memory-topic-log.ts";
 import { Ticker } from "../src/core/ticker.ts";
+import { silentLogger } from "../src/log.ts";
+import { WsTransport } from "../src/transports/ws/ws-transport.ts";
 import { VirtualClock } from "../test/support/virtual-clock.ts";
 
-const sink: WsFanout = { publish: (_t, d) => d.length, subscriberCount: () => 1 };
+const sink = { publish: (_t: string, d: string) => d.length, subscriberCount: () => 1 };
 
 group("ticker wake-up", () => {
   const clock = new VirtualClock();
@@ -27,7 +30,9 @@ summary(() => {
   group("one cron tick published to one topic", () => {
     const clock = new VirtualClock();
     const hub = new Hub({ log: new MemoryTopicLog({ historySize: 10, clock }), clock });
-    hub.attach(sink);
+    const ws = new WsTransport({ replayer: hub, backpressureLimit: 1 << 20, metrics: noopHubMetrics, log: silentLogger });
+    ws.bind(sink);
+    hub.addTransport(ws);
     let at = Math.floor(clock.now() / 1000) * 1000;
     bench("baseline: JSON.stringify + publish", () => {
       at += 1000;

@@ -21,6 +21,7 @@ import { timerStoreFor } from "../src/features/timers/timer-store-for.ts";
 import { openDatabase } from "../src/infra/db/database.ts";
 import { Metrics } from "../src/infra/metrics.ts";
 import { silentLogger } from "../src/log.ts";
+import { WsTransport } from "../src/transports/ws/ws-transport.ts";
 import { percentile, printTable, writeResult } from "./support/report.ts";
 
 const TIMERS = Number(process.env.TIMERS ?? 10_000);
@@ -47,7 +48,9 @@ const server = Bun.serve<{ topics: string[] }>({
     message() {},
   },
 });
-hub.attach(server);
+const wsTransport = new WsTransport({ replayer: hub, backpressureLimit: 16 * 1024 * 1024, metrics, log: silentLogger });
+wsTransport.bind(server);
+hub.addTransport(wsTransport);
 
 let received = 0;
 const sockets: WebSocket[] = [];

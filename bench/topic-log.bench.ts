@@ -21,7 +21,7 @@ summary(() => {
     const arr: LogEntry[] = [];
     let n = 0;
     bench("baseline: build entry + Array push (trimmed)", () => {
-      arr.push({ topic: "chat", seq: `${Date.now()}-${n++}`, ts: Date.now(), body });
+      arr.push({ topic: "chat", seq: `${Date.now()}-${n++}`, ts: Date.now(), json: JSON.stringify(body), body });
       if (arr.length > HISTORY) arr.shift();
     }).baseline(true);
     const log = new MemoryTopicLog({ historySize: HISTORY, clock: systemClock });

@@ -1,34 +1,39 @@
 /**
- * tickwire's composition root: reads config, builds the core, the features and the server, and
- * disposes them in reverse order. Nothing else in `src/` wires modules together.
+ * tickwire's composition root: reads config, opens every connection to the outside world
+ * (Redis, the database), builds the core, the transports, the features and the server, and
+ * disposes them in reverse order, on shutdown and on a start that failed half-way. Nothing else
+ * in `src/` wires modules together or opens a connection.
  *
  * Run: `bun src/main.ts` (config from the environment, see README).
  * @module
  */
+import type { AppContext } from "./app/context.ts";
+import type { Feature } from "./app/feature.ts";
+import { createServer, type RunningServer } from "./app/server.ts";
+import { Auth } from "./auth/auth.ts";
 import { ConfigError, type Config, databaseUrl, loadConfig, redisUrl } from "./config.ts";
 import { type Clock, systemClock } from "./core/clock.ts";
 import { Hub } from "./core/hub.ts";
 import { MemoryTopicLog } from "./core/memory-topic-log.ts";
-import { type Tick, Ticker } from "./core/ticker.ts";
+import { Ticker } from "./core/ticker.ts";
 import type { TopicLog } from "./core/topic-log.ts";
 import { chatFeature } from "./features/chat/index.ts";
 import { cronFeature } from "./features/cron/index.ts";
 import { relayFeature } from "./features/relay/index.ts";
 import { timersFeature } from "./features/timers/index.ts";
+import { RedisHotState } from "./features/timers/redis-hot-state.ts";
 import { webFeature } from "./features/web/index.ts";
 import { openDatabase } from "./infra/db/database.ts";
 import { Metrics } from "./infra/metrics.ts";
-import { connectRedis, pingRedis, type Redis } from "./infra/redis.ts";
-import { RedisTopicLog } from "./infra/redis-topic-log.ts";
+import { connectRedis, pingRedis } from "./infra/redis/client.ts";
+import { RedisTopicLog } from "./infra/redis/topic-log.ts";
 import { createLogger, type Logger } from "./log.ts";
-import { createServer, type RunningServer } from "./app/server.ts";
-import { Auth } from "./auth/auth.ts";
-import type { AppContext } from "./app/context.ts";
-import type { Feature } from "./app/feature.ts";
 import { healthFeature, runChecks } from "./ops/health.ts";
 import { openapiFeature } from "./ops/openapi.ts";
-import { sseFeature } from "./transports/sse/endpoint.ts";
-import { unifiedFeature } from "./transports/ws/unified.ts";
+import { sseEndpoint } from "./transports/sse/endpoint.ts";
+import { SseTransport } from "./transports/sse/sse-transport.ts";
+import { unifiedEndpoint } from "./transports/ws/unified.ts";
+import { WsTransport } from "./transports/ws/ws-transport.ts";
 
 /** The root topics with a durable log (Redis: one stream each); others derive from them. */
 const DURABLE_TOPICS = ["chat", "relay", "timers"];
@@ -49,58 +54,20 @@ export interface Tickwire {
   stop(): Promise<void>;
 }
 
-/** Builds and starts a tickwire server from `config`. Used by the CLI entry and by tests. */
-export async function startTickwire(config: Config, opts: StartOptions = {}): Promise<Tickwire> {
-  const clock = opts.clock ?? systemClock;
-  const log = opts.logger ?? createLogger(config.logLevel);
-  const disposers: (() => unknown)[] = [];
+/** Runs `disposers` newest first; a failing one is logged and the rest still run. */
+async function disposeAll(disposers: (() => unknown)[], log: Logger): Promise<void> {
+  for (const dispose of disposers.splice(0).reverse()) {
+    try {
+      await dispose();
+    } catch (err) {
+      log.warn({ err }, "dispose failed during shutdown");
+    }
+  }
+}
 
-  // With REDIS_URL the durable topic logs are Redis Streams shared by every instance.
-  const redisAt = redisUrl(config);
-  let redis: Redis | undefined;
-  let redisLog: RedisTopicLog | undefined;
-  if (redisAt) {
-    const client = (redis = await connectRedis({ url: redisAt, log, name: `tickwire-${config.streamPrefix}` }));
-    disposers.push(() => client.destroy());
-    redisLog = new RedisTopicLog({ client, prefix: config.streamPrefix, topics: DURABLE_TOPICS, historySize: config.historySize, clock, log });
-    await redisLog.start();
-  }
-  const topicLog: TopicLog =
-    redisLog ??
-    new MemoryTopicLog({
-      historySize: config.historySize,
-      clock,
-      onListenerError: (err) => log.error({ err }, "topic log listener failed"),
-    });
-  disposers.push(() => topicLog.stop());
-
-  let running: RunningServer | undefined;
-  let draining = false;
-  const tickListeners = new Set<(tick: Tick) => void>();
-  const healthChecks: AppContext["healthChecks"] = new Map([["redis", () => "off" as const]]);
-  const queueDepths: AppContext["queueDepths"] = new Map();
-  if (redis) {
-    const client = redis;
-    healthChecks.set("redis", () => pingRedis(client));
-  }
-  if (redisLog) {
-    const appends = redisLog;
-    queueDepths.set("log_appends", () => appends.inFlight);
-  }
-  let sse: ReturnType<typeof sseFeature> | undefined;
-  const metrics = new Metrics({
-    wsConnections: () => running?.wsCount ?? 0,
-    sseConnections: () => sse?.count ?? 0,
-    queueDepths: () => Object.fromEntries([...queueDepths].map(([name, depth]) => [name, depth()])),
-    // The same checks as `/health`; a dependency that is not configured ("off") is not reported.
-    dependencies: async () => {
-      const checks = await runChecks(ctx);
-      return Object.fromEntries(Object.entries(checks).flatMap(([name, state]) => (state === "off" ? [] : [[name, state === "up"]])));
-    },
-  });
-  const hub = new Hub({ log: topicLog, clock, metrics, onError: (err, where) => log.error({ err, where }, "hub delivery failed") });
-  disposers.push(() => hub.stop());
-  const ticker = new Ticker({
+/** The ticker with tickwire's settings; its listeners are added by the features. */
+function buildTicker(config: Config, clock: Clock, metrics: Metrics, log: Logger): Ticker {
+  return new Ticker({
     periodMs: config.tickMs,
     clock,
     // Wake 2 ms early and spin the last stretch: ticks start within ~0.1 ms of the boundary even
@@ -111,56 +78,97 @@ export async function startTickwire(config: Config, opts: StartOptions = {}): Pr
     wakeEarlyMs: 2,
     maxWakeEarlyMs: Math.min(10, config.tickMs / 100),
     spinMs: Math.min(10, config.tickMs / 100),
-    onTick: (tick) => {
-      for (const listener of tickListeners) {
-        try {
-          listener(tick);
-        } catch (err) {
-          log.error({ err }, "tick listener failed");
-        }
-      }
-    },
+    onError: (err) => log.error({ err }, "tick listener failed"),
     onLateness: (ms) => metrics.tickLateness.observe(ms / 1000),
     onSkip: (count) => {
       metrics.ticksSkipped.inc(count);
       log.warn({ count }, "ticks skipped: the process woke more than one period late");
     },
   });
+}
 
-  const ctx: AppContext = {
-    config,
-    log,
-    clock,
-    hub,
-    metrics,
-    ticker,
-    auth: new Auth(config.jwtSecret),
-    onTick(listener) {
-      tickListeners.add(listener);
-      return () => tickListeners.delete(listener);
-    },
-    publishers: new Map(),
-    healthChecks,
-    queueDepths,
-  };
+/**
+ * Builds and starts a tickwire server from `config`. Used by the CLI entry and by tests. If a
+ * step fails (say the database is unreachable after Redis connected), everything already
+ * started is disposed, newest first, before the error is rethrown.
+ */
+export async function startTickwire(config: Config, opts: StartOptions = {}): Promise<Tickwire> {
+  const clock = opts.clock ?? systemClock;
+  const log = opts.logger ?? createLogger(config.logLevel);
+  const disposers: (() => unknown)[] = [];
+  try {
+    return await compose(config, clock, log, disposers);
+  } catch (error) {
+    await disposeAll(disposers, log);
+    throw error;
+  }
+}
+
+async function compose(config: Config, clock: Clock, log: Logger, disposers: (() => unknown)[]): Promise<Tickwire> {
+  const healthChecks: AppContext["healthChecks"] = new Map([["redis", () => "off" as const]]);
+  const queueDepths: AppContext["queueDepths"] = new Map();
+
+  // With REDIS_URL the durable topic logs are Redis Streams shared by every instance, and timer
+  // hot state lives in Redis hashes; each gets its own connection.
+  const redisAt = redisUrl(config);
+  let topicLog: TopicLog;
+  let hotState: RedisHotState | undefined;
+  if (redisAt) {
+    const client = await connectRedis({ url: redisAt, log, name: `tickwire-${config.streamPrefix}` });
+    disposers.push(() => client.destroy());
+    healthChecks.set("redis", () => pingRedis(client));
+    const redisLog = new RedisTopicLog({ client, prefix: config.streamPrefix, topics: DURABLE_TOPICS, historySize: config.historySize, clock, log });
+    disposers.push(() => redisLog.stop());
+    await redisLog.start();
+    queueDepths.set("log_appends", () => redisLog.inFlight);
+    topicLog = redisLog;
+    const hot = new RedisHotState(await connectRedis({ url: redisAt, log, name: "tickwire-timers" }), config.streamPrefix);
+    disposers.push(() => hot.stop());
+    hotState = hot;
+  } else {
+    topicLog = new MemoryTopicLog({ historySize: config.historySize, clock, onListenerError: (err) => log.error({ err }, "topic log listener failed") });
+    disposers.push(() => topicLog.stop());
+  }
 
   // The timers database (MySQL or the embedded SQLite file), migrated before any feature starts.
   const database = await openDatabase(databaseUrl(config));
   disposers.push(() => database.close());
+  healthChecks.set("db", () => database.ping());
 
-  sse = sseFeature(ctx, { queueBytes: config.backpressureLimit, pingMs: config.ssePingMs, retryMs: 3000 });
+  let draining = false;
+  let sse: ReturnType<typeof sseEndpoint> | undefined;
+  let ws: WsTransport | undefined;
+  const metrics = new Metrics({
+    wsConnections: () => ws?.count ?? 0,
+    sseConnections: () => sse?.count ?? 0,
+    queueDepths: () => Object.fromEntries([...queueDepths].map(([name, depth]) => [name, depth()])),
+    // The same checks as `/health`; a dependency that is not configured ("off") is not reported.
+    dependencies: async () => {
+      const checks = await runChecks(ctx);
+      return Object.fromEntries(Object.entries(checks).flatMap(([name, state]) => (state === "off" ? [] : [[name, state === "up"]])));
+    },
+  });
+  const hub = new Hub({ log: topicLog, clock, metrics, onError: (err, where) => log.error({ err, where }, "hub delivery failed") });
+  disposers.push(() => hub.stop());
+  const ticker = buildTicker(config, clock, metrics, log);
+  const ctx: AppContext = { config, log, clock, hub, metrics, ticker, auth: new Auth(config.jwtSecret), publishers: new Map(), healthChecks, queueDepths };
+
+  // The transports, as equals: each registers with the hub and delivers in its own way.
+  const sseTransport = new SseTransport((err, topic) => log.error({ err, topic }, "sse delivery failed"));
+  hub.addTransport(sseTransport);
+  ws = new WsTransport({ replayer: hub, backpressureLimit: config.backpressureLimit, metrics, log });
+  hub.addTransport(ws);
+  sse = sseEndpoint({ hub, transport: sseTransport, auth: ctx.auth, log, metrics }, { queueBytes: config.backpressureLimit, pingMs: config.ssePingMs, retryMs: 3000 });
+
   const startedAt = clock.now();
+  const wsTransport = ws;
+  const sseStreams = sse;
   const features: Feature[] = [
-    healthFeature(ctx, {
-      startedAt,
-      wsConnections: () => running?.wsCount ?? 0,
-      sseConnections: () => sse?.count ?? 0,
-      draining: () => draining,
-    }),
-    sse.feature,
-    unifiedFeature(ctx),
+    healthFeature(ctx, { startedAt, wsConnections: () => wsTransport.count, sseConnections: () => sseStreams.count, draining: () => draining }),
+    sseStreams,
+    unifiedEndpoint({ auth: ctx.auth, clock, log, publishers: ctx.publishers }),
     cronFeature(ctx),
-    timersFeature(ctx, database),
+    timersFeature(ctx, { database, hotState }),
     relayFeature(ctx),
     chatFeature(ctx),
     webFeature(ctx),
@@ -172,20 +180,24 @@ export async function startTickwire(config: Config, opts: StartOptions = {}): Pr
     await feature.start?.();
     if (feature.stop) disposers.push(() => feature.stop!());
   }
-  running = createServer(ctx, features, {
+  const running: RunningServer = createServer(features, {
     port: config.port,
     hostname: config.host,
     allowedOrigins: config.allowedOrigins,
     backpressureLimit: config.backpressureLimit,
     reusePort: config.reusePort,
+    log,
+    metrics,
+    ws,
   });
-  hub.attach(running.fanout);
+  // On a failed start the server stops too; on shutdown `stop()` drains it first.
+  disposers.push(() => running.server.stop(true));
   ticker.start();
   disposers.push(() => ticker.stop());
 
   const port = running.server.port!;
   const shownHost = config.host === "0.0.0.0" ? "127.0.0.1" : config.host;
-  log.info({ port, host: config.host, env: config.appEnv, tickMs: config.tickMs, log: redisLog ? "redis" : "memory" }, "tickwire listening");
+  log.info({ port, host: config.host, env: config.appEnv, tickMs: config.tickMs, log: redisAt ? "redis" : "memory" }, "tickwire listening");
 
   let stopping: Promise<void> | undefined;
   return {
@@ -201,15 +213,9 @@ export async function startTickwire(config: Config, opts: StartOptions = {}): Pr
           await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
         }
         log.info("shutting down: closing connections");
-        sse?.closeAll();
-        await running?.drain();
-        for (const dispose of disposers.reverse()) {
-          try {
-            await dispose();
-          } catch (err) {
-            log.warn({ err }, "dispose failed during shutdown");
-          }
-        }
+        sseStreams.closeAll();
+        await running.drain();
+        await disposeAll(disposers, log);
         log.info("shutdown complete");
       })();
       return stopping;

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { connect } from "node:net";
 import { compareSeq } from "../src/core/seq.ts";
-import { defaultMaxInFlight } from "../src/infra/redis-topic-log.ts";
+import { defaultMaxInFlight } from "../src/infra/redis/append-script.ts";
 import type { Tickwire } from "../src/main.ts";
 import { REDIS_URL, startServer, uniquePrefix, wsUrl } from "./support/server.ts";
 import { sseClient, type SseTestClient } from "./support/sse-client.ts";

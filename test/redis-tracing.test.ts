@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "bun:test";
 import diagnosticsChannel from "node:diagnostics_channel";
-import { connectRedis } from "../src/infra/redis.ts";
+import { connectRedis } from "../src/infra/redis/client.ts";
 import { silentLogger } from "../src/log.ts";
 import { REDIS_URL } from "./support/server.ts";
 

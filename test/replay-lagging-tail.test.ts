@@ -6,9 +6,11 @@
  * order, and the target ends up live.
  */
 import { describe, expect, it } from "bun:test";
-import { Hub, type ReplayTarget, type WsFanout } from "../src/core/hub.ts";
+import type { ReplayTarget } from "../src/core/catch-up.ts";
+import { Hub } from "../src/core/hub.ts";
 import { compareSeq, SeqGenerator } from "../src/core/seq.ts";
-import type { HistoryRead, LogEntry, TailListener, TopicLog } from "../src/core/topic-log.ts";
+import { type HistoryRead, type LogEntry, StoredEntry, type TailListener, type TopicLog } from "../src/core/topic-log.ts";
+import type { Transport } from "../src/core/transport.ts";
 import { VirtualClock } from "./support/virtual-clock.ts";
 
 /** A log whose appends are readable at once but reach the tail only when `deliver()` says so. */
@@ -25,7 +27,7 @@ class LaggingLog implements TopicLog {
 
   async append(topic: string, body: Record<string, unknown>): Promise<LogEntry> {
     this.clock.advance(1);
-    const entry = { topic, seq: this.#seq.next(this.clock.now()), ts: this.clock.now(), body };
+    const entry = new StoredEntry(topic, this.#seq.next(this.clock.now()), this.clock.now(), JSON.stringify(body), body);
     this.entries.push(entry);
     this.#pending.push(entry);
     return entry;
@@ -72,15 +74,19 @@ interface Recorder extends ReplayTarget {
   live: boolean;
 }
 
-/** Native pub/sub with per-target subscriptions, so a frame published after `goLive` arrives. */
-class Fanout implements WsFanout {
+/** A transport with per-target subscriptions, so a frame delivered after `goLive` arrives. */
+class Fanout implements Transport {
   subs = new Map<string, Set<Recorder>>();
-  publish(topic: string, data: string): number {
-    for (const r of this.subs.get(topic) ?? []) r.send(data, JSON.parse(data).seq, false);
-    return data.length;
+  deliver(topic: string, data: string): number {
+    const subs = this.subs.get(topic) ?? new Set();
+    for (const r of subs) r.send(data, JSON.parse(data).seq, false);
+    return subs.size;
   }
-  subscriberCount(topic: string): number {
+  receivers(topic: string): number {
     return this.subs.get(topic)?.size ?? 0;
+  }
+  reset(): number {
+    return 0;
   }
 }
 
@@ -89,7 +95,7 @@ function setup() {
   const log = new LaggingLog(clock);
   const hub = new Hub({ log, clock });
   const fanout = new Fanout();
-  hub.attach(fanout);
+  hub.addTransport(fanout);
   const target = (topic = "chat"): Recorder => {
     const r: Recorder = {
       seqs: [],

@@ -3,7 +3,7 @@
  * matches any run of characters. No principal means auth is off and everything is allowed.
  * @module
  */
-import type { Principal } from "../app/feature.ts";
+import type { Principal } from "./principal.ts";
 
 const compiled = new Map<string, RegExp>();
 

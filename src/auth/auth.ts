@@ -7,7 +7,7 @@
 import { errors as joseErrors, jwtVerify } from "jose";
 import { HttpError } from "../http/errors.ts";
 import { canPublish, canSubscribe } from "./access.ts";
-import type { Principal } from "../app/feature.ts";
+import type { Principal } from "./principal.ts";
 
 export class Auth {
   #key: Uint8Array | undefined;

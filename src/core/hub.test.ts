@@ -1,18 +1,30 @@
 import { describe, expect, it } from "bun:test";
 import { VirtualClock } from "../../test/support/virtual-clock.ts";
-import { Hub, type ReplayTarget, type WsFanout } from "./hub.ts";
+import type { ReplayTarget } from "./catch-up.ts";
+import { Hub } from "./hub.ts";
 import { MemoryTopicLog } from "./memory-topic-log.ts";
 import type { HistoryRead, LogEntry, TopicLog } from "./topic-log.ts";
+import type { Transport } from "./transport.ts";
 
-/** Records what the hub hands to native pub/sub; every topic has one subscriber. */
-class RecordingFanout implements WsFanout {
-  published: { topic: string; data: string }[] = [];
-  publish(topic: string, data: string): number {
-    this.published.push({ topic, data });
-    return data.length;
+/**
+ * A transport with no Bun behind it: records what the hub hands it; every topic has one
+ * subscriber unless `subscribed` says otherwise.
+ */
+class RecordingTransport implements Transport {
+  published: { topic: string; data: string; seq: string; ephemeral: boolean }[] = [];
+  resets: string[] = [];
+  constructor(readonly subscribed: (topic: string) => boolean = () => true) {}
+  receivers(topic: string): number {
+    return this.subscribed(topic) ? 1 : 0;
   }
-  subscriberCount(): number {
+  deliver(topic: string, data: string, seq: string, ephemeral: boolean): number {
+    this.published.push({ topic, data, seq, ephemeral });
     return 1;
+  }
+  reset(affected: (topic: string) => boolean): number {
+    const hit = ["timers", "timer:7", "chat"].filter((t) => this.subscribed(t) && affected(t));
+    this.resets.push(...hit);
+    return hit.length;
   }
 }
 
@@ -20,8 +32,8 @@ function setup(historySize = 100) {
   const clock = new VirtualClock();
   const log = new MemoryTopicLog({ historySize, clock });
   const hub = new Hub({ log, clock });
-  const ws = new RecordingFanout();
-  hub.attach(ws);
+  const ws = new RecordingTransport();
+  hub.addTransport(ws);
   return { clock, log, hub, ws };
 }
 
@@ -67,8 +79,8 @@ describe("Hub", () => {
       clock,
       metrics: { published() {}, delivered() {}, fanoutLatency() {}, dropped: (t, r, n) => drops.push([t, r, n]) },
     });
-    const ws = new RecordingFanout();
-    hub.attach(ws);
+    const ws = new RecordingTransport();
+    hub.addTransport(ws);
     hub.emit(["cron", "timer:1"], { late: true }, { tickAt: clock.now() - 2000, deadline: clock.now() - 1000 });
     expect(ws.published).toEqual([]);
     expect(drops).toEqual([["cron", "deadline", 1], ["timer", "deadline", 1]]);
@@ -120,7 +132,7 @@ describe("Hub", () => {
       stop: () => inner.stop(),
     };
     const hub = new Hub({ log: slow, clock });
-    hub.attach(new RecordingFanout());
+    hub.addTransport(new RecordingTransport());
     for (let i = 0; i < 3; i++) await hub.append("chat", { i });
     const target = recordingTarget();
     const replaying = hub.replay("chat", undefined, target);
@@ -152,23 +164,23 @@ describe("Hub", () => {
     expect(target.frames.map((f) => [f.topic, f.id])).toEqual([["timer:2", 2]]);
   });
 
-  it("reports a native publish drop: overflow per socket for durable frames, backpressure for ephemeral", async () => {
+  it("hands each frame to every transport with a receiver, and to no other", async () => {
     const clock = new VirtualClock();
-    const drops: [string, string, number][] = [];
-    const hub = new Hub({
-      log: new MemoryTopicLog({ historySize: 10, clock }),
-      clock,
-      metrics: { published() {}, delivered() {}, fanoutLatency() {}, dropped: (t, r, n) => drops.push([t, r, n]) },
-    });
-    const asked: [string, boolean][] = [];
-    hub.attach({ publish: () => 0, subscriberCount: () => 3, dropped: (t, _b, e) => (asked.push([t, e]), 2) });
-    await hub.append("chat", { n: 1 });
+    const hub = new Hub({ log: new MemoryTopicLog({ historySize: 10, clock }), clock });
+    const ws = new RecordingTransport((t) => t === "chat");
+    const sse = new RecordingTransport((t) => t === "chat" || t === "cron");
+    hub.addTransport(ws);
+    hub.addTransport(sse);
+    const entry = await hub.append("chat", { n: 1 });
     const tickAt = Math.floor(clock.now() / 1000) * 1000;
     hub.emit(["cron"], { n: 2 }, { tickAt, deadline: tickAt + 1000 });
-    // Durable: the backed-up sockets are found (and closed by the server). Ephemeral: counted once,
-    // without a scan of the sockets (that would stall the ticker with many timers).
-    expect(asked).toEqual([["chat", false]]);
-    expect(drops).toEqual([["chat", "overflow", 2], ["cron", "backpressure", 1]]);
+    expect(ws.published.map((p) => [p.topic, p.seq, p.ephemeral])).toEqual([["chat", entry.seq, false]]);
+    expect(sse.published.map((p) => [p.topic, p.seq, p.ephemeral])).toEqual([
+      ["chat", entry.seq, false],
+      ["cron", `${tickAt}-0`, true],
+    ]);
+    // One frame string per topic and event, shared by every transport.
+    expect(sse.published[0]!.data).toBe(ws.published[0]!.data);
   });
 
   it("disconnects live subscribers of a topic and its derived topics when the log reports a gap", () => {
@@ -181,18 +193,13 @@ describe("Hub", () => {
     });
     const hub = new Hub({ log, clock });
     hub.derive({ parent: "timers", topicsOf: () => [], matches: (t) => t.startsWith("timer:") });
-    const matched: string[] = [];
-    hub.attach({
-      publish: () => 1,
-      subscriberCount: () => 1,
-      closeSubscribers: (match) => ["timers", "timer:7", "chat"].filter((t) => match(t) && matched.push(t)).length,
-    });
-    const overflowed: string[] = [];
-    hub.addSse("timer:7", { send() {}, overflow: () => overflowed.push("timer:7") });
-    hub.addSse("chat", { send() {}, overflow: () => overflowed.push("chat") });
+    const ws = new RecordingTransport();
+    const sse = new RecordingTransport((t) => t !== "timers");
+    hub.addTransport(ws);
+    hub.addTransport(sse);
     reportGap("timers");
-    expect(matched).toEqual(["timers", "timer:7"]);
-    expect(overflowed).toEqual(["timer:7"]);
+    expect(ws.resets).toEqual(["timers", "timer:7"]);
+    expect(sse.resets).toEqual(["timer:7"]);
   });
 
   it("passes every durable entry to taps with its frame", async () => {

@@ -6,7 +6,8 @@
 import type { Clock } from "./clock.ts";
 import { RingBuffer } from "./ring-buffer.ts";
 import { compareSeq, SeqGenerator } from "./seq.ts";
-import type { HistoryRead, LogEntry, TailListener, TopicLog } from "./topic-log.ts";
+import { Listeners } from "./listeners.ts";
+import { type HistoryRead, type LogEntry, StoredEntry, type TailListener, type TopicLog } from "./topic-log.ts";
 
 export interface MemoryTopicLogOptions {
   /** Entries retained per topic (`HISTORY_SIZE`); older ones are evicted. */
@@ -27,10 +28,11 @@ export class MemoryTopicLog implements TopicLog {
   #topics = new Map<string, TopicState>();
   // One generator for all topics keeps seqs unique process-wide, like stream ids on one clock.
   #seq = new SeqGenerator();
-  #listeners = new Set<TailListener>();
+  #listeners: Listeners<[LogEntry]>;
 
   constructor(opts: MemoryTopicLogOptions) {
     this.#opts = opts;
+    this.#listeners = new Listeners((error) => opts.onListenerError?.(error));
   }
 
   async append(topic: string, body: Record<string, unknown>): Promise<LogEntry> {
@@ -40,17 +42,11 @@ export class MemoryTopicLog implements TopicLog {
   /** Synchronous append, for callers that need the entry before yielding. */
   appendSync(topic: string, body: Record<string, unknown>): LogEntry {
     const now = this.#opts.clock.now();
-    const entry: LogEntry = { topic, seq: this.#seq.next(now), ts: Math.floor(now), body };
+    const entry = new StoredEntry(topic, this.#seq.next(now), Math.floor(now), JSON.stringify(body), body);
     const state = this.#state(topic);
     if (state.entries.isFull) state.evictedUpTo = state.entries.at(0)?.seq;
     state.entries.push(entry);
-    for (const listener of this.#listeners) {
-      try {
-        listener(entry);
-      } catch (error) {
-        this.#opts.onListenerError?.(error);
-      }
-    }
+    this.#listeners.emit(entry);
     return entry;
   }
 
@@ -78,8 +74,7 @@ export class MemoryTopicLog implements TopicLog {
   }
 
   tail(listener: TailListener): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#listeners.add(listener);
   }
 
   lastDelivered(topic: string): string | undefined {

@@ -9,6 +9,7 @@
  * @module
  */
 import type { Clock, TimerHandle } from "./clock.ts";
+import { Listeners } from "./listeners.ts";
 
 /** One tick: the boundary it stands for and how late the callback started. */
 export interface Tick {
@@ -24,8 +25,11 @@ export interface TickerOptions {
   /** Period in milliseconds (the `TICK_MS` setting). */
   periodMs: number;
   clock: Clock;
-  /** Called on each tick. A throw is reported through `onError`, never stops the ticker. */
-  onTick: (tick: Tick) => void;
+  /**
+   * Called on each tick, before the listeners added with {@link Ticker.onTick}. A throw is
+   * reported through `onError`, never stops the ticker.
+   */
+  onTick?: (tick: Tick) => void;
   /** Lateness observer (the metrics histogram). */
   onLateness?: (lateMs: number) => void;
   /** Called with the number of boundaries skipped because the wake-up came too late. */
@@ -92,10 +96,18 @@ export class Ticker {
   /** When the last wake-up finished (spin and tick callbacks included). */
   #ownUntil = -Infinity;
 
+  #listeners: Listeners<[Tick]>;
+
   constructor(opts: TickerOptions) {
     if (!(opts.periodMs >= 1)) throw new RangeError(`ticker period must be >= 1 ms, got ${opts.periodMs}`);
     this.periodMs = opts.periodMs;
     this.#opts = opts;
+    this.#listeners = new Listeners((error) => opts.onError?.(error));
+  }
+
+  /** Adds a listener run on every tick, in registration order; returns its remover. */
+  onTick(listener: (tick: Tick) => void): () => void {
+    return this.#listeners.add(listener);
   }
 
   /** Ticks run so far. */
@@ -216,11 +228,13 @@ export class Ticker {
       this.#ticks++;
       const lateness = now - boundary;
       onLateness?.(lateness);
+      const tick = { at: boundary, lateness, deadline: boundary + this.periodMs };
       try {
-        onTick({ at: boundary, lateness, deadline: boundary + this.periodMs });
+        onTick?.(tick);
       } catch (error) {
         onError?.(error);
       }
+      this.#listeners.emit(tick);
     }
     // The probe must not count the time this wake-up itself held the loop (the spin, the tick's
     // callbacks): that would raise the margin, lengthen the next spin, and so on up to the cap.

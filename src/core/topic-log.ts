@@ -8,12 +8,37 @@
  * @module
  */
 
-/** A stored event. `body` holds the seed's fields; the frame adds `topic`, `seq` and `ts`. */
+/**
+ * A stored event. `json` is the body's JSON text exactly as stored, so that no entry is parsed
+ * and serialized again on its way to a frame; `body` holds the seed's fields (parsed from `json`
+ * on first use when the entry was read back from Redis). The frame adds `topic`, `seq` and `ts`.
+ */
 export interface LogEntry {
-  topic: string;
-  seq: string;
-  ts: number;
-  body: Record<string, unknown>;
+  readonly topic: string;
+  readonly seq: string;
+  readonly ts: number;
+  readonly json: string;
+  readonly body: Record<string, unknown>;
+}
+
+/** A {@link LogEntry} whose body is parsed from its JSON text only when someone reads it. */
+export class StoredEntry implements LogEntry {
+  #body: Record<string, unknown> | undefined;
+
+  constructor(
+    readonly topic: string,
+    readonly seq: string,
+    readonly ts: number,
+    readonly json: string,
+    body?: Record<string, unknown>,
+  ) {
+    this.#body = body;
+  }
+
+  get body(): Record<string, unknown> {
+    this.#body ??= JSON.parse(this.json) as Record<string, unknown>;
+    return this.#body;
+  }
 }
 
 /** The result of reading history after an offset. */

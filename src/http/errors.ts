@@ -50,9 +50,19 @@ export function logUnavailable(error: LogUnavailableError): HttpError {
   return new HttpError(503, code, error.message, undefined, { cause: error, headers: { "Retry-After": "1" } });
 }
 
-/** The only place an error becomes a response. Unknown errors are 500 with no details leaked. */
+/**
+ * Any thrown value as the error a client is answered with: a {@link LogUnavailableError} is a
+ * 503 with `Retry-After`, anything unknown a 500 that leaks no details. HTTP responses and
+ * WebSocket error frames both go through here.
+ */
+export function httpErrorOf(error: unknown): HttpError {
+  if (error instanceof HttpError) return error;
+  if (error instanceof LogUnavailableError) return logUnavailable(error);
+  return new HttpError(500, "internal", "internal server error", undefined, { cause: error });
+}
+
+/** The only place an error becomes a response. */
 export function errorResponse(error: unknown): Response {
-  if (error instanceof LogUnavailableError) error = logUnavailable(error);
-  if (error instanceof HttpError) return jsonResponse(error.toBody(), error.status, error.headers);
-  return jsonResponse({ error: { code: "internal", message: "internal server error" } }, 500);
+  const e = httpErrorOf(error);
+  return jsonResponse(e.toBody(), e.status, e.headers);
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { DropReason, HubMetrics } from "../core/hub.ts";
+import type { DropReason, HubMetrics } from "../core/hub-metrics.ts";
 
 export interface Gauges {
   wsConnections(): number;

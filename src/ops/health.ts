@@ -5,6 +5,7 @@
 import { jsonResponse } from "../http/errors.ts";
 import type { AppContext } from "../app/context.ts";
 import type { Feature } from "../app/feature.ts";
+import { opsDocs } from "./ops-docs.ts";
 
 export interface HealthSources {
   startedAt: number;
@@ -36,6 +37,7 @@ export async function runChecks(ctx: AppContext): Promise<Record<string, "up" | 
 export function healthFeature(ctx: AppContext, src: HealthSources): Feature {
   return {
     name: "health",
+    docs: opsDocs,
     routes: {
       "/health": {
         GET: async () => {

@@ -5,8 +5,8 @@
  * @module
  */
 import { isSeq } from "../../core/seq.ts";
-import { LogUnavailableError } from "../../core/topic-log.ts";
-import { badRequest, logUnavailable } from "../../http/errors.ts";
+import { badRequest } from "../../http/errors.ts";
+import { parseSince } from "../../http/params.ts";
 import type { AppContext } from "../../app/context.ts";
 import { MessageIds } from "./message-id.ts";
 import type { ChatBody, NotifyBody, PostMessageBody } from "./schemas.ts";
@@ -66,20 +66,15 @@ export class ChatService {
   }
 
   async #append(body: ChatBody): Promise<string> {
-    try {
-      return (await this.#ctx.hub.append(CHAT_TOPIC, body)).seq;
-    } catch (error) {
-      // As an HttpError, a WS `publish` answers `overloaded` like the HTTP route's 503.
-      if (error instanceof LogUnavailableError) throw logUnavailable(error);
-      throw error;
-    }
+    // A LogUnavailableError becomes the 503 (HTTP) or `overloaded` / `log_unavailable` error
+    // frame (WS publish) in one place, `httpErrorOf`.
+    return (await this.#ctx.hub.append(CHAT_TOPIC, body)).seq;
   }
 }
 
 /** Validates `GET /messages` query parameters, naming the wrong one. */
 export function parseHistoryQuery(params: URLSearchParams): { since: string | undefined; limit: number } {
-  const since = params.get("since") || undefined;
-  if (since !== undefined && !isSeq(since)) throw badRequest("since: expected a seq like 1700000000000-0", "since");
+  const since = parseSince(params.get("since"));
   const rawLimit = params.get("limit");
   let limit = DEFAULT_HISTORY_LIMIT;
   if (rawLimit !== null && rawLimit !== "") {

@@ -9,6 +9,7 @@ import { jsonResponse } from "../../http/errors.ts";
 import type { AppContext } from "../../app/context.ts";
 import type { Feature } from "../../app/feature.ts";
 import { readJson, Validator } from "../../http/body.ts";
+import { chatDocs } from "./chat-docs.ts";
 import { CHAT_TOPIC, ChatService, parseHistoryQuery } from "./chat-service.ts";
 import { NotifyBody, PostMessageBody } from "./schemas.ts";
 
@@ -19,6 +20,7 @@ export function chatFeature(ctx: AppContext): Feature {
   const chat = new ChatService(ctx);
   return {
     name: "chat",
+    docs: chatDocs,
     routes: {
       "/messages": {
         POST: async (req) => {

@@ -14,7 +14,7 @@ export function cronFeature(ctx: AppContext): Feature {
   return {
     name: "cron",
     start() {
-      remove = ctx.onTick((tick) => {
+      remove = ctx.ticker.onTick((tick) => {
         ctx.hub.emit([CRON_TOPIC], { event: "cron_tick", message: new Date(tick.at).toISOString() }, { deadline: tick.deadline, tickAt: tick.at });
       });
     },

@@ -9,13 +9,14 @@
  * costs one `publish` per message whatever the number of broadcasters.
  * @module
  */
-import { isSeq } from "../../core/seq.ts";
 import { HttpError } from "../../http/errors.ts";
 import type { AppContext } from "../../app/context.ts";
 import type { Feature, RouteHandler } from "../../app/feature.ts";
-import { sinceParam, upgrade } from "../../transports/ws/socket.ts";
+import { sinceParam } from "../../http/params.ts";
+import { upgrade } from "../../transports/ws/socket.ts";
 import { broadcasterSocket } from "./broadcaster-socket.ts";
 import { RelayIngest, type RelayIngestOptions } from "./ingest.ts";
+import { relayDocs } from "./relay-docs.ts";
 import { managerSocket } from "./manager-socket.ts";
 import { RELAY_RAW_CHANNEL, RELAY_TOPIC, relayMessageProblem } from "./message.ts";
 
@@ -36,15 +37,15 @@ export function relayFeature(ctx: AppContext, opts: RelayOptions = {}): Feature 
 
   const broadcast: RouteHandler = async (req, server) => {
     const principal = await ctx.auth.requireSubscribe(req, RELAY_TOPIC);
-    const since = sinceParam(req);
-    return upgrade(req, server, "relay-broadcaster", since === undefined ? {} : { since }, principal);
+    return upgrade(req, server, "relay-broadcaster", { since: sinceParam(req), principal });
   };
 
   return {
     name: "relay",
+    docs: relayDocs,
     routes: {
       "/ws/manager": {
-        GET: async (req, server) => upgrade(req, server, "relay-manager", {}, await ctx.auth.requirePublish(req, RELAY_TOPIC)),
+        GET: async (req, server) => upgrade(req, server, "relay-manager", { principal: await ctx.auth.requirePublish(req, RELAY_TOPIC) }),
       },
       "/ws/broadcast": { GET: broadcast },
       "/ws/broadcaster": { GET: broadcast },

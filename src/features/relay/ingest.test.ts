@@ -1,5 +1,5 @@
 import { describe, expect, it } from "bun:test";
-import { type LogEntry, LogUnavailableError } from "../../core/topic-log.ts";
+import { type LogEntry, LogUnavailableError, StoredEntry } from "../../core/topic-log.ts";
 import { RelayIngest } from "./ingest.ts";
 
 /** An append whose results the test settles by hand. */
@@ -9,7 +9,7 @@ function manualLog() {
   const append = (message: string) =>
     new Promise<LogEntry>((resolve, reject) => pending.push({ message, resolve, reject }));
   const settleAll = () => {
-    for (const p of pending.splice(0)) p.resolve({ topic: "relay", seq: `1-${n++}`, ts: 1, body: { message: p.message } });
+    for (const p of pending.splice(0)) p.resolve(new StoredEntry("relay", `1-${n++}`, 1, JSON.stringify({ message: p.message })));
   };
   return { pending, append, settleAll };
 }

@@ -10,8 +10,8 @@
  * @module
  */
 import type { AppContext } from "../../app/context.ts";
-import type { Socket, SocketBehavior, SocketData } from "../../app/feature.ts";
-import { rejectMalformed, sendError, sendJson } from "../../transports/ws/socket.ts";
+import { rejectMalformed } from "../../transports/ws/client-frames.ts";
+import { type Socket, type SocketBehavior, type SocketData, sendError, sendJson } from "../../transports/ws/socket.ts";
 import type { IngestOutcome, RelayIngest } from "./ingest.ts";
 import { relayMessageProblem } from "./message.ts";
 

@@ -3,16 +3,16 @@
  * WebSockets, per-tick `TIMER_UPDATE`, expiry, restart recovery and multi-instance sync.
  *
  * Storage: the database opened by `main.ts` (MySQL or SQLite through Drizzle), hot state in
- * Redis hashes when `REDIS_URL` is set. Events: durable state changes appended to the `timers`
- * log; `timer:<id>` and `session:<sessionId>` are derived from it (same seq, one stream).
+ * Redis hashes when `main.ts` hands one over (`REDIS_URL`). Events: durable state changes
+ * appended to the `timers` log; `timer:<id>` and `session:<sessionId>` are derived from it (same
+ * seq, one stream).
  * @module
  */
-import { redisUrl } from "../../config.ts";
-import type { Database } from "../../infra/db/database.ts";
-import { connectRedis } from "../../infra/redis.ts";
 import type { AppContext } from "../../app/context.ts";
 import type { Feature } from "../../app/feature.ts";
-import { RedisHotState } from "./redis-hot-state.ts";
+import type { Database } from "../../infra/db/database.ts";
+import type { HotState } from "./hot-state.ts";
+import { timerDocs } from "./timer-docs.ts";
 import { timerRoutes } from "./timer-routes.ts";
 import { TIMERS_TOPIC, TimerService } from "./timer-service.ts";
 import { timerSocketRoutes, timerSockets } from "./timer-sockets.ts";
@@ -22,8 +22,15 @@ export interface TimersFeature extends Feature {
   readonly service: TimerService;
 }
 
-export function timersFeature(ctx: AppContext, database: Database): TimersFeature {
-  const service = new TimerService({ store: timerStoreFor(database), hub: ctx.hub, clock: ctx.clock, log: ctx.log });
+export interface TimersDeps {
+  database: Database;
+  /** Shared hot state (Redis); absent: in-process. `main.ts` owns its connection. */
+  hotState?: HotState | undefined;
+}
+
+export function timersFeature(ctx: AppContext, deps: TimersDeps): TimersFeature {
+  const service = new TimerService({ store: timerStoreFor(deps.database), hub: ctx.hub, clock: ctx.clock, log: ctx.log });
+  if (deps.hotState) service.useHotState(deps.hotState);
   const cleanups: (() => unknown)[] = [];
 
   ctx.hub.derive({
@@ -34,24 +41,18 @@ export function timersFeature(ctx: AppContext, database: Database): TimersFeatur
     },
     matches: (topic) => topic.startsWith("timer:") || topic.startsWith("session:"),
   });
-  ctx.healthChecks.set("db", () => database.ping());
 
   return {
     name: "timers",
     service,
     routes: { ...timerRoutes(ctx, service), ...timerSocketRoutes(ctx) },
     sockets: timerSockets(ctx, service),
+    docs: timerDocs,
     async start() {
-      const url = redisUrl(ctx.config);
-      if (url) {
-        const hot = new RedisHotState(await connectRedis({ url, log: ctx.log, name: "tickwire-timers" }), ctx.config.streamPrefix);
-        cleanups.push(() => hot.stop());
-        service.useHotState(hot);
-      }
       const loaded = await service.load();
-      ctx.log.info({ ...loaded, database: database.location }, "timers loaded");
+      ctx.log.info({ ...loaded, database: deps.database.location }, "timers loaded");
       cleanups.push(ctx.hub.tap(TIMERS_TOPIC, (entry) => service.applyEntry(entry)));
-      cleanups.push(ctx.onTick((tick) => service.tick(tick)));
+      cleanups.push(ctx.ticker.onTick((tick) => service.tick(tick)));
     },
     async stop() {
       for (const cleanup of cleanups.reverse()) await cleanup();

@@ -8,7 +8,7 @@
  * another instance cannot bring it back.
  * @module
  */
-import type { Redis } from "../../infra/redis.ts";
+import type { Redis } from "../../infra/redis/client.ts";
 import type { HotState } from "./hot-state.ts";
 import type { TimerState, TimerStatus } from "./timer-state.ts";
 

@@ -8,14 +8,15 @@
  * Both honour `?since=<seq>` (replay, then live, no gap, no duplicate).
  * @module
  */
-import { isSeq } from "../../core/seq.ts";
-import { HttpError } from "../../http/errors.ts";
-import { canPublish } from "../../auth/access.ts";
 import type { AppContext } from "../../app/context.ts";
-import type { RouteMethods, Socket, SocketBehavior } from "../../app/feature.ts";
+import type { RouteMethods } from "../../app/feature.ts";
+import { canPublish } from "../../auth/access.ts";
 import { Validator } from "../../http/body.ts";
-import { rejectMalformed, sendError, sendJson, sinceParam, upgrade } from "../../transports/ws/socket.ts";
-import { parseClientFrame, subscribeSocket, unsubscribeAll } from "../../transports/ws/unified.ts";
+import { HttpError, httpErrorOf } from "../../http/errors.ts";
+import { sinceParam } from "../../http/params.ts";
+import { parseClientFrame, rejectMalformed } from "../../transports/ws/client-frames.ts";
+import { type Socket, type SocketBehavior, sendError, sendJson, upgrade } from "../../transports/ws/socket.ts";
+import { subscribeSocket } from "../../transports/ws/unified.ts";
 import { GameMasterCommands, type GameMasterCommandType } from "./timer-schemas.ts";
 import { TIMERS_TOPIC, type TimerService } from "./timer-service.ts";
 import type { TimerView } from "./timer-state.ts";
@@ -31,27 +32,24 @@ export function sessionTopic(sessionId: string): string {
   return `session:${sessionId}`;
 }
 
-function sinceOf(ws: Socket): string | undefined {
-  const since = ws.data.query.get("since");
-  return since !== null && isSeq(since) ? since : undefined;
-}
-
 export function timerSocketRoutes(ctx: AppContext): Record<string, RouteMethods> {
   return {
     "/ws/customer/:sessionId": {
       GET: async (req, server) => {
         // Bun has already percent-decoded route params; decoding again breaks ids containing "%".
         const sessionId = (req.params as Record<string, string>).sessionId ?? "";
-        sinceParam(req);
+        const since = sinceParam(req);
         if (sessionId.length < 1 || sessionId.length > 128) throw new HttpError(400, "bad_request", "sessionId: expected 1..128 characters", "sessionId");
-        return upgrade(req, server, CUSTOMER_SOCKET, { sessionId }, await ctx.auth.requireSubscribe(req, sessionTopic(sessionId)));
+        const principal = await ctx.auth.requireSubscribe(req, sessionTopic(sessionId));
+        return upgrade(req, server, CUSTOMER_SOCKET, { params: { sessionId }, since, principal });
       },
     },
     "/ws/gamemaster/:sessionId": {
       GET: async (req, server) => {
         const sessionId = (req.params as Record<string, string>).sessionId ?? "";
-        sinceParam(req);
-        return upgrade(req, server, GAMEMASTER_SOCKET, { sessionId }, await ctx.auth.requireSubscribe(req, TIMERS_TOPIC));
+        const since = sinceParam(req);
+        const principal = await ctx.auth.requireSubscribe(req, TIMERS_TOPIC);
+        return upgrade(req, server, GAMEMASTER_SOCKET, { params: { sessionId }, since, principal });
       },
     },
   };
@@ -89,9 +87,10 @@ export function timerSockets(ctx: AppContext, timers: TimerService): Record<stri
           break;
       }
       sendJson(ws, { op: "ack", ...(ref !== undefined ? { ref } : {}), timer });
-    } catch (error) {
-      if (error instanceof HttpError) return sendError(ws, error.code, error.message, ref);
-      ctx.log.error({ err: error, type }, "timers: game master command failed");
+    } catch (caught) {
+      const error = httpErrorOf(caught);
+      if (error.code !== "internal") return sendError(ws, error.code, error.message, ref);
+      ctx.log.error({ err: caught, type }, "timers: game master command failed");
       sendError(ws, "internal", "command failed", ref);
     }
   };
@@ -99,26 +98,20 @@ export function timerSockets(ctx: AppContext, timers: TimerService): Record<stri
   return {
     [CUSTOMER_SOCKET]: {
       open(ws) {
-        subscribeSocket(ctx, ws, sessionTopic(ws.data.params.sessionId!), sinceOf(ws));
+        subscribeSocket(ws, sessionTopic(ws.data.params.sessionId!), ws.data.since);
       },
       message(ws) {
         rejectMalformed(ws, ctx.clock.now(), "read_only", "frame: the customer socket only receives; send commands on /ws/gamemaster");
       },
-      close(ws) {
-        unsubscribeAll(ctx, ws);
-      },
     },
     [GAMEMASTER_SOCKET]: {
       open(ws) {
-        subscribeSocket(ctx, ws, TIMERS_TOPIC, sinceOf(ws));
+        subscribeSocket(ws, TIMERS_TOPIC, ws.data.since);
       },
       message(ws, message) {
         const parsed = parseClientFrame(message);
         if ("error" in parsed) return rejectMalformed(ws, ctx.clock.now(), "bad_frame", parsed.error);
         run(ws, parsed.value).catch((error: unknown) => ctx.log.error({ err: error }, "timers: game master frame failed"));
-      },
-      close(ws) {
-        unsubscribeAll(ctx, ws);
       },
     },
   };

@@ -1,25 +1,44 @@
 /**
- * Helpers shared by every WebSocket endpoint: upgrading with typed socket data, JSON replies,
- * the malformed-frame limit, and replay targets that feed a socket from the hub.
+ * The per-connection state every WebSocket endpoint shares, upgrading with it, and the small
+ * writes every endpoint does (JSON replies, error frames, closing once).
  * @module
  */
-import type { BunRequest } from "bun";
-import type { ReplayTarget } from "../../core/hub.ts";
-import { isSeq } from "../../core/seq.ts";
+import type { BunRequest, Server, ServerWebSocket } from "bun";
+import type { Principal } from "../../auth/principal.ts";
+import type { Subscriptions } from "../../core/subscriptions.ts";
 import { HttpError } from "../../http/errors.ts";
-import type { AppServer, Principal, Socket, SocketData } from "../../app/feature.ts";
 
-let nextSocketId = 1;
+/** Per-connection state of every WebSocket, whatever its endpoint. */
+export interface SocketData {
+  /** Which {@link SocketBehavior} handles this socket (e.g. `unified`, `customer`, `manager`). */
+  kind: string;
+  /** Process-unique connection id, for logs. */
+  id: number;
+  /** Path parameters of the upgrade route (e.g. `sessionId`). */
+  params: Record<string, string>;
+  /** Query parameters of the upgrade request. */
+  query: URLSearchParams;
+  /** The upgrade request's validated `?since=`, when it asked to resume. */
+  since: string | undefined;
+  /** Topics this socket is subscribed to, live or replaying (set by the WS transport on open). */
+  subscriptions?: Subscriptions;
+  /** The authenticated principal, when auth is on. */
+  principal?: Principal | undefined;
+  /** Set once the socket is closing; replay targets check it. */
+  closed: boolean;
+  /** Malformed-frame rate limit: window start (ms) and count in the window. */
+  malformedWindow: number;
+  malformedCount: number;
+}
 
-/**
- * The `?since=` of an upgrade request: `undefined` when absent, 400 when it is not a seq, so a
- * client that thinks it resumed never silently goes live with a gap.
- */
-export function sinceParam(req: Request): string | undefined {
-  const since = new URL(req.url).searchParams.get("since");
-  if (since === null || since === "") return undefined;
-  if (!isSeq(since)) throw new HttpError(400, "bad_request", `since: ${JSON.stringify(String(since).slice(0, 40))} is not a seq ("<ms>-<n>")`, "since");
-  return since;
+export type Socket = ServerWebSocket<SocketData>;
+export type AppServer = Server<SocketData>;
+
+/** What one WebSocket endpoint does with its sockets. */
+export interface SocketBehavior {
+  open?(ws: Socket): void;
+  message?(ws: Socket, message: string | Buffer): void;
+  close?(ws: Socket, code: number, reason: string): void;
 }
 
 /** Close codes used across endpoints. */
@@ -27,33 +46,34 @@ export const CloseCode = {
   goingAway: 1001,
   policyViolation: 1008,
   tooBig: 1009,
+  internal: 1011,
   /** The socket could not take a durable event; reconnect with `since` to lose nothing. */
   overflow: 4008,
   unauthorized: 4401,
   forbidden: 4403,
 } as const;
 
-/** More than this many malformed frames within one second closes the socket with 1008. */
-export const MALFORMED_PER_SECOND = 10;
+let nextSocketId = 1;
+
+export interface UpgradeOptions {
+  params?: Record<string, string>;
+  principal?: Principal | undefined;
+  /** The request's validated `?since=` (see `http/params.ts`). */
+  since?: string | undefined;
+}
 
 /**
  * Upgrades `req` to a WebSocket handled by the behaviour registered for `kind`. Returns
  * `undefined` on success (Bun then owns the connection), or throws a 426 for plain HTTP.
  */
-export function upgrade(
-  req: BunRequest,
-  server: AppServer,
-  kind: string,
-  params: Record<string, string> = {},
-  principal?: Principal,
-): undefined {
+export function upgrade(req: BunRequest, server: AppServer, kind: string, opts: UpgradeOptions = {}): undefined {
   const data: SocketData = {
     kind,
     id: nextSocketId++,
-    params,
+    params: opts.params ?? {},
     query: new URL(req.url).searchParams,
-    topics: new Set(),
-    principal,
+    since: opts.since,
+    principal: opts.principal,
     closed: false,
     malformedWindow: 0,
     malformedCount: 0,
@@ -70,53 +90,9 @@ export function sendError(ws: Socket, code: string, message: string, ref?: unkno
   sendJson(ws, { op: "error", code, message, ...(ref !== undefined ? { ref } : {}) });
 }
 
-/**
- * Answers a malformed frame with an `error` frame; past {@link MALFORMED_PER_SECOND} within a
- * second, closes the socket with 1008 instead.
- */
-export function rejectMalformed(ws: Socket, now: number, code: string, message: string, ref?: unknown): void {
-  const d = ws.data;
-  if (now - d.malformedWindow >= 1000) {
-    d.malformedWindow = now;
-    d.malformedCount = 0;
-  }
-  if (++d.malformedCount > MALFORMED_PER_SECOND) {
-    closeSocket(ws, CloseCode.policyViolation, "too many malformed frames");
-    return;
-  }
-  sendError(ws, code, message, ref);
-}
-
+/** Closes `ws` once; later calls do nothing. */
 export function closeSocket(ws: Socket, code: number, reason: string): void {
   if (ws.data.closed) return;
   ws.data.closed = true;
   ws.close(code, reason);
-}
-
-/**
- * A replay target that writes frames straight to `ws` and subscribes it natively once caught
- * up. A socket buffering more than `limit` bytes cannot take more history: it is closed 4008.
- */
-export function wsReplayTarget(ws: Socket, topic: string, limit: number, onLive?: () => void): ReplayTarget {
-  return {
-    send(frame) {
-      if (ws.data.closed) return false;
-      if (ws.getBufferedAmount() > limit) return false;
-      return ws.send(frame) !== 0;
-    },
-    notRecovered() {
-      sendJson(ws, { op: "recovered", topic, recovered: false });
-    },
-    goLive() {
-      if (ws.data.closed) return;
-      ws.subscribe(topic);
-      onLive?.();
-    },
-    overflowed() {
-      closeSocket(ws, CloseCode.overflow, "could not keep up; reconnect with since");
-    },
-    get closed() {
-      return ws.data.closed;
-    },
-  };
 }

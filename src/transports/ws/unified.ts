@@ -4,29 +4,31 @@
  * replay), `unsubscribe`, `publish`, `ping`, each answered with `ack` or `error`.
  * @module
  */
-import { type Static, Type } from "@sinclair/typebox";
-import { isSeq } from "../../core/seq.ts";
-import { isTopic } from "../../core/topic.ts";
-import { LogUnavailableError } from "../../core/topic-log.ts";
-import { HttpError, logUnavailable } from "../../http/errors.ts";
+import type { Static } from "@sinclair/typebox";
 import { canPublish, canSubscribe } from "../../auth/access.ts";
-import type { AppContext } from "../../app/context.ts";
-import type { Feature, Socket, SocketBehavior } from "../../app/feature.ts";
+import type { Auth } from "../../auth/auth.ts";
+import type { Principal } from "../../auth/principal.ts";
+import type { Clock } from "../../core/clock.ts";
 import { Validator } from "../../http/body.ts";
-import { rejectMalformed, sendError, sendJson, sinceParam, upgrade, wsReplayTarget } from "./socket.ts";
+import { HttpError, httpErrorOf } from "../../http/errors.ts";
+import { sinceParam, splitTopics, topicProblem } from "../../http/params.ts";
+import type { RouteMethods } from "../../http/routes.ts";
+import type { Logger } from "../../log.ts";
+import { parseClientFrame, rejectMalformed } from "./client-frames.ts";
+import { type AppServer, type Socket, type SocketBehavior, sendError, sendJson, upgrade } from "./socket.ts";
+import { unifiedDocs } from "./unified-docs.ts";
+import { PingOp, PublishOp, SubscribeOp, UnsubscribeOp } from "./unified-ops.ts";
 
-const Topic = Type.String({ pattern: "^[A-Za-z0-9:_-]{1,128}$", description: "topic name" });
-const Ref = Type.Optional(Type.Union([Type.String({ maxLength: 128 }), Type.Number()], { description: "echoed in the reply" }));
+/** Handles `{"op":"publish","topic","data"}` for one topic; resolves with the stored seq. */
+export type TopicPublisher = (data: unknown, principal: Principal | undefined) => Promise<{ seq: string }>;
 
-export const SubscribeOp = Type.Object({
-  op: Type.Literal("subscribe"),
-  topic: Topic,
-  since: Type.Optional(Type.String({ pattern: "^\\d{1,16}(-\\d{1,16})?$", description: "replay retained events after this seq" })),
-  ref: Ref,
-});
-export const UnsubscribeOp = Type.Object({ op: Type.Literal("unsubscribe"), topic: Topic, ref: Ref });
-export const PublishOp = Type.Object({ op: Type.Literal("publish"), topic: Topic, data: Type.Unknown(), ref: Ref });
-export const PingOp = Type.Object({ op: Type.Literal("ping"), ref: Ref });
+export interface UnifiedDeps {
+  auth: Auth;
+  clock: Clock;
+  log: Logger;
+  /** Topics clients may publish to over WebSocket, and how (filled in by the features). */
+  publishers: ReadonlyMap<string, TopicPublisher>;
+}
 
 const checks = {
   subscribe: new Validator(SubscribeOp),
@@ -36,49 +38,37 @@ const checks = {
 };
 type OpName = keyof typeof checks;
 
-/** Parses a client frame into a JSON object, or explains why it is not one. */
-export function parseClientFrame(message: string | Buffer): { value: Record<string, unknown> } | { error: string } {
-  if (typeof message !== "string") return { error: "binary frames are not accepted; send JSON text" };
-  let value: unknown;
-  try {
-    value = JSON.parse(message);
-  } catch {
-    return { error: "frame is not valid JSON" };
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return { error: "frame must be a JSON object" };
-  return { value: value as Record<string, unknown> };
+/** Subscribes `ws` to `topic` (resuming after `since` when given) through its subscriptions. */
+export function subscribeSocket(ws: Socket, topic: string, since: string | undefined): void {
+  ws.data.subscriptions?.add(topic, { since });
 }
 
-/** Subscribes `ws` to `topic`, replaying after `since` when given. */
-export function subscribeSocket(ctx: AppContext, ws: Socket, topic: string, since: string | undefined): void {
-  const d = ws.data;
-  if (d.topics.has(topic)) return;
-  d.topics.add(topic);
-  if (since === undefined) {
-    ws.subscribe(topic);
-    return;
-  }
-  const target = wsReplayTarget(ws, topic, ctx.config.backpressureLimit, () => d.replays?.delete(topic));
-  (d.replays ??= new Map()).set(topic, target);
-  ctx.hub.replay(topic, since, target).catch((error: unknown) => {
-    ctx.log.warn({ err: String(error), topic, socket: d.id }, "replay failed");
-    d.replays?.delete(topic);
-    d.topics.delete(topic);
-    sendError(ws, "replay_failed", `could not read history of ${topic}; retry`);
-  });
+export const UNIFIED_SOCKET = "unified";
+
+/** `/ws` as a feature of its own: its route, its sockets and its docs. */
+export function unifiedEndpoint(deps: UnifiedDeps) {
+  return { name: "unified", routes: unifiedRoutes(deps), sockets: { [UNIFIED_SOCKET]: unifiedSocket(deps) }, docs: unifiedDocs };
 }
 
-export function unsubscribeAll(ctx: AppContext, ws: Socket): void {
-  const d = ws.data;
-  if (d.replays) for (const [topic, target] of d.replays) ctx.hub.cancelReplay(topic, target);
-  d.replays?.clear();
-  d.topics.clear();
+/** The `/ws` upgrade route. */
+export function unifiedRoutes(deps: UnifiedDeps): Record<string, RouteMethods<AppServer>> {
+  return {
+    "/ws": {
+      GET: async (req, server) => {
+        const topics = new URL(req.url).searchParams.get("topics");
+        if (topics !== null && topics.length > 128 * 64) throw new HttpError(400, "bad_request", "topics: too many topics", "topics");
+        const since = sinceParam(req);
+        return upgrade(req, server, UNIFIED_SOCKET, { since, principal: await deps.auth.principal(req) });
+      },
+    },
+  };
 }
 
-export function unifiedFeature(ctx: AppContext): Feature {
+/** What `/ws` sockets do. */
+export function unifiedSocket(deps: UnifiedDeps): SocketBehavior {
   const handleOp = async (ws: Socket, frame: Record<string, unknown>): Promise<void> => {
     const op = frame.op;
-    const now = ctx.clock.now();
+    const now = deps.clock.now();
     if (typeof op !== "string" || !(op in checks)) {
       return rejectMalformed(ws, now, "unknown_op", `op: expected one of ${Object.keys(checks).join(", ")}`, frame.ref);
     }
@@ -93,74 +83,50 @@ export function unifiedFeature(ctx: AppContext): Feature {
         const { topic, since } = frame as Static<typeof SubscribeOp>;
         if (!canSubscribe(ws.data.principal, topic)) return sendError(ws, "forbidden", `topic: not allowed to subscribe to ${topic}`, ref);
         reply({ topic });
-        return subscribeSocket(ctx, ws, topic, since);
+        return subscribeSocket(ws, topic, since);
       }
       case "unsubscribe": {
         const { topic } = frame as Static<typeof UnsubscribeOp>;
-        ws.unsubscribe(topic);
-        const target = ws.data.replays?.get(topic);
-        if (target) ctx.hub.cancelReplay(topic, target);
-        ws.data.replays?.delete(topic);
-        ws.data.topics.delete(topic);
+        ws.data.subscriptions?.remove(topic);
         return reply({ topic });
       }
       case "publish": {
         const { topic, data } = frame as Static<typeof PublishOp>;
-        const publisher = ctx.publishers.get(topic);
-        if (!publisher) return sendError(ws, "not_publishable", `topic: clients may publish only on ${[...ctx.publishers.keys()].join(", ") || "no topic"}`, ref);
+        const publisher = deps.publishers.get(topic);
+        if (!publisher) return sendError(ws, "not_publishable", `topic: clients may publish only on ${[...deps.publishers.keys()].join(", ") || "no topic"}`, ref);
         if (!canPublish(ws.data.principal, topic)) return sendError(ws, "forbidden", `topic: not allowed to publish on ${topic}`, ref);
         try {
           const { seq } = await publisher(data, ws.data.principal);
           return reply({ topic, seq });
         } catch (caught) {
-          const error = caught instanceof LogUnavailableError ? logUnavailable(caught) : caught;
-          if (error instanceof HttpError) return sendError(ws, error.code, error.message, ref);
-          ctx.log.error({ err: error, topic }, "ws publish failed");
-          return sendError(ws, "internal", "publish failed", ref);
+          const error = httpErrorOf(caught);
+          if (error.status >= 500 && error.code === "internal") deps.log.error({ err: caught, topic }, "ws publish failed");
+          return sendError(ws, error.code, error.code === "internal" ? "publish failed" : error.message, ref);
         }
       }
     }
   };
 
-  const behavior: SocketBehavior = {
+  return {
     open(ws) {
       const raw = ws.data.query.get("topics");
-      const since = ws.data.query.get("since") ?? undefined;
-      const topics = raw === null ? ["cron"] : raw.split(",").map((t) => t.trim()).filter(Boolean);
-      for (const topic of topics) {
-        if (!isTopic(topic)) {
-          sendError(ws, "bad_topic", `topics: ${JSON.stringify(String(topic).slice(0, 140))} is not a topic name ([A-Za-z0-9:_-]{1,128})`);
+      for (const topic of raw === null ? ["cron"] : splitTopics(raw)) {
+        const problem = topicProblem(topic);
+        if (problem) {
+          sendError(ws, "bad_topic", problem);
           continue;
         }
         if (!canSubscribe(ws.data.principal, topic)) {
           sendError(ws, "forbidden", `topics: not allowed to subscribe to ${topic}`);
           continue;
         }
-        subscribeSocket(ctx, ws, topic, since !== undefined && isSeq(since) ? since : undefined);
+        subscribeSocket(ws, topic, ws.data.since);
       }
     },
     message(ws, message) {
       const parsed = parseClientFrame(message);
-      if ("error" in parsed) return rejectMalformed(ws, ctx.clock.now(), "bad_frame", parsed.error);
-      handleOp(ws, parsed.value).catch((error: unknown) => ctx.log.error({ err: error }, "ws op failed"));
+      if ("error" in parsed) return rejectMalformed(ws, deps.clock.now(), "bad_frame", parsed.error);
+      handleOp(ws, parsed.value).catch((error: unknown) => deps.log.error({ err: error }, "ws op failed"));
     },
-    close(ws) {
-      unsubscribeAll(ctx, ws);
-    },
-  };
-
-  return {
-    name: "unified",
-    routes: {
-      "/ws": {
-        GET: async (req, server) => {
-          const topics = new URL(req.url).searchParams.get("topics");
-          if (topics !== null && topics.length > 128 * 64) throw new HttpError(400, "bad_request", "topics: too many topics", "topics");
-          sinceParam(req);
-          return upgrade(req, server, "unified", {}, await ctx.auth.principal(req));
-        },
-      },
-    },
-    sockets: { unified: behavior },
   };
 }

@@ -13,11 +13,14 @@
  * are already waiting for Redis, `append` rejects with {@link LogUnavailableError} at once.
  * @module
  */
-import type { Clock } from "../core/clock.ts";
-import { compareSeq } from "../core/seq.ts";
-import { type HistoryRead, type LogEntry, LogUnavailableError, type TailListener, type TopicLog } from "../core/topic-log.ts";
-import type { Logger } from "../log.ts";
-import type { Redis } from "./redis.ts";
+import type { Clock } from "../../core/clock.ts";
+import { compareSeq } from "../../core/seq.ts";
+import { Listeners } from "../../core/listeners.ts";
+import { type HistoryRead, type LogEntry, LogUnavailableError, StoredEntry, type TailListener, type TopicLog } from "../../core/topic-log.ts";
+import type { Logger } from "../../log.ts";
+import { APPEND_SCRIPT, defaultMaxInFlight } from "./append-script.ts";
+import type { Redis } from "./client.ts";
+import { infoField, isNoSuchKey, type RawEntry, streamsOf, toEntry } from "./stream-replies.ts";
 
 export interface RedisTopicLogOptions {
   /** Command connection (appends, history reads). The tailer duplicates it. */
@@ -46,83 +49,11 @@ export interface RedisTopicLogOptions {
   readCount?: number;
 }
 
-type RawEntry = [id: string, fields: string[]];
-
-/** Turns one raw stream entry into a log entry; `undefined` if it is not one of ours. */
-function toEntry(topic: string, [seq, fields]: RawEntry): LogEntry | undefined {
-  let d: string | undefined;
-  let ts = 0;
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    if (fields[i] === "d") d = fields[i + 1];
-    else if (fields[i] === "ts") ts = Number(fields[i + 1]);
-  }
-  if (d === undefined) return undefined;
-  try {
-    const body = JSON.parse(d) as Record<string, unknown>;
-    return { topic, seq, ts: ts || Number(seq.split("-")[0]), body };
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Reads one field of an `XINFO STREAM` reply. node-redis 6 turns map-like replies of raw
- * `sendCommand` into plain objects; a flat RESP2 array is accepted too.
- */
-function infoField(reply: unknown, name: string): unknown {
-  if (Array.isArray(reply)) {
-    for (let i = 0; i + 1 < reply.length; i += 2) if (reply[i] === name) return reply[i + 1];
-    return undefined;
-  }
-  if (reply instanceof Map) return reply.get(name);
-  return reply && typeof reply === "object" ? (reply as Record<string, unknown>)[name] : undefined;
-}
-
-/** `XREAD`'s reply as `[key, entries]` pairs, whether node-redis gave an object, Map or array. */
-function streamsOf(reply: unknown): [string, RawEntry[]][] {
-  if (!reply) return [];
-  if (Array.isArray(reply)) return reply as [string, RawEntry[]][];
-  if (reply instanceof Map) return [...reply.entries()] as [string, RawEntry[]][];
-  return Object.entries(reply as Record<string, RawEntry[]>);
-}
-
-/**
- * `XADD` with an id whose counter is never 0 (see SeqGenerator: `<ms>-0` is the seq of a tick's
- * ephemeral event, and a durable entry must sort after it, not share it). Tries `<now ms>-1`;
- * if the stream already has an id at or past it (same millisecond, or another instance's clock
- * ahead), takes the last generated id's counter + 1. The millisecond is built as a string
- * because Lua 5.1 prints large numbers in exponent form. One round trip, atomic.
- */
-const APPEND_SCRIPT = `
-local t = redis.call('TIME')
-local ms = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))
-local id = redis.pcall('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], ms .. '-1', 'd', ARGV[2], 'ts', ARGV[3])
-if type(id) == 'string' then return id end
-local info = redis.call('XINFO', 'STREAM', KEYS[1])
-local last
-for i = 1, #info, 2 do
-  if info[i] == 'last-generated-id' then last = info[i + 1] end
-end
-local lms, ln = string.match(last, '^(%d+)-(%d+)$')
-return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], lms .. '-' .. tostring(tonumber(ln) + 1), 'd', ARGV[2], 'ts', ARGV[3])
-`;
-
-/**
- * Half the retained history, within 64..1024: see {@link RedisTopicLogOptions.maxInFlight}.
- * (`MAXLEN ~` keeps up to a stream node more than asked, which covers the floor for tiny
- * histories.)
- */
-export function defaultMaxInFlight(historySize: number): number {
-  return Math.max(64, Math.min(1024, Math.floor(historySize / 2)));
-}
-
-const isNoSuchKey = (error: unknown) => error instanceof Error && /no such key/i.test(error.message);
-
 export class RedisTopicLog implements TopicLog {
   #opts: Required<Omit<RedisTopicLogOptions, "client">>;
   #client: Redis;
   #tailClient: Redis | undefined;
-  #listeners = new Set<TailListener>();
+  #listeners: Listeners<[LogEntry]>;
   #gapListeners = new Set<(topic: string) => void>();
   /** Last id delivered per topic (or the stream's end when the tailer started). */
   #positions = new Map<string, string>();
@@ -134,6 +65,7 @@ export class RedisTopicLog implements TopicLog {
   constructor(opts: RedisTopicLogOptions) {
     this.#client = opts.client;
     this.#opts = { maxInFlight: defaultMaxInFlight(opts.historySize), blockMs: 2000, readCount: 1000, ...opts };
+    this.#listeners = new Listeners((error) => this.#opts.log.error({ err: error }, "topic log listener failed"));
   }
 
   /** Appends waiting for Redis (reported as a queue depth). */
@@ -168,10 +100,11 @@ export class RedisTopicLog implements TopicLog {
     }
     this.#inFlight++;
     const ts = Math.floor(this.#opts.clock.now());
-    const args = ["EVAL", APPEND_SCRIPT, "1", this.#key(topic), String(this.#opts.historySize), JSON.stringify(body), String(ts)];
+    const json = JSON.stringify(body);
+    const args = ["EVAL", APPEND_SCRIPT, "1", this.#key(topic), String(this.#opts.historySize), json, String(ts)];
     try {
       const seq = await this.#client.sendCommand<string>(args);
-      return { topic, seq, ts, body };
+      return new StoredEntry(topic, seq, ts, json, body);
     } catch (error) {
       // A timed-out XADD may still have been stored: the caller answers 503 and may retry, which
       // can duplicate but never loses an entry it was told was stored.
@@ -217,8 +150,7 @@ export class RedisTopicLog implements TopicLog {
   }
 
   tail(listener: TailListener): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#listeners.add(listener);
   }
 
   onGap(listener: (topic: string) => void): () => void {
@@ -327,13 +259,7 @@ export class RedisTopicLog implements TopicLog {
         this.#opts.log.warn({ topic, seq: item[0] }, "skipping a stream entry without a JSON `d` field");
         continue;
       }
-      for (const listener of this.#listeners) {
-        try {
-          listener(entry);
-        } catch (error) {
-          this.#opts.log.error({ err: error, topic, seq: entry.seq }, "topic log listener failed");
-        }
-      }
+      this.#listeners.emit(entry);
     }
   }
 

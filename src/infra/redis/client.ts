@@ -10,7 +10,7 @@
  */
 import diagnosticsChannel from "node:diagnostics_channel";
 import { createClient, type RedisClientType } from "redis";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../../log.ts";
 
 /**
  * node-redis traces every command through `diagnostics_channel` unless the tracing channel says

@@ -1,0 +1,173 @@
+/**
+ * The replay (catch-up) state machine: a subscriber that resumes from an offset first gets the
+ * retained history after it, then switches to live delivery with no gap and no duplicate.
+ *
+ * While history is being read, live durable frames for the topic are held (bounded) and sent
+ * after it; ephemeral ones are dropped, they would be stale by then. With a lagging tailer
+ * (Redis) the subscriber stays on this direct path until the tail has passed the newest entry
+ * it was sent, so nothing reaches it twice.
+ * @module
+ */
+import type { Derivations } from "./derivation.ts";
+import { frameFromBodyJson } from "./frame.ts";
+import type { HubMetrics } from "./hub-metrics.ts";
+import { RingBuffer } from "./ring-buffer.ts";
+import { compareSeq } from "./seq.ts";
+import type { TopicLog } from "./topic-log.ts";
+import { topicFamily } from "./topic.ts";
+
+/** Something catching up on a topic's history before it receives live frames. */
+export interface ReplayTarget {
+  /** Sends one frame. Returns `false` if it cannot be queued; the replay then stops. */
+  send(frame: string, seq: string, ephemeral: boolean): boolean;
+  /** Called first when events after `since` were already evicted. */
+  notRecovered(): void;
+  /** Switches the target to live delivery (e.g. `ws.subscribe(topic)`), synchronously. */
+  goLive(): void;
+  /** Called instead of `goLive` when the target could not keep up; it should be closed. */
+  overflowed(): void;
+  readonly closed: boolean;
+}
+
+export interface CatchUpOptions {
+  log: TopicLog;
+  metrics: HubMetrics;
+  derivations: Derivations;
+  /** The newest durable seq this instance's tail has delivered on `topic` (or its parent). */
+  lastDelivered(topic: string): string | undefined;
+  /**
+   * Frames held per replaying subscriber while it reads history. Reaching it ends the replay
+   * with `overflowed()`: the client reconnects from its last seq and loses nothing.
+   */
+  bufferSize: number;
+}
+
+interface Held {
+  frame: string;
+  seq: string;
+}
+
+interface CatchUp {
+  target: ReplayTarget;
+  /** Newest durable seq already sent to the target (or `since`): older ones are duplicates. */
+  last: string | undefined;
+  /** Newest history entry sent; live delivery waits until this instance's tail has passed it. */
+  mustPass: string | undefined;
+  /** Live durable frames held while history is being read. */
+  held: RingBuffer<Held> | undefined;
+}
+
+/** The replays in progress, by topic. */
+export class CatchUps {
+  #opts: CatchUpOptions;
+  #byTopic = new Map<string, Set<CatchUp>>();
+
+  constructor(opts: CatchUpOptions) {
+    this.#opts = opts;
+  }
+
+  has(topic: string): boolean {
+    return this.#byTopic.has(topic);
+  }
+
+  /** Sends `target` every retained event of `topic` after `since`, then switches it to live. */
+  async replay(topic: string, since: string | undefined, target: ReplayTarget): Promise<void> {
+    const c: CatchUp = {
+      target,
+      last: since,
+      mustPass: undefined,
+      held: new RingBuffer({ capacity: this.#opts.bufferSize, overflow: "reject" }),
+    };
+    let set = this.#byTopic.get(topic);
+    if (!set) this.#byTopic.set(topic, (set = new Set()));
+    set.add(c);
+    try {
+      const derivation = this.#opts.derivations.of(topic);
+      const history = await this.#opts.log.readAfter(derivation?.parent ?? topic, since);
+      if (target.closed) return this.#end(topic, c, false);
+      if (!set.has(c)) return;
+      if (!history.recovered) target.notRecovered();
+      // A client may hand over a `since` newer than this instance's lagging tail (it saw the
+      // entry on another instance): the tail must pass it, or the log's tip if `since` is past
+      // it (an ephemeral seq), before going live, or that entry would arrive twice.
+      if (since !== undefined && history.tip !== undefined) {
+        c.mustPass = compareSeq(since, history.tip) < 0 ? since : history.tip;
+      }
+      for (const entry of history.entries) {
+        if (c.last !== undefined && compareSeq(entry.seq, c.last) <= 0) continue;
+        if (derivation && !derivation.topicsOf(entry).includes(topic)) continue;
+        const frame = frameFromBodyJson(topic, entry.seq, entry.ts, entry.json);
+        if (!target.send(frame, entry.seq, false)) return this.#end(topic, c, false);
+        c.last = entry.seq;
+        c.mustPass = entry.seq;
+      }
+      const held = c.held!;
+      c.held = undefined;
+      for (let item = held.shift(); item; item = held.shift()) {
+        if (c.last !== undefined && compareSeq(item.seq, c.last) <= 0) continue;
+        c.last = item.seq;
+        if (!target.send(item.frame, item.seq, false)) return this.#end(topic, c, false);
+      }
+      this.#maybeGoLive(topic, c);
+    } catch (error) {
+      set.delete(c);
+      if (set.size === 0 && this.#byTopic.get(topic) === set) this.#byTopic.delete(topic);
+      throw error;
+    }
+  }
+
+  /**
+   * Hands a live frame to the replays in progress on `topic`. The hub calls it after every live
+   * path for the frame, so a catch-up that switches to live here cannot receive it twice.
+   */
+  feed(topic: string, frame: string, seq: string, ephemeral: boolean): void {
+    const set = this.#byTopic.get(topic);
+    if (set) for (const c of set) this.#feedOne(topic, c, frame, seq, ephemeral);
+  }
+
+  /** Abandons any replay in progress for `target` (its connection closed). */
+  cancel(topic: string, target: ReplayTarget): void {
+    const set = this.#byTopic.get(topic);
+    if (!set) return;
+    for (const c of set) if (c.target === target) set.delete(c);
+    if (set.size === 0) this.#byTopic.delete(topic);
+  }
+
+  clear(): void {
+    this.#byTopic.clear();
+  }
+
+  #feedOne(topic: string, c: CatchUp, frame: string, seq: string, ephemeral: boolean): void {
+    if (c.target.closed) return this.#end(topic, c, false);
+    if (c.held) {
+      // Ephemeral events are not held: they would be stale by the time history has been sent, and
+      // a tick of 10 000 timer updates would overflow the buffer and close every replaying client.
+      if (ephemeral) return this.#opts.metrics.dropped(topicFamily(topic), "deadline", 1);
+      if (!c.held.push({ frame, seq })) this.#end(topic, c, false);
+      return;
+    }
+    if (!ephemeral) {
+      // Already sent from history: skip it, but the tail passing it may be what lets us go live.
+      if (c.last !== undefined && compareSeq(seq, c.last) <= 0) return this.#maybeGoLive(topic, c);
+      c.last = seq;
+    }
+    if (!c.target.send(frame, seq, ephemeral)) return this.#end(topic, c, false);
+    this.#maybeGoLive(topic, c);
+  }
+
+  #maybeGoLive(topic: string, c: CatchUp): void {
+    const delivered = this.#opts.lastDelivered(topic);
+    if (c.mustPass === undefined || (delivered !== undefined && compareSeq(delivered, c.mustPass) >= 0)) {
+      this.#end(topic, c, true);
+    }
+  }
+
+  #end(topic: string, c: CatchUp, live: boolean): void {
+    const set = this.#byTopic.get(topic);
+    if (!set?.delete(c)) return;
+    if (set.size === 0) this.#byTopic.delete(topic);
+    if (c.target.closed) return;
+    if (live) c.target.goLive();
+    else c.target.overflowed();
+  }
+}

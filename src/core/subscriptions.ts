@@ -1,0 +1,131 @@
+/**
+ * The one subscribe-with-`since` path of every transport and endpoint (`/ws`, `/ws/broadcast`,
+ * the timer sockets, `/events`): a connection's {@link Subscriptions} either goes live on a
+ * topic at once or first replays the retained history after `since` through the hub, which
+ * hands it over to live delivery with no gap and no duplicate.
+ * @module
+ */
+import type { ReplayTarget } from "./catch-up.ts";
+
+/** What a connection offers the subscribe path, whatever its transport. */
+export interface Subscriber {
+  readonly closed: boolean;
+  /** Writes one replayed frame of `topic`; `false` when it cannot be queued (the replay then overflows). */
+  write(topic: string, frame: string, seq: string, ephemeral: boolean): boolean;
+  /** Starts live delivery of `channel` (a topic, or an endpoint's raw channel). */
+  live(channel: string): void;
+  /** Stops live delivery of `channel`. */
+  unlive(channel: string): void;
+  /** Tells the client that `topic`'s history after its offset is gone (`recovered:false`). */
+  notRecovered(topic: string): void;
+  /** The connection could not keep up with a replay: close it so that it resumes later. */
+  overflowed(): void;
+  /** Reading `topic`'s history failed; the subscription has been dropped. */
+  replayFailed(topic: string, error: unknown): void;
+}
+
+/** The part of the hub that replays. */
+export interface Replayer {
+  replay(topic: string, since: string | undefined, target: ReplayTarget): Promise<void>;
+  cancelReplay(topic: string, target: ReplayTarget): void;
+}
+
+export interface SubscribeOptions {
+  /** Offset to resume after; absent: live at once. */
+  since?: string | undefined;
+  /**
+   * Encode hook: turns a replayed hub frame into what this subscription sends, `undefined` to
+   * skip it (e.g. the relay broadcaster sends the bare message). Default: the frame as is.
+   */
+  encode?: (frame: string) => string | undefined;
+  /** What to go live on once caught up (default: the topic itself). */
+  channel?: string;
+  /** Replaces the subscriber's `replayFailed` for this subscription. */
+  onReplayFailed?: (error: unknown) => void;
+}
+
+interface Entry {
+  channel: string;
+  /** The replay in progress, until the subscription is live. */
+  replay: ReplayTarget | undefined;
+}
+
+/** One connection's subscriptions, live or replaying. */
+export class Subscriptions {
+  #hub: Replayer;
+  #sub: Subscriber;
+  #topics = new Map<string, Entry>();
+
+  constructor(hub: Replayer, subscriber: Subscriber) {
+    this.#hub = hub;
+    this.#sub = subscriber;
+  }
+
+  get size(): number {
+    return this.#topics.size;
+  }
+
+  has(topic: string): boolean {
+    return this.#topics.has(topic);
+  }
+
+  topics(): IterableIterator<string> {
+    return this.#topics.keys();
+  }
+
+  /** Subscribes to `topic` (a no-op when already subscribed); returns whether it was added. */
+  add(topic: string, opts: SubscribeOptions = {}): boolean {
+    if (this.#topics.has(topic)) return false;
+    const channel = opts.channel ?? topic;
+    const entry: Entry = { channel, replay: undefined };
+    this.#topics.set(topic, entry);
+    if (opts.since === undefined) {
+      this.#sub.live(channel);
+      return true;
+    }
+    const target = this.#target(topic, entry, opts.encode);
+    entry.replay = target;
+    this.#hub.replay(topic, opts.since, target).catch((error: unknown) => {
+      if (this.#topics.get(topic) !== entry) return;
+      this.#topics.delete(topic);
+      if (opts.onReplayFailed) opts.onReplayFailed(error);
+      else this.#sub.replayFailed(topic, error);
+    });
+    return true;
+  }
+
+  /** Unsubscribes from `topic`, cancelling its replay if one is in progress. */
+  remove(topic: string): void {
+    const entry = this.#topics.get(topic);
+    if (!entry) return;
+    this.#topics.delete(topic);
+    if (entry.replay) this.#hub.cancelReplay(topic, entry.replay);
+    else this.#sub.unlive(entry.channel);
+  }
+
+  /** Drops every subscription (the connection closed): replays cancelled, live ones stopped. */
+  clear(): void {
+    for (const topic of [...this.#topics.keys()]) this.remove(topic);
+  }
+
+  #target(topic: string, entry: Entry, encode: SubscribeOptions["encode"]): ReplayTarget {
+    const sub = this.#sub;
+    return {
+      send(frame, seq, ephemeral) {
+        if (sub.closed) return false;
+        const out = encode ? encode(frame) : frame;
+        return out === undefined || sub.write(topic, out, seq, ephemeral);
+      },
+      notRecovered: () => sub.notRecovered(topic),
+      goLive: () => {
+        if (sub.closed || this.#topics.get(topic) !== entry) return;
+        entry.replay = undefined;
+        sub.live(entry.channel);
+      },
+      overflowed: () => sub.overflowed(),
+      get closed() {
+        return sub.closed;
+      },
+    };
+  }
+}

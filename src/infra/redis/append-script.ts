@@ -1,0 +1,34 @@
+/**
+ * The append script and the append limits of the Redis topic log.
+ * @module
+ */
+
+/**
+ * `XADD` with an id whose counter is never 0 (see SeqGenerator: `<ms>-0` is the seq of a tick's
+ * ephemeral event, and a durable entry must sort after it, not share it). Tries `<now ms>-1`;
+ * if the stream already has an id at or past it (same millisecond, or another instance's clock
+ * ahead), takes the last generated id's counter + 1. The millisecond is built as a string
+ * because Lua 5.1 prints large numbers in exponent form. One round trip, atomic.
+ */
+export const APPEND_SCRIPT = `
+local t = redis.call('TIME')
+local ms = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))
+local id = redis.pcall('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], ms .. '-1', 'd', ARGV[2], 'ts', ARGV[3])
+if type(id) == 'string' then return id end
+local info = redis.call('XINFO', 'STREAM', KEYS[1])
+local last
+for i = 1, #info, 2 do
+  if info[i] == 'last-generated-id' then last = info[i + 1] end
+end
+local lms, ln = string.match(last, '^(%d+)-(%d+)$')
+return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], lms .. '-' .. tostring(tonumber(ln) + 1), 'd', ARGV[2], 'ts', ARGV[3])
+`;
+
+/**
+ * Half the retained history, within 64..1024: see {@link RedisTopicLogOptions.maxInFlight}.
+ * (`MAXLEN ~` keeps up to a stream node more than asked, which covers the floor for tiny
+ * histories.)
+ */
+export function defaultMaxInFlight(historySize: number): number {
+  return Math.max(64, Math.min(1024, Math.floor(historySize / 2)));
+}

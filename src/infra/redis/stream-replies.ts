@@ -1,0 +1,45 @@
+/**
+ * Reading node-redis 6 replies of raw stream commands (`XREAD`, `XRANGE`, `XINFO STREAM`), whose
+ * shape depends on the RESP version and the command.
+ * @module
+ */
+import { type LogEntry, StoredEntry } from "../../core/topic-log.ts";
+
+export type RawEntry = [id: string, fields: string[]];
+
+/** Turns one raw stream entry into a log entry; `undefined` if it is not one of ours. */
+export function toEntry(topic: string, [seq, fields]: RawEntry): LogEntry | undefined {
+  let d: string | undefined;
+  let ts = 0;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    if (fields[i] === "d") d = fields[i + 1];
+    else if (fields[i] === "ts") ts = Number(fields[i + 1]);
+  }
+  if (d === undefined) return undefined;
+  // The body stays JSON text: it is spliced into frames as is, and parsed only if read.
+  return new StoredEntry(topic, seq, ts || Number(seq.split("-")[0]), d);
+}
+
+/**
+ * Reads one field of an `XINFO STREAM` reply. node-redis 6 turns map-like replies of raw
+ * `sendCommand` into plain objects; a flat RESP2 array is accepted too.
+ */
+export function infoField(reply: unknown, name: string): unknown {
+  if (Array.isArray(reply)) {
+    for (let i = 0; i + 1 < reply.length; i += 2) if (reply[i] === name) return reply[i + 1];
+    return undefined;
+  }
+  if (reply instanceof Map) return reply.get(name);
+  return reply && typeof reply === "object" ? (reply as Record<string, unknown>)[name] : undefined;
+}
+
+/** `XREAD`'s reply as `[key, entries]` pairs, whether node-redis gave an object, Map or array. */
+export function streamsOf(reply: unknown): [string, RawEntry[]][] {
+  if (!reply) return [];
+  if (Array.isArray(reply)) return reply as [string, RawEntry[]][];
+  if (reply instanceof Map) return [...reply.entries()] as [string, RawEntry[]][];
+  return Object.entries(reply as Record<string, RawEntry[]>);
+}
+
+/** Whether `error` is Redis saying the stream does not exist. */
+export const isNoSuchKey = (error: unknown) => error instanceof Error && /no such key/i.test(error.message);

@@ -1,0 +1,39 @@
+/**
+ * What every WebSocket endpoint does with a client's text frame before its own handling: parse
+ * it as a JSON object, and bound how many malformed ones a socket may send.
+ * @module
+ */
+import { closeSocket, CloseCode, type Socket, sendError } from "./socket.ts";
+
+/** More than this many malformed frames within one second closes the socket with 1008. */
+export const MALFORMED_PER_SECOND = 10;
+
+/** Parses a client frame into a JSON object, or explains why it is not one. */
+export function parseClientFrame(message: string | Buffer): { value: Record<string, unknown> } | { error: string } {
+  if (typeof message !== "string") return { error: "binary frames are not accepted; send JSON text" };
+  let value: unknown;
+  try {
+    value = JSON.parse(message);
+  } catch {
+    return { error: "frame is not valid JSON" };
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return { error: "frame must be a JSON object" };
+  return { value: value as Record<string, unknown> };
+}
+
+/**
+ * Answers a malformed frame with an `error` frame; past {@link MALFORMED_PER_SECOND} within a
+ * second, closes the socket with 1008 instead.
+ */
+export function rejectMalformed(ws: Socket, now: number, code: string, message: string, ref?: unknown): void {
+  const d = ws.data;
+  if (now - d.malformedWindow >= 1000) {
+    d.malformedWindow = now;
+    d.malformedCount = 0;
+  }
+  if (++d.malformedCount > MALFORMED_PER_SECOND) {
+    closeSocket(ws, CloseCode.policyViolation, "too many malformed frames");
+    return;
+  }
+  sendError(ws, code, message, ref);
+}

@@ -1,0 +1,144 @@
+/**
+ * WebSocket delivery for the hub: one native `server.publish` per topic and event (Bun fans it
+ * out in C++), the registry of open sockets, and each socket's {@link Subscriptions}.
+ *
+ * `server.publish` returns the worst subscriber's status, 0 when one of them dropped the frame
+ * (seen on Bun 1.4.5). Retrying would duplicate the frame for everyone else, so a drop is handled
+ * per socket: an ephemeral frame is simply lost to the backed-up sockets (counted); for a durable
+ * frame the sockets that could not take it are closed with 4008 so that they resume with `since`.
+ * @module
+ */
+import type { Logger } from "../../log.ts";
+import type { HubMetrics } from "../../core/hub-metrics.ts";
+import { type Replayer, type Subscriber, Subscriptions } from "../../core/subscriptions.ts";
+import { topicFamily } from "../../core/topic.ts";
+import type { Transport } from "../../core/transport.ts";
+import { CloseCode, closeSocket, type Socket, sendError, sendJson } from "./socket.ts";
+
+/** The part of Bun's `Server` this transport uses. */
+export interface PubSub {
+  publish(topic: string, data: string): number;
+  subscriberCount(topic: string): number;
+}
+
+export interface WsTransportOptions {
+  replayer: Replayer;
+  /** Bytes a socket may buffer; past it a replaying socket overflows, a live one loses frames. */
+  backpressureLimit: number;
+  metrics: HubMetrics;
+  log: Logger;
+}
+
+export class WsTransport implements Transport {
+  readonly #opts: WsTransportOptions;
+  readonly #sockets = new Set<Socket>();
+  #server: PubSub | undefined;
+
+  constructor(opts: WsTransportOptions) {
+    this.#opts = opts;
+  }
+
+  /** Open sockets. */
+  get count(): number {
+    return this.#sockets.size;
+  }
+
+  /** Connects native pub/sub once the server exists; until then no socket can be subscribed. */
+  bind(server: PubSub): void {
+    this.#server = server;
+  }
+
+  /** Registers an opened socket and gives it its subscriptions. */
+  opened(ws: Socket): void {
+    this.#sockets.add(ws);
+    ws.data.subscriptions = new Subscriptions(this.#opts.replayer, this.#subscriber(ws));
+  }
+
+  /** Forgets a closed socket and cancels its replays. */
+  closed(ws: Socket): void {
+    this.#sockets.delete(ws);
+    ws.data.closed = true;
+    ws.data.subscriptions?.clear();
+  }
+
+  receivers(topic: string): number {
+    return this.#server?.subscriberCount(topic) ?? 0;
+  }
+
+  deliver(topic: string, frame: string, _seq: string, ephemeral: boolean, receivers: number): number {
+    if (!this.#server || this.#server.publish(topic, frame) !== 0) return receivers;
+    if (ephemeral) {
+      // Not worth finding which sockets lost it: a scan of every socket on every tick would
+      // stall the ticker, and losing ephemeral frames under backpressure is the policy.
+      this.#opts.metrics.dropped(topicFamily(topic), "backpressure", 1);
+      return receivers;
+    }
+    return receivers - this.#closeBackedUp(topic, frame.length);
+  }
+
+  reset(affected: (topic: string) => boolean): number {
+    let n = 0;
+    for (const ws of this.#sockets) {
+      if (ws.data.closed || !ws.data.subscriptions) continue;
+      for (const topic of ws.data.subscriptions.topics()) {
+        if (!affected(topic)) continue;
+        closeSocket(ws, CloseCode.overflow, "missed events; reconnect with since");
+        n++;
+        break;
+      }
+    }
+    return n;
+  }
+
+  /** Closes every socket (shutdown). */
+  closeAll(code: number, reason: string): void {
+    for (const ws of this.#sockets) closeSocket(ws, code, reason);
+  }
+
+  /** After a reported drop: closes (4008) the subscribers of `topic` that could not take `bytes`. */
+  #closeBackedUp(topic: string, bytes: number): number {
+    // Rare (only after Bun reported a drop), so a scan of the open sockets is fine here.
+    let n = 0;
+    for (const ws of this.#sockets) {
+      if (ws.data.closed || !ws.isSubscribed(topic) || ws.getBufferedAmount() + bytes <= this.#opts.backpressureLimit) continue;
+      n++;
+      closeSocket(ws, CloseCode.overflow, "backed up past the limit; reconnect with since");
+    }
+    if (n > 0) {
+      this.#opts.metrics.dropped(topicFamily(topic), "overflow", n);
+      this.#opts.log.debug({ topic, sockets: n }, "frame dropped for backed-up sockets");
+    }
+    return n;
+  }
+
+  /** The subscribe path's view of a socket: history written straight to it, live via pub/sub. */
+  #subscriber(ws: Socket): Subscriber {
+    const limit = this.#opts.backpressureLimit;
+    const log = this.#opts.log;
+    return {
+      get closed() {
+        return ws.data.closed;
+      },
+      write(_topic, frame) {
+        if (ws.data.closed || ws.getBufferedAmount() > limit) return false;
+        return ws.send(frame) !== 0;
+      },
+      live(channel) {
+        if (!ws.data.closed) ws.subscribe(channel);
+      },
+      unlive(channel) {
+        if (!ws.data.closed) ws.unsubscribe(channel);
+      },
+      notRecovered(topic) {
+        sendJson(ws, { op: "recovered", topic, recovered: false });
+      },
+      overflowed() {
+        closeSocket(ws, CloseCode.overflow, "could not keep up; reconnect with since");
+      },
+      replayFailed(topic, error) {
+        log.warn({ err: String(error), topic, socket: ws.data.id }, "replay failed");
+        sendError(ws, "replay_failed", `could not read history of ${topic}; retry`);
+      },
+    };
+  }
+}
