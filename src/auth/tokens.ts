@@ -13,12 +13,24 @@ export interface TokenClaims {
   expiresIn?: string | number;
 }
 
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
+
+/** `"24h"`, `"30d"`, `"90"` (seconds) or a number of seconds, as seconds. */
+export function lifetimeSeconds(expiresIn: string | number): number {
+  if (typeof expiresIn === "number") return expiresIn;
+  const m = /^(\d+)\s*([smhdw]?)$/.exec(expiresIn.trim());
+  if (!m) throw new RangeError(`expires: ${JSON.stringify(expiresIn)} is not a lifetime like 90, 15m, 24h or 30d`);
+  return Number(m[1]) * UNIT_SECONDS[m[2] || "s"]!;
+}
+
 export async function mintToken(secret: string, { sub, publish = [], subscribe = [], expiresIn = "24h" }: TokenClaims): Promise<string> {
-  const exp = typeof expiresIn === "number" ? Math.floor(Date.now() / 1000) + expiresIn : expiresIn;
+  // One clock reading for both claims: jose reads the clock again for a relative expiry, so a
+  // second boundary between the two made a 24 h token last 24 h 1 s.
+  const iat = Math.floor(Date.now() / 1000);
   return new SignJWT({ publish, subscribe })
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
     .setSubject(sub)
-    .setIssuedAt()
-    .setExpirationTime(exp)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + lifetimeSeconds(expiresIn))
     .sign(new TextEncoder().encode(secret));
 }

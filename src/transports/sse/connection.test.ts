@@ -1,0 +1,92 @@
+import { describe, expect, it } from "bun:test";
+import type { HubMetrics } from "../../core/hub-metrics.ts";
+import { SseConnection } from "./connection.ts";
+
+/** A direct-stream controller that keeps up until `backUp()`, then returns one promise per stretch. */
+function fakeWriter() {
+  const written: string[] = [];
+  let pending: { promise: Promise<number>; resolve: (n: number) => void } | undefined;
+  let gone = false;
+  const writer = {
+    write(data: string | Uint8Array) {
+      written.push(typeof data === "string" ? data : new TextDecoder().decode(data));
+      if (gone) return 0;
+      return pending ? pending.promise : data.length;
+    },
+    flush() {},
+    close() {},
+  };
+  return {
+    writer: writer as unknown as ReadableStreamDirectController,
+    written,
+    backUp() {
+      let resolve!: (n: number) => void;
+      pending = { promise: new Promise<number>((r) => (resolve = r)), resolve };
+    },
+    drain() {
+      pending?.resolve(0);
+      pending = undefined;
+    },
+    leave() {
+      gone = true;
+    },
+  };
+}
+
+function setup(queueBytes = 64) {
+  const drops: [string, string][] = [];
+  const metrics: HubMetrics = { published() {}, delivered() {}, fanoutLatency() {}, dropped: (f, r) => void drops.push([f, r]) };
+  let cleanups = 0;
+  const conn = new SseConnection(metrics, queueBytes, () => cleanups++);
+  const w = fakeWriter();
+  conn.bind(w.writer);
+  return { conn, w, drops, cleanups: () => cleanups };
+}
+
+const bytes = (s: string) => new TextEncoder().encode(s);
+
+describe("SseConnection", () => {
+  it("writes events straight through while the socket keeps up", () => {
+    const { conn, w } = setup();
+    conn.send(bytes("id: 1-1\ndata: {}\n\n"), false, "chat");
+    conn.send(bytes("id: 2-0\ndata: {}\n\n"), true, "cron");
+    expect(w.written).toEqual(["id: 1-1\ndata: {}\n\n", "id: 2-0\ndata: {}\n\n"]);
+    expect(conn.backlog).toBe(0);
+  });
+
+  it("drops ephemeral events while backed up, queues durable ones, and ends with overflow past the limit", () => {
+    const { conn, w, drops, cleanups } = setup(40);
+    w.backUp();
+    conn.send(bytes("x".repeat(10)), false, "chat"); // starts the backed-up stretch
+    expect(conn.backlog).toBe(10);
+    conn.send(bytes("tick"), true, "cron");
+    conn.send(bytes("y".repeat(20)), false, "chat");
+    expect(conn.backlog).toBe(30);
+    conn.send(bytes("z".repeat(20)), false, "chat");
+    expect(drops).toEqual([["cron", "backpressure"], ["chat", "overflow"]]);
+    expect(w.written.at(-1)).toStartWith("event: overflow\n");
+    expect(conn.closed).toBe(true);
+    expect(cleanups()).toBe(1);
+  });
+
+  it("counts nothing once the backed-up stretch has drained", async () => {
+    const { conn, w } = setup();
+    w.backUp();
+    conn.send(bytes("abc"), false, "chat");
+    w.drain();
+    // The drain promise settles in a microtask: let its handler run.
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(conn.backlog).toBe(0);
+  });
+
+  it("cleans up once when the client has gone, whichever way it shows", () => {
+    const { conn, w, cleanups } = setup();
+    w.leave();
+    conn.send(bytes("abc"), false, "chat");
+    conn.abandon();
+    conn.close();
+    expect(conn.closed).toBe(true);
+    expect(cleanups()).toBe(1);
+  });
+});
