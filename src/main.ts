@@ -11,7 +11,7 @@ import type { AppContext } from "./app/context.ts";
 import type { Feature } from "./app/feature.ts";
 import { createServer, type RunningServer } from "./app/server.ts";
 import { Auth } from "./auth/auth.ts";
-import { ConfigError, type Config, databaseUrl, loadConfig, redisUrl } from "./config.ts";
+import { ConfigError, type Config, databaseUrl, loadConfig, redisUrl } from "./config/index.ts";
 import { type Clock, systemClock } from "./core/clock.ts";
 import { Hub } from "./core/hub.ts";
 import { MemoryTopicLog } from "./core/memory-topic-log.ts";

@@ -4,7 +4,7 @@
  * `STREAM_PREFIX`). A chat message posted to the shared port reaches SSE clients of both.
  */
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
-import { loadConfig } from "../src/config.ts";
+import { loadConfig } from "../src/config/index.ts";
 import { type ChildServer, REDIS_URL, spawnServer, uniquePrefix } from "./support/server.ts";
 import { type SseTestClient, sseClient } from "./support/sse-client.ts";
 

@@ -14,7 +14,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rea
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
-import { loadConfig } from "../src/config.ts";
+import { loadConfig } from "../src/config/index.ts";
 import type { Tickwire } from "../src/main.ts";
 import { mintToken } from "../src/auth/tokens.ts";
 import { MODES, startServer, uniquePrefix, wsUrl } from "./support/server.ts";

@@ -9,7 +9,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { loadConfig } from "../../src/config.ts";
+import { loadConfig } from "../../src/config/index.ts";
 import { createLogger } from "../../src/log.ts";
 import { startTickwire } from "../../src/main.ts";
 

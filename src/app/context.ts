@@ -5,7 +5,7 @@
  * @module
  */
 import type { Auth } from "../auth/auth.ts";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/index.ts";
 import type { Clock } from "../core/clock.ts";
 import type { Hub } from "../core/hub.ts";
 import type { Ticker } from "../core/ticker.ts";

@@ -1,19 +1,16 @@
 /**
  * Prometheus metrics (prom-client), one registry per server so that several servers in one test
  * process never share counters. Topic labels are topic families (`timer`, not `timer:42`) to keep
- * cardinality bounded.
+ * cardinality bounded. This file holds the counters and histograms the code increments (the
+ * {@link HubMetrics} the hub reports to among them); the gauges read at scrape time are
+ * `metrics-gauges.ts`.
  * @module
  */
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Histogram, Registry } from "prom-client";
 import type { DropReason, HubMetrics } from "../core/hub-metrics.ts";
+import { type Gauges, registerGauges } from "./metrics-gauges.ts";
 
-export interface Gauges {
-  wsConnections(): number;
-  sseConnections(): number;
-  queueDepths(): Record<string, number>;
-  /** Configured dependencies (the `/health` checks: `db`, `redis`) → up. */
-  dependencies(): Record<string, boolean> | Promise<Record<string, boolean>>;
-}
+export type { Gauges } from "./metrics-gauges.ts";
 
 export class Metrics implements HubMetrics {
   readonly registry = new Registry();
@@ -57,42 +54,7 @@ export class Metrics implements HubMetrics {
     this.ticksSkipped = new Counter({ name: "tickwire_ticks_skipped_total", help: "Tick boundaries skipped because the process woke too late", registers });
     this.httpRequests = new Counter({ name: "tickwire_http_requests_total", help: "HTTP requests by route, method and status", labelNames: ["route", "method", "status"], registers });
     this.wsMessages = new Counter({ name: "tickwire_ws_messages_total", help: "Client WebSocket messages by endpoint kind and outcome", labelNames: ["kind", "outcome"], registers });
-    new Gauge({
-      name: "tickwire_connections",
-      help: "Open client connections by transport",
-      labelNames: ["transport"],
-      registers,
-      collect() {
-        this.set({ transport: "ws" }, gauges.wsConnections());
-        this.set({ transport: "sse" }, gauges.sseConnections());
-      },
-    });
-    new Gauge({
-      name: "tickwire_queue_depth",
-      help: "Items waiting in bounded queues",
-      labelNames: ["queue"],
-      registers,
-      collect() {
-        for (const [queue, depth] of Object.entries(gauges.queueDepths())) this.set({ queue }, depth);
-      },
-    });
-    new Gauge({
-      name: "tickwire_dependency_up",
-      help: "1 when a dependency (db, redis) answers",
-      labelNames: ["dependency"],
-      registers,
-      async collect() {
-        for (const [dependency, up] of Object.entries(await gauges.dependencies())) this.set({ dependency }, up ? 1 : 0);
-      },
-    });
-    new Gauge({
-      name: "tickwire_process_resident_memory_bytes",
-      help: "Resident set size",
-      registers,
-      collect() {
-        this.set(process.memoryUsage.rss());
-      },
-    });
+    registerGauges(this.registry, gauges);
   }
 
   published(family: string): void {

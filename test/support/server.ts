@@ -4,7 +4,7 @@
  * contract test runs against: embedded (SQLite + in-process) and MySQL + Redis (the machine's
  * services; a test fails, never skips, when they cannot be reached).
  */
-import { loadConfig } from "../../src/config.ts";
+import { loadConfig } from "../../src/config/index.ts";
 import { silentLogger } from "../../src/log.ts";
 import { startTickwire, type Tickwire } from "../../src/main.ts";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "bun:test";
-import { ConfigError, databaseUrl, loadConfig, redisUrl } from "./config.ts";
+import { ConfigError, databaseUrl, loadConfig, redisUrl } from "./index.ts";
 
 describe("config", () => {
   it("applies the SPEC defaults when the environment is empty", () => {

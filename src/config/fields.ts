@@ -1,26 +1,12 @@
 /**
- * Configuration from the environment, validated once at start.
- *
- * Each setting is declared once below with its environment name(s), TypeBox schema, default and
- * doc. A bad value throws {@link ConfigError} naming the variable, the value and what was
- * expected; `main.ts` prints that one line and exits with code 2 before listening.
+ * The field table: every setting declared once with its environment name(s), TypeBox schema,
+ * default and doc, and the {@link Config} type derived from it. Reading and validating the
+ * environment against it is `load.ts`.
  * @module
  */
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
-import { Value } from "@sinclair/typebox/value";
 
-export class ConfigError extends Error {
-  constructor(
-    readonly variable: string,
-    readonly value: string,
-    readonly expected: string,
-  ) {
-    super(`invalid config: ${variable}=${JSON.stringify(value)}: expected ${expected}`);
-    this.name = "ConfigError";
-  }
-}
-
-interface Setting<S extends TSchema> {
+export interface Setting<S extends TSchema> {
   /** Environment variables read, first set wins. */
   env: readonly string[];
   schema: S;
@@ -141,41 +127,5 @@ export const settings = {
   },
 } satisfies Record<string, Setting<TSchema>>;
 
-type Settings = typeof settings;
+export type Settings = typeof settings;
 export type Config = { [K in keyof Settings]: Static<Settings[K]["schema"]> };
-
-/** Reads and validates every setting from `env`. Throws {@link ConfigError} on the first bad one. */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const out: Record<string, unknown> = {};
-  for (const [key, setting] of Object.entries(settings) as [string, Setting<TSchema>][]) {
-    const name = setting.env.find((n) => env[n] !== undefined && env[n] !== "");
-    const raw = name === undefined ? undefined : env[name]!;
-    if (raw === undefined) {
-      out[key] = Value.Default(setting.schema, undefined);
-      continue;
-    }
-    const value = setting.parse ? setting.parse(raw) : raw;
-    if (!Value.Check(setting.schema, value)) throw new ConfigError(name!, raw, setting.expected);
-    out[key] = value;
-  }
-  const config = out as Config;
-  if (config.appEnv === "prod" && !config.jwtSecret) {
-    throw new ConfigError("JWT_SECRET", "", "a secret when APP_ENV=prod (auth cannot be off in production)");
-  }
-  return config;
-}
-
-/** The database location after resolving the `DATABASE_DSN` alias. */
-export function databaseUrl(config: Config): string {
-  if (!config.databaseDsn) return config.databaseUrl;
-  const m = /^([^:@]*)(?::([^@]*))?@tcp\(([^)]+)\)\/(\w+)/.exec(config.databaseDsn)!;
-  const auth = m[2] ? `${encodeURIComponent(m[1]!)}:${encodeURIComponent(m[2])}` : encodeURIComponent(m[1]!);
-  return `mysql://${auth}@${m[3]}/${m[4]}`;
-}
-
-/** `REDIS_ADDR`-style `host:port` normalized to a URL. */
-export function redisUrl(config: Config): string | undefined {
-  const r = config.redisUrl;
-  if (!r) return undefined;
-  return r.includes("://") ? r : `redis://${r}`;
-}

@@ -1,0 +1,11 @@
+/**
+ * Configuration from the environment, validated once at start: the public API of `config/`.
+ *
+ * `fields.ts` declares each setting once (environment names, schema, default, doc); `load.ts`
+ * reads and validates them, throwing {@link ConfigError} on a bad value; `urls.ts` resolves the
+ * database and Redis URLs, aliases included.
+ * @module
+ */
+export { type Config, settings } from "./fields.ts";
+export { ConfigError, loadConfig } from "./load.ts";
+export { databaseUrl, redisUrl } from "./urls.ts";
