@@ -11,16 +11,21 @@
  *
  * Appends are never accepted and then lost: while Redis is down, or while `maxInFlight` appends
  * are already waiting for Redis, `append` rejects with {@link LogUnavailableError} at once.
+ *
+ * Detecting entries lost to `MAXLEN ~` trimming is in `gap-check.ts`; waiting out an outage in
+ * `wait-ready.ts`.
  * @module
  */
 import type { Clock } from "../../core/clock.ts";
-import { compareSeq } from "../../core/seq.ts";
 import { Listeners } from "../../core/listeners.ts";
+import { compareSeq } from "../../core/seq.ts";
 import { type HistoryRead, type LogEntry, LogUnavailableError, StoredEntry, type TailListener, type TopicLog } from "../../core/topic-log.ts";
 import type { Logger } from "../../log.ts";
 import { APPEND_SCRIPT, defaultMaxInFlight } from "./append-script.ts";
 import type { Redis } from "./client.ts";
+import { checkTailGaps, recoveredSince, type TailGapCheck } from "./gap-check.ts";
 import { infoField, isNoSuchKey, type RawEntry, streamsOf, toEntry } from "./stream-replies.ts";
+import { waitReady } from "./wait-ready.ts";
 
 export interface RedisTopicLogOptions {
   /** Command connection (appends, history reads). The tailer duplicates it. */
@@ -61,11 +66,16 @@ export class RedisTopicLog implements TopicLog {
   #stopping = false;
   #tailerUp = false;
   #loop: Promise<void> | undefined;
+  /** For {@link waitReady}: the tailer stops waiting once the log is stopping. */
+  readonly #isStopping = () => this.#stopping;
+  readonly #gapCheck: TailGapCheck;
 
   constructor(opts: RedisTopicLogOptions) {
     this.#client = opts.client;
     this.#opts = { maxInFlight: defaultMaxInFlight(opts.historySize), blockMs: 2000, readCount: 1000, ...opts };
     this.#listeners = new Listeners((error) => this.#opts.log.error({ err: error }, "topic log listener failed"));
+    const { topics, readCount, historySize, log } = this.#opts;
+    this.#gapCheck = { client: this.#client, topics, readCount, historySize, log, gapListeners: this.#gapListeners };
   }
 
   /** Appends waiting for Redis (reported as a queue depth). */
@@ -146,7 +156,7 @@ export class RedisTopicLog implements TopicLog {
     }
     if (!info) return { entries, recovered: true };
     const tip = String(infoField(info, "last-generated-id") ?? "0-0");
-    return { entries, recovered: since === undefined || this.#recovered(info, since), tip };
+    return { entries, recovered: since === undefined || recoveredSince(info, since, this.#opts.historySize), tip };
   }
 
   tail(listener: TailListener): () => void {
@@ -179,25 +189,6 @@ export class RedisTopicLog implements TopicLog {
     return `${this.#opts.prefix}:${topic}`;
   }
 
-  /**
-   * Whether nothing after `since` was evicted. `MAXLEN ~` trimming does not move Redis 7's
-   * `max-deleted-entry-id` (only `XDEL` does), so: a stream that never lost an entry
-   * (`entries-added` = `length`) has no gap; otherwise `since` must not be older than the first
-   * retained entry. A client whose last entry was the newest one trimmed is told to reload,
-   * the safe side. Redis 6 lacks `entries-added`: a stream shorter than `HISTORY_SIZE` counts as
-   * untrimmed.
-   */
-  #recovered(info: unknown, since: string): boolean {
-    const maxDeleted = infoField(info, "max-deleted-entry-id");
-    if (typeof maxDeleted === "string" && compareSeq(since, maxDeleted) < 0) return false;
-    const length = Number(infoField(info, "length") ?? 0);
-    const added = infoField(info, "entries-added");
-    if (added !== undefined ? Number(added) <= length : length < this.#opts.historySize) return true;
-    const first = infoField(info, "first-entry") as RawEntry | null | undefined;
-    if (!first) return compareSeq(since, String(infoField(info, "last-generated-id") ?? "0-0")) >= 0;
-    return compareSeq(since, first[0]) >= 0;
-  }
-
   /** The stream's last generated id (`$` resolved), `0-0` when it does not exist yet. */
   async #streamEnd(topic: string): Promise<string> {
     try {
@@ -217,7 +208,7 @@ export class RedisTopicLog implements TopicLog {
     while (!this.#stopping) {
       if (!tail.isReady) {
         this.#tailerUp = false;
-        await this.#waitReady(tail);
+        await waitReady(tail, this.#isStopping);
         continue;
       }
       try {
@@ -230,13 +221,13 @@ export class RedisTopicLog implements TopicLog {
         this.#tailerUp = true;
         const streams = streamsOf(reply);
         this.#deliver(streams, keys);
-        await this.#checkGaps(streams, keys, ids);
+        await checkTailGaps(this.#gapCheck, streams, keys, ids);
       } catch (error) {
         if (this.#stopping) break;
         this.#tailerUp = false;
         if (!failing) this.#opts.log.warn({ err: (error as Error).message }, "redis tailer read failed; resuming from the last delivered ids");
         failing = true;
-        await this.#waitReady(tail, 200);
+        await waitReady(tail, this.#isStopping, 200);
       }
     }
     this.#tailerUp = false;
@@ -261,56 +252,5 @@ export class RedisTopicLog implements TopicLog {
       }
       this.#listeners.emit(entry);
     }
-  }
-
-  /**
-   * `MAXLEN ~` trims without regard to readers: a tailer that fell more than the retained history
-   * behind (a burst from many instances while it was stalled) never sees the trimmed entries.
-   * That can only happen when a read returns many entries, so only then is the stream's first
-   * retained id compared with where the read started; a gap is logged as an error, loudly, and
-   * reported to `onGap` listeners: the hub then disconnects this instance's live subscribers of
-   * the topic (4008 / SSE overflow) so that they resume from their offset and are told they were
-   * not recovered, instead of silently missing those entries. Never throws.
-   */
-  async #checkGaps(streams: [string, RawEntry[]][], keys: string[], from: string[]): Promise<void> {
-    const threshold = Math.max(1, Math.min(this.#opts.readCount, Math.floor(this.#opts.historySize / 2)));
-    for (const [key, items] of streams) {
-      const i = keys.indexOf(key);
-      const start = from[i];
-      if (items.length < threshold || start === undefined || start === "0-0") continue;
-      try {
-        const info = await this.#client.sendCommand<unknown>(["XINFO", "STREAM", key]);
-        const first = infoField(info, "first-entry") as RawEntry | null | undefined;
-        const trimmed = Number(infoField(info, "entries-added") ?? 0) > Number(infoField(info, "length") ?? 0);
-        if (first && trimmed && compareSeq(first[0], start) > 0) {
-          this.#opts.log.error(
-            { topic: this.#opts.topics[i], after: start, firstRetained: first[0], firstRead: items[0]![0] },
-            "redis tailer fell behind the stream's retention: entries were trimmed before this instance delivered them",
-          );
-          for (const listener of this.#gapListeners) listener(this.#opts.topics[i]!);
-        }
-      } catch {
-        // A failed check is not a failed read; the next large batch checks again.
-      }
-    }
-  }
-
-  /** Resolves once `client` is ready (or stopping); at most `maxMs` when given. */
-  #waitReady(client: Redis, maxMs?: number): Promise<void> {
-    return new Promise((resolve) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const done = () => {
-        clearTimeout(timer);
-        clearInterval(poll);
-        client.off("ready", done);
-        resolve();
-      };
-      client.on("ready", done);
-      // `ready` is not emitted after destroy(); the poll notices stop() and late readiness.
-      const poll = setInterval(() => {
-        if (this.#stopping || (client.isReady && maxMs === undefined)) done();
-      }, 100);
-      if (maxMs !== undefined) timer = setTimeout(done, maxMs);
-    });
   }
 }
