@@ -2,14 +2,14 @@
  * Micro benchmarks of the tick path (mitata): the ticker's own wake-up work, and one cron tick's
  * publish (serialize once + native publish) with a bare `JSON.stringify` + publish as baseline.
  *
- *   bun bench/ticker.bench.ts            # table
- *   bun bench/ticker.bench.ts --json     # also writes bench/results/ticker.bench.json
+ *   bun bench/micro/ticker.bench.ts            # table
+ *   bun bench/micro/ticker.bench.ts --json     # also writes bench/results/ticker.bench.json
  */
 import { bench, group, run, summary } from "mitata";
-import { Hub, type WsFanout } from "../src/core/hub.ts";
-import { MemoryTopicLog } from "../src/core/memory-topic-log.ts";
-import { Ticker } from "../src/core/ticker.ts";
-import { VirtualClock } from "../test/support/virtual-clock.ts";
+import { Hub, type WsFanout } from "../../src/core/hub.ts";
+import { MemoryTopicLog } from "../../src/core/memory-topic-log.ts";
+import { Ticker } from "../../src/core/ticker.ts";
+import { VirtualClock } from "../../test/support/virtual-clock.ts";
 
 const sink: WsFanout = { publish: (_t, d) => d.length, subscriberCount: () => 1 };
 
@@ -44,5 +44,5 @@ summary(() => {
 const json = process.argv.includes("--json");
 const result = await run({ format: json ? "json" : "mitata" });
 if (json) {
-  await Bun.write(`${import.meta.dir}/results/ticker.bench.json`, JSON.stringify(result, null, 2));
+  await Bun.write(`${import.meta.dir}/../results/ticker.bench.json`, JSON.stringify(result, null, 2));
 }

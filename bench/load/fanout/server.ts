@@ -6,7 +6,7 @@
  * - `redis`: tickwire with its topic logs in Redis Streams (`REDIS_URL`, a unique
  *   `STREAM_PREFIX`; the streams are deleted on stop).
  *
- *   bun bench/fanout/server.ts --variant embedded     # run one by hand; Ctrl-C stops it
+ *   bun bench/load/fanout/server.ts --variant embedded     # run one by hand; Ctrl-C stops it
  * @module
  */
 import { parseArgs } from "node:util";
@@ -75,7 +75,7 @@ export async function launch(kind: ServerKind, opts: LaunchOptions = {}): Promis
   if (opts.cpuProfDir) args.push("--cpu-prof", `--cpu-prof-dir=${opts.cpuProfDir}`, `--cpu-prof-name=${kind}-${prefix}.cpuprofile`);
   args.push(script);
   if (opts.tickLog) args.push("--tick-log");
-  const proc = Bun.spawn(args, { cwd: `${here}/../..`, env, stdout: "pipe", stderr: "inherit" });
+  const proc = Bun.spawn(args, { cwd: `${here}/../../..`, env, stdout: "pipe", stderr: "inherit" });
   trackChild(proc);
   const port = await new Promise<number>((resolve, reject) => {
     (async () => {

@@ -5,14 +5,14 @@
  * their handshake and never read again). Reports the normal clients' latency p50/p99 per phase,
  * the ratio with/without, loss, what happened to the stalled clients, and server RSS.
  *
- *   bun bench/stalled-client.ts [--clients 100] [--rate 1000] [--seconds 4] [--rounds 3] [--size 200]
+ *   bun bench/load/stalled-client.ts [--clients 100] [--rate 1000] [--seconds 4] [--rounds 3] [--size 200]
  * Writes bench/results/stalled-client.json and prints a table.
  */
 import { connect, type Socket } from "node:net";
 import { parseArgs } from "node:util";
-import { stalledWebSocket } from "../test/support/raw-ws.ts";
-import { spawnServer } from "../test/support/server.ts";
-import { percentile, printTable, writeResult } from "./support/report.ts";
+import { stalledWebSocket } from "../../test/support/raw-ws.ts";
+import { spawnServer } from "../../test/support/server.ts";
+import { percentile, printTable, writeResult } from "../support/report.ts";
 
 const { values } = parseArgs({
   options: {
