@@ -16,7 +16,7 @@
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { percentile, printTable, writeResult } from "../support/report.ts";
-import { REDIS_URL, spawnServer, uniquePrefix } from "../../test/support/server.ts";
+import { launchTickwire, REDIS_URL, uniquePrefix } from "./launcher.ts";
 
 const { values } = parseArgs({
   options: {
@@ -183,15 +183,14 @@ const runs: Run[] = [];
 for (const mode of values.modes.split(",")) {
   const env: Record<string, string> = { LOG_LEVEL: "warn", SSE_PING_MS: "300000" };
   if (mode === "redis") Object.assign(env, { REDIS_URL, STREAM_PREFIX: uniquePrefix("bench-chat") });
-  const server = await spawnServer(env);
+  const server = await launchTickwire(env);
   try {
     for (const transport of values.transports.split(",") as Transport[]) {
       console.error(`${mode} / ${transport}: ${clients} clients, ${warmup}+${messages} messages at ${rate}/s...`);
       runs.push(await measure(mode, server.url, transport));
     }
   } finally {
-    server.proc.kill("SIGTERM");
-    await server.exited;
+    await server.stop();
   }
 }
 

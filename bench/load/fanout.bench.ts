@@ -3,7 +3,7 @@
  * have received the frame, for N = 100, 1000 and 10 000, against a bare `Bun.serve` relay in the
  * same `group`/`summary`.
  * - baseline: `server.publish("chat", JSON.stringify(frame))` on a bare Bun server;
- * - tickwire: `hub.append("chat", body)` on the real server (`startServer()`, MemoryTopicLog),
+ * - tickwire: `hub.append("chat", body)` on the real server (`startInProcess()`, MemoryTopicLog),
  *   whose sockets subscribed natively through `/ws?topics=chat`: log append, tail, one frame
  *   serialization, one `server.publish`.
  * Both servers run in this process; the N subscribers run in a child process
@@ -21,7 +21,7 @@ import { parseArgs } from "node:util";
 import { bench, group, run, summary } from "mitata";
 import { startBareRelay } from "./fanout/bare-relay.ts";
 import { printTable, writeResult } from "../support/report.ts";
-import { startServer } from "../../test/support/server.ts";
+import { startInProcess } from "./launcher.ts";
 
 const { values } = parseArgs({
   options: { sizes: { type: "string", default: "100,1000,10000" }, rounds: { type: "string", default: "5" } },
@@ -53,7 +53,7 @@ const delivered = (k: number) => new Promise<void>((resolve) => waiters.set(k, r
 
 // --- the two servers ----------------------------------------------------------------------
 const bare = startBareRelay();
-const app = await startServer({ LOG_LEVEL: "silent" });
+const app = await startInProcess();
 const hub = app.ctx.hub;
 const wsCount = async () => ((await (await fetch(`${app.url}/health`)).json()) as { connections: { ws: number } }).connections.ws;
 

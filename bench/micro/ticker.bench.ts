@@ -9,7 +9,7 @@ import { bench, group, run, summary } from "mitata";
 import { Hub, type WsFanout } from "../../src/core/hub.ts";
 import { MemoryTopicLog } from "../../src/core/memory-topic-log.ts";
 import { Ticker } from "../../src/core/ticker.ts";
-import { VirtualClock } from "../../test/support/virtual-clock.ts";
+import { VirtualClock } from "../support/virtual-clock.ts";
 
 const sink: WsFanout = { publish: (_t, d) => d.length, subscriberCount: () => 1 };
 
