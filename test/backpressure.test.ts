@@ -4,6 +4,7 @@ import { connect } from "node:net";
 import { stalledWebSocket } from "./support/raw-ws.ts";
 import { startServer, wsUrl } from "./support/server.ts";
 import { sseClient } from "./support/sse-client.ts";
+import { until } from "./support/until.ts";
 import { wsClient } from "./support/ws-client.ts";
 
 let app: Tickwire;
@@ -16,20 +17,12 @@ async function health(): Promise<any> {
   return (await fetch(`${app.url}/health`)).json();
 }
 
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setImmediate(r));
-  }
-}
-
 describe("WebSocket backpressure", () => {
   it("closes a stalled subscriber that cannot take a durable event (4008) while others get every event in order", async () => {
     const stalled = await stalledWebSocket(app.port, "/ws?topics=chat");
     const normal = wsClient(wsUrl(app, "/ws?topics=chat"));
     await normal.opened;
-    await until(async () => (await health()).connections.ws === 2, "both sockets");
+    await until(async () => (await health()).connections.ws === 2, { message: "both sockets", timeoutMs: 15_000 });
     const content = "x".repeat(4000);
     const total = 1500; // ~6 MB: more than loopback buffers plus the 64 KiB limit
     for (let i = 0; i < total; i++) {
@@ -38,7 +31,7 @@ describe("WebSocket backpressure", () => {
     }
     const frames = await normal.collect(total, (f) => f.topic === "chat", 20_000);
     expect(frames.map((f) => Number(f.content.split(":")[0]))).toEqual([...Array(total).keys()]);
-    await until(async () => (await health()).connections.ws === 1, "the stalled socket to be closed");
+    await until(async () => (await health()).connections.ws === 1, { message: "the stalled socket to be closed", timeoutMs: 15_000 });
     const metrics = await (await fetch(`${app.url}/metrics`)).text();
     expect(metrics).toMatch(/tickwire_events_dropped_total\{topic="chat",reason="overflow"\} [1-9]/);
     stalled.destroy();
@@ -54,7 +47,7 @@ describe("SSE backpressure", () => {
     await new Promise((r) => sock.once("data", r));
     sock.pause(); // not read again until the server has given up on it
     const normal = await sseClient(`${app.url}/events?topics=chat`);
-    await until(async () => (await health()).connections.sse === 2, "both SSE streams");
+    await until(async () => (await health()).connections.sse === 2, { message: "both SSE streams", timeoutMs: 15_000 });
     const before = await (await fetch(`${app.url}/metrics`)).text();
     const overflowBefore = Number(/tickwire_events_dropped_total\{topic="chat",reason="overflow"\} (\d+)/.exec(before)?.[1] ?? 0);
     const content = "y".repeat(4000);
@@ -63,7 +56,7 @@ describe("SSE backpressure", () => {
       const res = await fetch(`${app.url}/messages`, { method: "POST", body: JSON.stringify({ content: `${sent}:${content}` }) });
       expect(res.status).toBe(201);
     }
-    await until(async () => (await health()).connections.sse === 1, "the stalled stream to end");
+    await until(async () => (await health()).connections.sse === 1, { message: "the stalled stream to end", timeoutMs: 15_000 });
     const after = await (await fetch(`${app.url}/metrics`)).text();
     const overflowAfter = Number(/tickwire_events_dropped_total\{topic="chat",reason="overflow"\} (\d+)/.exec(after)?.[1] ?? 0);
     expect(overflowAfter).toBe(overflowBefore + 1);

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { loadConfig } from "../src/config/index.ts";
 import { type ChildServer, REDIS_URL, spawnServer, uniquePrefix } from "./support/server.ts";
 import { type SseTestClient, sseClient } from "./support/sse-client.ts";
+import { until } from "./support/until.ts";
 
 /** A port that is free right now (the kernel picks it; we release it at once). */
 function freePort(): number {
@@ -14,15 +15,6 @@ function freePort(): number {
   const port = probe.port;
   probe.stop(true);
   return port;
-}
-
-/** Resolves once `check()` holds, re-checking every few ms; rejects after `timeoutMs`. */
-async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(5);
-  }
 }
 
 /** Client ids of the SSE streams a child server opened (from its debug log). */
@@ -86,7 +78,7 @@ describe("two processes sharing one port (REUSE_PORT) joined by Redis", () => {
     for (let i = 0; i < 64; i++) {
       clients.push(await sseClient(`${shared}/events?topics=chat&client_id=c${i}`));
       if (i >= 3) {
-        await until(() => sseClientsOf(a).size + sseClientsOf(b).size === clients.length, "the processes to log their streams");
+        await until(() => sseClientsOf(a).size + sseClientsOf(b).size === clients.length, { message: "the processes to log their streams" });
         if (sseClientsOf(a).size >= 2 && sseClientsOf(b).size >= 2) break;
       }
     }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "bun:test";
 import { spawnServer } from "./support/server.ts";
 import { sseClient } from "./support/sse-client.ts";
+import { until } from "./support/until.ts";
 import { wsClient } from "./support/ws-client.ts";
 
 describe("the server process", () => {
@@ -35,9 +36,13 @@ describe("the server process", () => {
     const ws = wsClient(child.url.replace("http", "ws") + "/ws");
     await ws.opened;
     child.proc.kill("SIGTERM");
-    let health: Response;
-    do health = await fetch(`${child.url}/health`);
-    while (health.status === 200);
+    const health = await until(
+      async () => {
+        const res = await fetch(`${child.url}/health`);
+        return res.status !== 200 && res;
+      },
+      { message: "/health to stop answering 200 after SIGTERM" },
+    );
     expect(health.status).toBe(503);
     expect(((await health.json()) as any).status).toBe("shutting_down");
     expect(ws.ws.readyState).toBe(WebSocket.OPEN);

@@ -12,6 +12,7 @@ import { defaultMaxInFlight } from "../src/infra/redis/append-script.ts";
 import type { Tickwire } from "../src/main.ts";
 import { REDIS_URL, startServer, uniquePrefix, wsUrl } from "./support/server.ts";
 import { sseClient, type SseTestClient } from "./support/sse-client.ts";
+import { until } from "./support/until.ts";
 import { type WsTestClient, wsClient } from "./support/ws-client.ts";
 
 // Response bodies are checked by the assertions; typed loosely on purpose.
@@ -25,28 +26,13 @@ function freePort(): number {
   return port;
 }
 
-/** Resolves once something accepts TCP connections on `port` (or rejects after `timeoutMs`). */
-async function untilListening(port: number, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const sock = connect(port, "127.0.0.1");
-      sock.once("connect", () => (sock.destroy(), resolve(true)));
-      sock.once("error", () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`redis-server did not listen on ${port}`);
-    await Bun.sleep(20);
-  }
-}
-
-/** Polls `check` until it returns true: the awaited condition is external (another process). */
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(25);
-  }
+/** Whether something accepts TCP connections on `port` right now. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const sock = connect(port, "127.0.0.1");
+    sock.once("connect", () => (sock.destroy(), resolve(true)));
+    sock.once("error", () => resolve(false));
+  });
 }
 
 class DedicatedRedis {
@@ -57,7 +43,7 @@ class DedicatedRedis {
   }
   async start(): Promise<void> {
     this.proc = Bun.spawn(["redis-server", "--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdout: "ignore", stderr: "pipe" });
-    await untilListening(this.port);
+    await until(() => accepts(this.port), { message: `redis-server to listen on ${this.port}` });
   }
   async kill(): Promise<void> {
     this.proc?.kill(9);
@@ -113,7 +99,7 @@ describe("Redis faults (dedicated redis-server)", () => {
 
   it("stays up while Redis is down: health 503, appends 503 with Retry-After, the rest served", async () => {
     await redis.kill();
-    await until("health to report redis down", async () => (await health(app)).status === 503);
+    await until(async () => (await health(app)).status === 503, { message: "health to report redis down" });
     const { body } = await health(app);
     expect(body.checks.redis).toBe("down");
     expect(body.status).toBe("degraded");
@@ -135,7 +121,7 @@ describe("Redis faults (dedicated redis-server)", () => {
 
   it("recovers when Redis is back: appends accepted, tailer resumed, nothing twice", async () => {
     await redis.start();
-    await until("health to report redis up", async () => (await health(app)).status === 200, 15_000);
+    await until(async () => (await health(app)).status === 200, { message: "health to report redis up", timeoutMs: 15_000 });
     for (let i = 0; i < 10; i++) {
       const res = await post(app, `after-${i}`);
       expect(res.status).toBe(201);

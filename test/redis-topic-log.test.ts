@@ -11,6 +11,7 @@ import { connectRedis, type Redis } from "../src/infra/redis/client.ts";
 import { RedisTopicLog, type RedisTopicLogOptions } from "../src/infra/redis/topic-log.ts";
 import { silentLogger } from "../src/log.ts";
 import { REDIS_URL, uniquePrefix } from "./support/server.ts";
+import { until } from "./support/until.ts";
 
 const clients: Redis[] = [];
 const logs: RedisTopicLog[] = [];
@@ -29,19 +30,6 @@ function newPrefix(name: string): string {
   const p = uniquePrefix(name);
   prefixes.push(p);
   return p;
-}
-
-/** Resolves once `entries` holds `count` items. */
-function until(entries: LogEntry[], count: number, timeoutMs = 10_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const check = () => {
-      if (entries.length >= count) return resolve();
-      if (Date.now() - started > timeoutMs) return reject(new Error(`got ${entries.length} of ${count} entries`));
-      setTimeout(check, 5);
-    };
-    check();
-  });
 }
 
 afterAll(async () => {
@@ -86,7 +74,7 @@ describe("RedisTopicLog", () => {
     log.tail((e) => seen.push(e));
     const appended: string[] = [];
     for (let i = 0; i < 50; i++) appended.push((await log.append(i % 2 ? "relay" : "chat", { i })).seq);
-    await until(seen, 50);
+    await until(() => seen.length >= 50, { message: () => `50 tailed entries (got ${seen.length})` });
     // Order is per topic (one stream each); one XREAD may return both streams' entries grouped.
     const byTopic = (topic: string) => seen.filter((e) => e.topic === topic).map((e) => e.seq);
     expect(byTopic("chat")).toEqual(appended.filter((_, i) => i % 2 === 0));
@@ -105,8 +93,8 @@ describe("RedisTopicLog", () => {
     a.tail((e) => seenA.push(e));
     b.tail((e) => seenB.push(e));
     await Promise.all(Array.from({ length: 200 }, (_, i) => (i % 2 ? a : b).append("chat", { i })));
-    await until(seenA, 200);
-    await until(seenB, 200);
+    await until(() => seenA.length >= 200, { message: () => `200 entries on a (got ${seenA.length})` });
+    await until(() => seenB.length >= 200, { message: () => `200 entries on b (got ${seenB.length})` });
     expect(seenA.map((e) => e.seq)).toEqual(seenB.map((e) => e.seq));
     expect(new Set(seenA.map((e) => e.body.i)).size).toBe(200);
     const sorted = [...seenA].sort((x, y) => compareSeq(x.seq, y.seq));

@@ -9,6 +9,7 @@ import { RELAY_MAX_IN_FLIGHT } from "../src/features/relay/ingest.ts";
 import type { Tickwire } from "../src/main.ts";
 import { mintToken } from "../src/auth/tokens.ts";
 import { startServer, wsUrl } from "./support/server.ts";
+import { until } from "./support/until.ts";
 import { wsClient } from "./support/ws-client.ts";
 
 const isReply = (f: any) => f?.op === "ack" || f?.op === "error";
@@ -45,7 +46,7 @@ describe("relay ingest when the log is slow or down", () => {
     await Promise.all([manager.opened, broadcaster.opened]);
     const total = RELAY_MAX_IN_FLIGHT + 2;
     for (let i = 0; i < total; i++) manager.send(`slow-${i}`);
-    await until(() => pending.length === RELAY_MAX_IN_FLIGHT);
+    await until(() => pending.length === RELAY_MAX_IN_FLIGHT, { message: () => `${RELAY_MAX_IN_FLIGHT} appends in flight (got ${pending.length})` });
     const metrics = await (await fetch(`${app.url}/metrics`)).text();
     expect(metrics).toContain(`tickwire_queue_depth{queue="relay_ingest"} ${RELAY_MAX_IN_FLIGHT}`);
     // Replies wait for earlier frames: nothing yet, not even the two refusals.
@@ -117,12 +118,3 @@ describe("relay auth", () => {
     broadcaster.close();
   });
 });
-
-/** Resolves once `check()` holds, re-checking on each macrotask (no fixed sleep). */
-async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeoutMs) throw new Error("condition not met in time");
-    await new Promise((r) => setImmediate(r));
-  }
-}

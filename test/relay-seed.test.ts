@@ -5,26 +5,18 @@
  */
 import { afterAll, describe, expect, it } from "bun:test";
 import { type ChildServer, MODES, spawnServer, uniquePrefix } from "./support/server.ts";
+import { until } from "./support/until.ts";
 
-/** Opens a plain WebSocket and records its text frames; `until` resolves once `n` have come. */
+/** Opens a plain WebSocket and records its text frames. */
 function plainSocket(url: string) {
   const ws = new WebSocket(url);
   const received: string[] = [];
-  const waiters: (() => void)[] = [];
-  ws.onmessage = (e) => {
-    received.push(String(e.data));
-    for (const w of waiters.splice(0)) w();
-  };
+  ws.onmessage = (e) => void received.push(String(e.data));
   const opened = new Promise<void>((resolve, reject) => {
     ws.onopen = () => resolve();
     ws.onerror = () => reject(new Error(`could not connect to ${url}`));
   });
-  const until = (n: number) =>
-    new Promise<string[]>((resolve) => {
-      const check = () => (received.length >= n ? resolve(received.slice()) : void waiters.push(check));
-      check();
-    });
-  return { ws, received, opened, until };
+  return { ws, received, opened };
 }
 
 describe.each(MODES)("the seed's manager → broadcaster flow ($name)", (mode) => {
@@ -41,12 +33,15 @@ describe.each(MODES)("the seed's manager → broadcaster flow ($name)", (mode) =
     const broadcaster = plainSocket(`${base}/ws/broadcaster`);
     await Promise.all([manager.opened, broadcaster.opened]);
 
+    // Everything a socket received once it has `n` frames.
+    const framesOf = (socket: { received: string[] }, n: number, what: string) =>
+      until(() => socket.received.length >= n && socket.received.slice(), { message: () => `${n} frames on the ${what} (got ${socket.received.length})` });
     manager.ws.send("hello from the manager tab");
-    expect(await broadcaster.until(1)).toEqual(["hello from the manager tab"]);
+    expect(await framesOf(broadcaster, 1, "broadcaster")).toEqual(["hello from the manager tab"]);
     manager.ws.send('{"any":"text, even JSON, goes through as is"}');
-    expect(await broadcaster.until(2)).toEqual(["hello from the manager tab", '{"any":"text, even JSON, goes through as is"}']);
+    expect(await framesOf(broadcaster, 2, "broadcaster")).toEqual(["hello from the manager tab", '{"any":"text, even JSON, goes through as is"}']);
     // The manager is told each message was stored.
-    const acks = (await manager.until(2)).map((t) => JSON.parse(t));
+    const acks = (await framesOf(manager, 2, "manager")).map((t) => JSON.parse(t));
     expect(acks.map((a) => a.op)).toEqual(["ack", "ack"]);
     manager.ws.close();
     broadcaster.ws.close();

@@ -8,8 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import type { Socket, TCPSocketListener } from "bun";
 import type { Tickwire } from "../src/main.ts";
 import { MODES, MYSQL_URL, startServer, wsUrl } from "./support/server.ts";
+import { until } from "./support/until.ts";
 import { wsClient } from "./support/ws-client.ts";
-import { api, ownDatabase, timersEnv, uniquePrefix, until } from "./timers-support.ts";
+import { api, ownDatabase, timersEnv, uniquePrefix } from "./timers-support.ts";
 
 interface Pipe {
   peer?: Socket<Pipe>;
@@ -154,10 +155,13 @@ describe("timers while MySQL is down (mysql+redis)", () => {
     expect(await gm.next((f) => f.ref === "p")).toMatchObject({ op: "error", code: "unavailable" });
 
     proxy.restore();
-    const again = await until(async () => {
-      const r = await http.pause(t.id);
-      return r.status === 200 && r;
-    }, "pause to succeed once MySQL is back");
+    const again = await until(
+      async () => {
+        const r = await http.pause(t.id);
+        return r.status === 200 && r;
+      },
+      { message: "pause to succeed once MySQL is back" },
+    );
     expect(again.body).toMatchObject({ status: "paused" });
     await customer.next((f) => f.type === "TIMER_PAUSE");
     expect((await fetch(`${app.url}/health`)).status).toBe(200);

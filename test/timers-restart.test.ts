@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ChildServer, MODES, spawnServer, wsUrl } from "./support/server.ts";
+import { until } from "./support/until.ts";
 import { wsClient } from "./support/ws-client.ts";
 import { api, ownDatabase, timersEnv, uniquePrefix } from "./timers-support.ts";
 
@@ -58,7 +59,7 @@ describe.each(MODES)("timers after kill -9 ($name)", (mode) => {
     gm1.close();
     // The downtime must cover the short timers' end: wait for the wall clock to pass it.
     const shortEnd = Math.max(...short.map((s) => Date.parse(s.createdAt))) + SHORT * 1000 + 50;
-    if (Date.now() < shortEnd) await Bun.sleep(shortEnd - Date.now());
+    await until(() => Date.now() >= shortEnd, { message: "the wall clock to pass the short timers' end" });
 
     const second = await spawnServer(env);
     children.push(second);

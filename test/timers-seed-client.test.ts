@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import type { Tickwire } from "../src/main.ts";
 import { MODES, startServer } from "./support/server.ts";
+import { until } from "./support/until.ts";
 import { ownDatabase, timersEnv, uniquePrefix } from "./timers-support.ts";
 
 /** README "Create Timer" response. */
@@ -70,11 +71,10 @@ class SeedTimerClient {
   }
 }
 
-/** A socket that keeps `{type, payload}` messages and lets the caller wait for one. */
+/** A socket that keeps the `{type, payload}` messages it receives. */
 class SeedSocket {
   readonly messages: SeedMessage[] = [];
   readonly #ws: WebSocket;
-  readonly #waiters = new Set<() => void>();
   readonly opened: Promise<void>;
 
   constructor(url: string) {
@@ -83,7 +83,6 @@ class SeedSocket {
     this.#ws.onmessage = (e) => {
       const msg = JSON.parse(String(e.data));
       if (typeof msg.type === "string" && "payload" in msg) this.messages.push({ type: msg.type, payload: msg.payload });
-      for (const w of [...this.#waiters]) w();
     };
   }
 
@@ -91,28 +90,14 @@ class SeedSocket {
     this.#ws.send(JSON.stringify(message));
   }
 
-  waitFor(match: (m: SeedMessage) => boolean, timeoutMs = 5_000): Promise<SeedMessage> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const hit = this.messages.find(match);
-        if (!hit) return;
-        this.#waiters.delete(check);
-        clearTimeout(timer);
-        resolve(hit);
-      };
-      const timer = setTimeout(() => {
-        this.#waiters.delete(check);
-        reject(new Error(`no matching message in ${timeoutMs} ms; got ${this.messages.map((m) => m.type).join(",")}`));
-      }, timeoutMs);
-      this.#waiters.add(check);
-      check();
-    });
-  }
-
   close(): void {
     this.#ws.close();
   }
 }
+
+/** The first message `socket` received that matches `match`, once there is one. */
+const firstMessage = (socket: SeedSocket, match: (m: SeedMessage) => boolean) =>
+  until(() => socket.messages.find(match), { message: () => `a matching message; got ${socket.messages.map((m) => m.type).join(",")}` });
 
 describe.each(MODES)("seed timer client, unchanged ($name)", (mode) => {
   let app: Tickwire;
@@ -136,18 +121,18 @@ describe.each(MODES)("seed timer client, unchanged ($name)", (mode) => {
     expect(typeof timer.id).toBe("number");
     expect(timer).toMatchObject({ sessionId: session, currentTime: 0, maxTime: 300, isPaused: false });
 
-    const update = await customer.waitFor((m) => m.type === "TIMER_UPDATE" && m.payload.id === timer.id);
+    const update = await firstMessage(customer, (m) => m.type === "TIMER_UPDATE" && m.payload.id === timer.id);
     expect(update.payload).toMatchObject({ id: timer.id, sessionId: session, maxTime: 300, isPaused: false });
     expect(typeof update.payload.currentTime).toBe("number");
 
     expect((await client.pauseTimer(timer.id)).isPaused).toBe(true);
-    await customer.waitFor((m) => m.type === "TIMER_PAUSE" && m.payload.isPaused === true);
+    await firstMessage(customer, (m) => m.type === "TIMER_PAUSE" && m.payload.isPaused === true);
     expect((await client.resumeTimer(timer.id)).isPaused).toBe(false);
-    await customer.waitFor((m) => m.type === "TIMER_RESUME");
+    await firstMessage(customer, (m) => m.type === "TIMER_RESUME");
     expect((await client.modifyTimer(timer.id, 900)).maxTime).toBe(900);
-    await customer.waitFor((m) => m.type === "TIMER_MODIFY" && m.payload.maxTime === 900);
+    await firstMessage(customer, (m) => m.type === "TIMER_MODIFY" && m.payload.maxTime === 900);
     expect(await client.stopTimer(timer.id)).toEqual({ message: "Timer stopped and deleted" });
-    await customer.waitFor((m) => m.type === "TIMER_STOP" && m.payload.id === timer.id);
+    await firstMessage(customer, (m) => m.type === "TIMER_STOP" && m.payload.id === timer.id);
     customer.close();
   });
 
@@ -157,23 +142,23 @@ describe.each(MODES)("seed timer client, unchanged ($name)", (mode) => {
     const gm = client.gameMaster(session);
     await gm.opened;
     gm.send({ type: "TIMER_CREATE", payload: { sessionId: session, maxTime: 120 } });
-    const created = await gm.waitFor((m) => m.type === "TIMER_CREATE" && m.payload.sessionId === session);
+    const created = await firstMessage(gm, (m) => m.type === "TIMER_CREATE" && m.payload.sessionId === session);
     const id: number = created.payload.id;
-    await gm.waitFor((m) => m.type === "TIMER_UPDATE" && m.payload.id === id);
+    await firstMessage(gm, (m) => m.type === "TIMER_UPDATE" && m.payload.id === id);
 
     gm.send({ type: "TIMER_PAUSE", payload: { id } });
-    await gm.waitFor((m) => m.type === "TIMER_PAUSE" && m.payload.id === id && m.payload.isPaused === true);
+    await firstMessage(gm, (m) => m.type === "TIMER_PAUSE" && m.payload.id === id && m.payload.isPaused === true);
     gm.send({ type: "TIMER_RESUME", payload: { id } });
-    await gm.waitFor((m) => m.type === "TIMER_RESUME" && m.payload.id === id && m.payload.isPaused === false);
+    await firstMessage(gm, (m) => m.type === "TIMER_RESUME" && m.payload.id === id && m.payload.isPaused === false);
     gm.send({ type: "TIMER_MODIFY", payload: { id, maxTime: 240 } });
-    await gm.waitFor((m) => m.type === "TIMER_MODIFY" && m.payload.id === id && m.payload.maxTime === 240);
+    await firstMessage(gm, (m) => m.type === "TIMER_MODIFY" && m.payload.id === id && m.payload.maxTime === 240);
 
     // A timer created over REST by someone else shows up on the game master socket too.
     const other = await client.createTimer(uniquePrefix("other-room"), 60);
-    await gm.waitFor((m) => m.type === "TIMER_UPDATE" && m.payload.id === other.id);
+    await firstMessage(gm, (m) => m.type === "TIMER_UPDATE" && m.payload.id === other.id);
 
     gm.send({ type: "TIMER_STOP", payload: { id } });
-    await gm.waitFor((m) => m.type === "TIMER_STOP" && m.payload.id === id);
+    await firstMessage(gm, (m) => m.type === "TIMER_STOP" && m.payload.id === id);
     await client.stopTimer(other.id);
     gm.close();
   });

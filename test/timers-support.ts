@@ -65,19 +65,3 @@ export function api(base: { url: string }) {
     stop: (id: number | string) => call("PUT", `/timer/${id}/stop`),
   };
 }
-
-/** Resolves once `check` returns a value other than `undefined`/`false`, polling a condition. */
-export async function until<T>(check: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await check();
-      if (v !== undefined && v !== false) return v;
-    } catch (error) {
-      last = error;
-    }
-    await Bun.sleep(20);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-}

@@ -60,6 +60,8 @@ export async function sseClient(url: string, headers: Record<string, string> = {
     },
   };
   let done = false;
+  // Re-checked on every chunk and when the stream ends: this awaits the events themselves, it does
+  // not poll (support/until.ts is for conditions without an event of their own).
   const wait = <T>(check: () => T | undefined, timeoutMs: number) =>
     new Promise<T>((resolve, reject) => {
       const attempt = () => {

@@ -52,6 +52,8 @@ export function wsClient(url: string, protocols?: string[]): WsTestClient {
     };
   });
 
+  // Re-checked on every frame and on close: this awaits the frames themselves, it does not poll
+  // (support/until.ts is for conditions without an event of their own).
   const waitFor = <T>(check: () => T | undefined, what: string, timeoutMs: number): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       const attempt = () => {

@@ -5,13 +5,13 @@
  * line `{"tick":<lateness ms>,"at":<epoch ms>}` per tick, taken from the same observation the
  * `tickwire_tick_lateness_seconds` histogram gets (exact values instead of bucket bounds).
  *
- *   PORT=0 LOG_LEVEL=warn bun bench/fanout/tickwire-server.ts [--tick-log]
+ *   PORT=0 LOG_LEVEL=warn bun bench/load/fanout/tickwire-server.ts [--tick-log]
  * @module
  */
 import { parseArgs } from "node:util";
-import { loadConfig } from "../../src/config/index.ts";
-import { createLogger } from "../../src/log.ts";
-import { startTickwire } from "../../src/main.ts";
+import { loadConfig } from "../../../src/config/index.ts";
+import { createLogger } from "../../../src/log.ts";
+import { startTickwire } from "../../../src/main.ts";
 
 const { values } = parseArgs({ options: { "tick-log": { type: "boolean", default: false } } });
 const config = loadConfig({ PORT: "0", HOST: "127.0.0.1", APP_ENV: "test", DATABASE_URL: "sqlite::memory:", LOG_LEVEL: "warn", ...process.env });

@@ -12,7 +12,7 @@
  * - `bare-sse`: the bare relay's SSE stream (`data: <frame>\n\n`, frames padded like
  *   `bare-sized`), written the way tickwire writes SSE: the least Bun's HTTP streaming costs.
  *
- *   bun bench/fanout/fanout.ts [--subscribers 1000] [--rate 100] [--seconds 8] [--warmup 1]
+ *   bun bench/load/fanout/fanout.ts [--subscribers 1000] [--rate 100] [--seconds 8] [--warmup 1]
  *     [--rounds 10] [--variants bare,bare-sized,embedded,redis,sse,bare-sse] [--ws-client raw|bun]
  *     [--cpu-prof <dir>] [--bare-pad <bytes>] [--sized-pad 130] [--name fanout]
  * Targets are judged against `bare` (`sse` against `embedded`); the ratios against `bare-sized`
@@ -21,8 +21,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { judgeRatio, median, percentile, printTable, verdictCell, writeResult } from "../support/report.ts";
-import { cdfChart, writeSvg } from "../support/svg-chart.ts";
+import { judgeRatio, median, percentile, printTable, verdictCell, writeResult } from "../../support/report.ts";
+import { cdfChart, writeSvg } from "../../support/svg-chart.ts";
 import { type LoadResult, runLoad, type Transport } from "./client.ts";
 import { launch, type LaunchedServer, type ServerKind } from "./server.ts";
 
@@ -186,7 +186,7 @@ const sseVsBare = variants.includes("sse") && variants.includes("bare-sse") ? si
 const result = {
   benchmark: "fanout",
   at: new Date().toISOString(),
-  command: `bun bench/fanout/fanout.ts ${process.argv.slice(2).join(" ")}`.trim(),
+  command: `bun bench/load/fanout/fanout.ts ${process.argv.slice(2).join(" ")}`.trim(),
   subscribers,
   rate,
   secondsPerRun: Number(values.seconds),

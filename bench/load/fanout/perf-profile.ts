@@ -1,11 +1,11 @@
 /**
- * Where a fanout server's CPU goes, by `perf` (Linux): the same load as bench/fanout/fanout.ts
+ * Where a fanout server's CPU goes, by `perf` (Linux): the same load as bench/load/fanout/fanout.ts
  * against one variant at a time, `perf record` on the server while it runs, then the split of
  * samples between the kernel, Bun's native code and JIT-compiled JavaScript, and the top symbols.
  * `bun --cpu-prof` only sees JavaScript (and in Bun 1.4.5 charges idle time to the last JS frame);
  * at this load most of the time is in the kernel's TCP send path, which only `perf` shows.
  *
- *   bun bench/fanout/perf-profile.ts [--variants bare,embedded,redis,sse,bare-sse] [--subscribers 1000]
+ *   bun bench/load/fanout/perf-profile.ts [--variants bare,embedded,redis,sse,bare-sse] [--subscribers 1000]
  *     [--rate 100] [--seconds 6] [--top 15]
  * Needs `perf` on PATH and permission to profile another process (root, or
  * kernel.perf_event_paranoid ≤ 1). Writes bench/results/perf-<variant>.data and
@@ -13,7 +13,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { printTable, writeResult } from "../support/report.ts";
+import { printTable, writeResult } from "../../support/report.ts";
 import { runLoad, type Transport } from "./client.ts";
 import { launch, type ServerKind } from "./server.ts";
 
@@ -37,7 +37,7 @@ if (Bun.which("perf") === null) {
   console.error("perf-profile: `perf` is not on PATH (Debian: apt-get install linux-perf)");
   process.exit(2);
 }
-const resultsDir = `${import.meta.dir}/../results`;
+const resultsDir = `${import.meta.dir}/../../results`;
 const seconds = Number(values.seconds);
 
 /** `perf report` rows `<percent> <column>` (header and blank lines skipped). */

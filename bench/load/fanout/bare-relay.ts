@@ -6,7 +6,7 @@
  * direct `ReadableStream`, one `write` per event, no `flush`, no ids, no replay, no backpressure
  * policy): the `bare-sse` baseline, the least Bun's HTTP streaming costs per delivery.
  *
- *   bun bench/fanout/bare-relay.ts [--port 0] [--tick-log]
+ *   bun bench/load/fanout/bare-relay.ts [--port 0] [--tick-log]
  * Prints one JSON line `{"listening":<port>}` once it accepts connections. With `--tick-log` it
  * also runs tickwire's own Ticker (src/core/ticker.ts, 1000 ms, doing nothing on a tick) and
  * prints `{"tick":<lateness ms>,"at":…,"publishMaxMs":…,"publishMeanMs":…}` per tick: the
@@ -15,8 +15,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { systemClock } from "../../src/core/clock.ts";
-import { Ticker } from "../../src/core/ticker.ts";
+import { systemClock } from "../../../src/core/clock.ts";
+import { Ticker } from "../../../src/core/ticker.ts";
 
 /**
  * `BARE_RELAY_PAD_BYTES`: spaces appended to every published frame, so the baseline can send

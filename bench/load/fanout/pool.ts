@@ -5,11 +5,11 @@
  * spread between runs stays in the interval. One 10-round run on a noisy machine often cannot
  * tell 1.05x from 1.15x; more runs that agree narrow the interval, runs that disagree widen it.
  *
- *   bun bench/fanout/pool.ts bench/results/fanout.json bench/results/fanout-2.json …
- * (`bun bench/fanout/fanout.ts --name fanout-2` writes a run under another name.)
+ *   bun bench/load/fanout/pool.ts bench/results/fanout.json bench/results/fanout-2.json …
+ * (`bun bench/load/fanout/fanout.ts --name fanout-2` writes a run under another name.)
  * @module
  */
-import { judgeRatio, printTable, verdictCell, writeResult } from "../support/report.ts";
+import { judgeRatio, printTable, verdictCell, writeResult } from "../../support/report.ts";
 
 interface RunFile {
   benchmark: string;
@@ -22,7 +22,7 @@ interface RunFile {
 
 const files = process.argv.slice(2);
 if (files.length === 0) {
-  console.error("usage: bun bench/fanout/pool.ts <fanout result .json> [more …]");
+  console.error("usage: bun bench/load/fanout/pool.ts <fanout result .json> [more …]");
   process.exit(2);
 }
 const runs: RunFile[] = [];

@@ -5,14 +5,13 @@
  * their handshake and never read again). Reports the normal clients' latency p50/p99 per phase,
  * the ratio with/without, loss, what happened to the stalled clients, and server RSS.
  *
- *   bun bench/stalled-client.ts [--clients 100] [--rate 1000] [--seconds 4] [--rounds 3] [--size 200]
+ *   bun bench/load/stalled-client.ts [--clients 100] [--rate 1000] [--seconds 4] [--rounds 3] [--size 200]
  * Writes bench/results/stalled-client.json and prints a table.
  */
 import { connect, type Socket } from "node:net";
 import { parseArgs } from "node:util";
-import { stalledWebSocket } from "../test/support/raw-ws.ts";
-import { spawnServer } from "../test/support/server.ts";
-import { percentile, printTable, writeResult } from "./support/report.ts";
+import { percentile, printTable, writeResult } from "../support/report.ts";
+import { launchTickwire } from "./launcher.ts";
 
 const { values } = parseArgs({
   options: {
@@ -34,7 +33,7 @@ const seconds = Number(values.seconds);
 const rounds = Number(values.rounds);
 const size = Number(values.size);
 
-const server = await spawnServer({ LOG_LEVEL: "info" });
+const server = await launchTickwire({ LOG_LEVEL: "info" });
 const wsBase = server.url.replace("http", "ws");
 const rss = async () => Number(/tickwire_process_resident_memory_bytes (\d+)/.exec(await (await fetch(`${server.url}/metrics`)).text())?.[1]);
 
@@ -85,6 +84,26 @@ async function openConnections(): Promise<number> {
   return health.connections.ws + health.connections.sse;
 }
 
+/** A WebSocket on raw TCP that completes its handshake and never reads again. */
+async function stalledWebSocket(port: number, path: string): Promise<Socket> {
+  const sock = connect(port, "127.0.0.1");
+  await new Promise<void>((resolve, reject) => {
+    sock.once("connect", resolve);
+    sock.once("error", reject);
+  });
+  sock.setNoDelay(true);
+  sock.write(
+    `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+  );
+  await new Promise<void>((resolve, reject) => {
+    sock.once("data", (chunk) => (String(chunk).startsWith("HTTP/1.1 101") ? resolve() : reject(new Error(String(chunk)))));
+  });
+  sock.pause();
+  return sock;
+}
+
+/** An SSE stream on raw TCP that gets its headers and never reads again. */
 async function stalledSse(port: number): Promise<Socket> {
   const sock = connect(port, "127.0.0.1");
   await new Promise((r) => sock.once("connect", r));
@@ -156,8 +175,7 @@ const result = {
 };
 for (const ws of sockets) ws.close();
 publisher.close();
-server.proc.kill("SIGTERM");
-await server.exited;
+await server.stop();
 await writeResult("stalled-client", result);
 printTable(
   ["round", "phase", "sent", "delivered", "p50 ms", "p99 ms", "max ms", "RSS MB", "stalled still open"],

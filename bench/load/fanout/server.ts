@@ -4,17 +4,17 @@
  * - `bare`: {@link ./bare-relay.ts}, the baseline;
  * - `embedded`: tickwire with the in-process topic log (the default deployment);
  * - `redis`: tickwire with its topic logs in Redis Streams (`REDIS_URL`, a unique
- *   `STREAM_PREFIX`; the streams are deleted on stop).
+ *   `STREAM_PREFIX`; the streams are deleted on stop, so an interrupted run leaves keys
+ *   `bench-fanout-*` in Redis).
  *
- *   bun bench/fanout/server.ts --variant embedded     # run one by hand; Ctrl-C stops it
+ *   bun bench/load/fanout/server.ts --variant embedded     # run one by hand; Ctrl-C stops it
  * @module
  */
 import { parseArgs } from "node:util";
 import { createClient } from "redis";
+import { REDIS_URL, trackChild } from "../launcher.ts";
 
 export type ServerKind = "bare" | "embedded" | "redis";
-
-export const REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
 
 export interface LaunchOptions {
   /** Extra environment for tickwire (e.g. `TICK_MS`). */
@@ -42,30 +42,6 @@ export interface LaunchedServer {
 
 const here = import.meta.dir;
 
-/**
- * Every server still running: killed when this process exits, so that a benchmark stopped with
- * Ctrl-C or SIGTERM (which skips its `finally` blocks) leaves no server behind. A process that
- * handles those signals itself keeps doing so: the exit below only runs when no other handler
- * is registered at the time the signal arrives. What the exit hook cannot do is wait: a `redis`
- * variant's streams are deleted by `stop()` only, so an interrupted run leaves them in Redis
- * (keys `bench-fanout-*`).
- */
-const running = new Set<{ kill(signal?: number | NodeJS.Signals): void }>();
-let exitHooked = false;
-function trackChild(proc: { kill(signal?: number | NodeJS.Signals): void }): void {
-  running.add(proc);
-  if (exitHooked) return;
-  exitHooked = true;
-  process.on("exit", () => {
-    for (const p of running) p.kill("SIGTERM");
-  });
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.on(signal, () => {
-      if (process.listenerCount(signal) === 1) process.exit(signal === "SIGINT" ? 130 : 143);
-    });
-  }
-}
-
 export async function launch(kind: ServerKind, opts: LaunchOptions = {}): Promise<LaunchedServer> {
   const prefix = `bench-fanout-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
   const env: Record<string, string> = { ...(process.env as Record<string, string>), LOG_LEVEL: "warn", ...opts.env };
@@ -75,7 +51,7 @@ export async function launch(kind: ServerKind, opts: LaunchOptions = {}): Promis
   if (opts.cpuProfDir) args.push("--cpu-prof", `--cpu-prof-dir=${opts.cpuProfDir}`, `--cpu-prof-name=${kind}-${prefix}.cpuprofile`);
   args.push(script);
   if (opts.tickLog) args.push("--tick-log");
-  const proc = Bun.spawn(args, { cwd: `${here}/../..`, env, stdout: "pipe", stderr: "inherit" });
+  const proc = Bun.spawn(args, { cwd: `${here}/../../..`, env, stdout: "pipe", stderr: "inherit" });
   trackChild(proc);
   const port = await new Promise<number>((resolve, reject) => {
     (async () => {
@@ -122,7 +98,6 @@ export async function launch(kind: ServerKind, opts: LaunchOptions = {}): Promis
     async stop() {
       proc.kill("SIGTERM");
       await proc.exited;
-      running.delete(proc);
       if (kind === "redis") await deleteStreams(prefix);
     },
   };

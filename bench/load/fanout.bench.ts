@@ -3,25 +3,25 @@
  * have received the frame, for N = 100, 1000 and 10 000, against a bare `Bun.serve` relay in the
  * same `group`/`summary`.
  * - baseline: `server.publish("chat", JSON.stringify(frame))` on a bare Bun server;
- * - tickwire: `hub.append("chat", body)` on the real server (`startServer()`, MemoryTopicLog),
+ * - tickwire: `hub.append("chat", body)` on the real server (`startInProcess()`, MemoryTopicLog),
  *   whose sockets subscribed natively through `/ws?topics=chat`: log append, tail, one frame
  *   serialization, one `server.publish`.
  * Both servers run in this process; the N subscribers run in a child process
- * (bench/support/fanout-subscribers.ts), which reports over IPC once the Nth socket has the
+ * (bench/load/fanout-subscribers.ts), which reports over IPC once the Nth socket has the
  * frame. That IPC hop is the same for both variants and measured on its own ("IPC floor").
  * Only one variant's N sockets are connected at a time (10 000 clients + 10 000 server sockets
  * would not fit in one process's 20 000 open files). Each N runs `--rounds` times with the
  * order of the variants swapped each round; the summary reports the median ratio and its spread.
  *
- *   bun bench/fanout.bench.ts [--sizes 100,1000,10000] [--rounds 5]
+ *   bun bench/load/fanout.bench.ts [--sizes 100,1000,10000] [--rounds 5]
  * Writes bench/results/fanout.bench.json.
  * @module
  */
 import { parseArgs } from "node:util";
 import { bench, group, run, summary } from "mitata";
 import { startBareRelay } from "./fanout/bare-relay.ts";
-import { printTable, writeResult } from "./support/report.ts";
-import { startServer } from "../test/support/server.ts";
+import { printTable, writeResult } from "../support/report.ts";
+import { startInProcess } from "./launcher.ts";
 
 const { values } = parseArgs({
   options: { sizes: { type: "string", default: "100,1000,10000" }, rounds: { type: "string", default: "5" } },
@@ -32,7 +32,7 @@ const rounds = Number(values.rounds);
 // --- the subscriber process -------------------------------------------------------------
 const waiters = new Map<number, () => void>();
 let onControl: ((msg: Record<string, unknown>) => void) | undefined;
-const child = Bun.spawn([process.execPath, `${import.meta.dir}/support/fanout-subscribers.ts`], {
+const child = Bun.spawn([process.execPath, `${import.meta.dir}/fanout-subscribers.ts`], {
   stdio: ["inherit", "inherit", "inherit"],
   ipc(msg: Record<string, unknown>) {
     if (typeof msg.done === "number") {
@@ -53,7 +53,7 @@ const delivered = (k: number) => new Promise<void>((resolve) => waiters.set(k, r
 
 // --- the two servers ----------------------------------------------------------------------
 const bare = startBareRelay();
-const app = await startServer({ LOG_LEVEL: "silent" });
+const app = await startInProcess();
 const hub = app.ctx.hub;
 const wsCount = async () => ((await (await fetch(`${app.url}/health`)).json()) as { connections: { ws: number } }).connections.ws;
 

@@ -4,14 +4,14 @@
  * push of the same entry into an array, and `readAfter` (replay) of the newest 10 and of all
  * 1000 retained entries against an array `filter` by seq.
  *
- *   bun bench/topic-log.bench.ts [--json]
+ *   bun bench/micro/topic-log.bench.ts [--json]
  */
 import { bench, do_not_optimize, group, summary } from "mitata";
-import { systemClock } from "../src/core/clock.ts";
-import { MemoryTopicLog } from "../src/core/memory-topic-log.ts";
-import { compareSeq } from "../src/core/seq.ts";
-import type { LogEntry } from "../src/core/topic-log.ts";
-import { runMicro } from "./support/micro.ts";
+import { systemClock } from "../../src/core/clock.ts";
+import { MemoryTopicLog } from "../../src/core/memory-topic-log.ts";
+import { compareSeq } from "../../src/core/seq.ts";
+import type { LogEntry } from "../../src/core/topic-log.ts";
+import { runMicro } from "../support/micro.ts";
 
 const body = { type: "message", id: "20261123111111.000001-abc", content: "hello there", user: "bench", timestamp: "2026-11-23T11:11:11.000Z" };
 const HISTORY = 1000;

@@ -5,7 +5,7 @@
  * holds the other end), opened `--concurrency` at a time; each subscribes to `chat` through
  * `/ws?topics=chat` and then stays idle.
  *
- *   bun bench/connections.ts [--connections 10000] [--rounds 4] [--concurrency 256]
+ *   bun bench/load/connections.ts [--connections 10000] [--rounds 4] [--concurrency 256]
  *     [--variants bare,embedded] [--cpu-prof <dir>]
  * Writes bench/results/connections.json and connections.svg, prints a table.
  * @module
@@ -13,8 +13,8 @@
 import { parseArgs } from "node:util";
 import { openRawWs } from "./fanout/client.ts";
 import { launch, type ServerKind } from "./fanout/server.ts";
-import { printTable, writeResult } from "./support/report.ts";
-import { barChart, writeSvg } from "./support/svg-chart.ts";
+import { printTable, writeResult } from "../support/report.ts";
+import { barChart, writeSvg } from "../support/svg-chart.ts";
 
 const { values } = parseArgs({
   options: {

@@ -2,17 +2,17 @@
  * Micro benchmarks of the tick path (mitata): the ticker's own wake-up work, and one cron tick's
  * publish (serialize once + native publish) with a bare `JSON.stringify` + publish as baseline.
  *
- *   bun bench/ticker.bench.ts            # table
- *   bun bench/ticker.bench.ts --json     # also writes bench/results/ticker.bench.json
+ *   bun bench/micro/ticker.bench.ts            # table
+ *   bun bench/micro/ticker.bench.ts --json     # also writes bench/results/ticker.bench.json
  */
 import { bench, group, run, summary } from "mitata";
-import { Hub } from "../src/core/hub.ts";
-import { noopHubMetrics } from "../src/core/hub-metrics.ts";
-import { MemoryTopicLog } from "../src/core/memory-topic-log.ts";
-import { Ticker } from "../src/core/ticker.ts";
-import { silentLogger } from "../src/log.ts";
-import { WsTransport } from "../src/transports/ws/ws-transport.ts";
-import { VirtualClock } from "../test/support/virtual-clock.ts";
+import { Hub } from "../../src/core/hub.ts";
+import { noopHubMetrics } from "../../src/core/hub-metrics.ts";
+import { MemoryTopicLog } from "../../src/core/memory-topic-log.ts";
+import { Ticker } from "../../src/core/ticker.ts";
+import { silentLogger } from "../../src/log.ts";
+import { WsTransport } from "../../src/transports/ws/ws-transport.ts";
+import { VirtualClock } from "../support/virtual-clock.ts";
 
 const sink = { publish: (_t: string, d: string) => d.length, subscriberCount: () => 1 };
 
@@ -49,5 +49,5 @@ summary(() => {
 const json = process.argv.includes("--json");
 const result = await run({ format: json ? "json" : "mitata" });
 if (json) {
-  await Bun.write(`${import.meta.dir}/results/ticker.bench.json`, JSON.stringify(result, null, 2));
+  await Bun.write(`${import.meta.dir}/../results/ticker.bench.json`, JSON.stringify(result, null, 2));
 }

@@ -10,13 +10,13 @@
  * Subscribers are raw TCP readers that scan bytes for the marker: with 1000 of them in one
  * process, Bun's `WebSocket`/`fetch` clients would cost more per message than the server does.
  *
- *   bun bench/chat-latency.ts [--clients 1000] [--messages 100] [--rate 10] [--modes embedded,redis] [--transports sse,ws]
+ *   bun bench/load/chat-latency.ts [--clients 1000] [--messages 100] [--rate 10] [--modes embedded,redis] [--transports sse,ws]
  * Writes bench/results/chat-latency.json and prints a table.
  */
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
-import { percentile, printTable, writeResult } from "./support/report.ts";
-import { REDIS_URL, spawnServer, uniquePrefix } from "../test/support/server.ts";
+import { percentile, printTable, writeResult } from "../support/report.ts";
+import { launchTickwire, REDIS_URL, uniquePrefix } from "./launcher.ts";
 
 const { values } = parseArgs({
   options: {
@@ -183,22 +183,21 @@ const runs: Run[] = [];
 for (const mode of values.modes.split(",")) {
   const env: Record<string, string> = { LOG_LEVEL: "warn", SSE_PING_MS: "300000" };
   if (mode === "redis") Object.assign(env, { REDIS_URL, STREAM_PREFIX: uniquePrefix("bench-chat") });
-  const server = await spawnServer(env);
+  const server = await launchTickwire(env);
   try {
     for (const transport of values.transports.split(",") as Transport[]) {
       console.error(`${mode} / ${transport}: ${clients} clients, ${warmup}+${messages} messages at ${rate}/s...`);
       runs.push(await measure(mode, server.url, transport));
     }
   } finally {
-    server.proc.kill("SIGTERM");
-    await server.exited;
+    await server.stop();
   }
 }
 
 const result = {
   benchmark: "chat-latency",
   at: new Date().toISOString(),
-  command: `bun bench/chat-latency.ts ${process.argv.slice(2).join(" ")}`.trim(),
+  command: `bun bench/load/chat-latency.ts ${process.argv.slice(2).join(" ")}`.trim(),
   // Load average when done: other work on the machine shows up in the tail latencies.
   machine: { cpus: navigator.hardwareConcurrency, bun: Bun.version, loadavg: loadavg().map((l) => +l.toFixed(2)) },
   note: "latency = delivery time on a subscriber - time just before POST /messages; clients and server on one machine",

@@ -1,22 +1,22 @@
 /**
  * Tick lateness and drift of a tickwire server (a child process, default settings), idle and
- * under the default fanout load (1000 WS subscribers × 100 chat msg/s from bench/fanout/client.ts,
+ * under the default fanout load (1000 WS subscribers × 100 chat msg/s from bench/load/fanout/client.ts,
  * in this process), in one run, with two baselines from the same run: tickwire idle, and the
  * same Ticker class with its default options (wake 1 ms early; no spin, no adaptation) running in
- * the bare relay (bench/fanout/bare-relay.ts --tick-log) under the
+ * the bare relay (bench/load/fanout/bare-relay.ts --tick-log) under the
  * same load, which shows what the load itself does to any timer in a process that fans out. The
  * loaded phases alternate (`--rounds`) so that both see the same background.
  *
  * Measured per tick:
  * - server lateness: how long after its wall-clock boundary the ticker ran, the exact value the
- *   `tickwire_tick_lateness_seconds` histogram observes (printed by bench/fanout/tickwire-server.ts);
+ *   `tickwire_tick_lateness_seconds` histogram observes (printed by bench/load/fanout/tickwire-server.ts);
  * - client-observed lateness: boundary → cron frame received here (adds fanout and loopback, and
  *   under load this process's own busy event loop, so it is shown, not judged);
  * - drift: every cron frame names its boundary; boundaries must be exact multiples of the period
  *   with no gap other than counted skips, and the lateness must not trend upward over the run
  *   (least-squares slope, ms per minute).
  *
- *   bun bench/tick-lateness.ts [--settle-seconds 2] [--idle-seconds 15] [--seconds 60] [--baseline-seconds 30]
+ *   bun bench/load/tick-lateness.ts [--settle-seconds 2] [--idle-seconds 15] [--seconds 60] [--baseline-seconds 30]
  *     [--rounds 2] [--tick-ms 1000] [--subscribers 1000] [--rate 100] [--transport ws|sse]
  * `--seconds` is tickwire's total time under load, `--baseline-seconds` the bare relay's.
  * Writes bench/results/tick-lateness.json and tick-lateness.svg (CDF idle vs load), prints a table.
@@ -25,8 +25,8 @@
 import { parseArgs } from "node:util";
 import { startBackgroundLoad, type Transport } from "./fanout/client.ts";
 import { launch } from "./fanout/server.ts";
-import { percentile, printTable, writeResult } from "./support/report.ts";
-import { cdfChart, writeSvg } from "./support/svg-chart.ts";
+import { percentile, printTable, writeResult } from "../support/report.ts";
+import { cdfChart, writeSvg } from "../support/svg-chart.ts";
 
 const { values } = parseArgs({
   options: {

@@ -1,5 +1,5 @@
 /**
- * Child process of bench/fanout.bench.ts: holds the N subscriber sockets so that, at N = 10 000,
+ * Child process of bench/load/fanout.bench.ts: holds the N subscriber sockets so that, at N = 10 000,
  * the client and server ends of the connections do not share the 20 000 open files one process
  * may have, and the clients run on the other core. Commands arrive over IPC:
  * `{connect: url, n}` → `{ready: n}`; `{close: true}` → `{closed: true}`; `{echo: k}` → `{done: k}`
@@ -7,7 +7,7 @@
  * it sends `{done: k}`.
  * @module
  */
-import { openRawWs, type Subscribers } from "../fanout/client.ts";
+import { openRawWs, type Subscribers } from "./fanout/client.ts";
 
 const MARK = '"content":"k';
 let counts = new Map<number, number>();

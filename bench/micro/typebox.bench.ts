@@ -4,14 +4,14 @@
  * hand-written check of the same rules (the fastest a check can be) and TypeBox's uncompiled
  * `Value.Check` (what compiling saves).
  *
- *   bun bench/typebox.bench.ts [--json]
+ *   bun bench/micro/typebox.bench.ts [--json]
  */
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { Value } from "@sinclair/typebox/value";
 import { bench, do_not_optimize, group, summary } from "mitata";
-import { PostMessageBody } from "../src/features/chat/schemas.ts";
-import { PublishOp, SubscribeOp } from "../src/transports/ws/unified-ops.ts";
-import { runMicro } from "./support/micro.ts";
+import { PostMessageBody } from "../../src/features/chat/schemas.ts";
+import { PublishOp, SubscribeOp } from "../../src/transports/ws/unified-ops.ts";
+import { runMicro } from "../support/micro.ts";
 
 const postCheck = TypeCompiler.Compile(PostMessageBody);
 const subscribeCheck = TypeCompiler.Compile(SubscribeOp);

@@ -9,14 +9,14 @@
  * - latency under load: manager send → broadcaster receipt for each message of that run;
  * - idle latency: one message at a time (`--samples`), each sent once the previous one arrived.
  *
- *   bun bench/relay.ts [--modes embedded,redis] [--messages 50000] [--window 256] [--size 100]
+ *   bun bench/load/relay.ts [--modes embedded,redis] [--messages 50000] [--window 256] [--size 100]
  *     [--broadcasters 4] [--samples 2000]
  * Writes bench/results/relay.json and prints a table.
  * @module
  */
 import { parseArgs } from "node:util";
 import { launch, type ServerKind } from "./fanout/server.ts";
-import { percentile, printTable, writeResult } from "./support/report.ts";
+import { percentile, printTable, writeResult } from "../support/report.ts";
 
 const { values } = parseArgs({
   options: {

@@ -8,21 +8,21 @@
  * 20 ms per tick), and heap / RSS per timer. Baseline in the same run: the hub alone emitting
  * 10 000 updates with a prebuilt payload, i.e. what the timer service adds on top of fan-out.
  *
- *   bun bench/timers.bench.ts                 # table
- *   bun bench/timers.bench.ts --json          # also writes bench/results/timers.bench.json
- *   TIMERS=20000 TICKS=100 bun bench/timers.bench.ts
+ *   bun bench/load/timers.bench.ts                 # table
+ *   bun bench/load/timers.bench.ts --json          # also writes bench/results/timers.bench.json
+ *   TIMERS=20000 TICKS=100 bun bench/load/timers.bench.ts
  */
-import { systemClock } from "../src/core/clock.ts";
-import { Hub } from "../src/core/hub.ts";
-import { MemoryTopicLog } from "../src/core/memory-topic-log.ts";
-import type { Tick } from "../src/core/ticker.ts";
-import { TimerService } from "../src/features/timers/timer-service.ts";
-import { timerStoreFor } from "../src/features/timers/timer-store-for.ts";
-import { openDatabase } from "../src/infra/db/database.ts";
-import { Metrics } from "../src/infra/metrics.ts";
-import { silentLogger } from "../src/log.ts";
-import { WsTransport } from "../src/transports/ws/ws-transport.ts";
-import { percentile, printTable, writeResult } from "./support/report.ts";
+import { systemClock } from "../../src/core/clock.ts";
+import { Hub } from "../../src/core/hub.ts";
+import { MemoryTopicLog } from "../../src/core/memory-topic-log.ts";
+import type { Tick } from "../../src/core/ticker.ts";
+import { TimerService } from "../../src/features/timers/timer-service.ts";
+import { timerStoreFor } from "../../src/features/timers/timer-store-for.ts";
+import { openDatabase } from "../../src/infra/db/database.ts";
+import { Metrics } from "../../src/infra/metrics.ts";
+import { silentLogger } from "../../src/log.ts";
+import { WsTransport } from "../../src/transports/ws/ws-transport.ts";
+import { percentile, printTable, writeResult } from "../support/report.ts";
 
 const TIMERS = Number(process.env.TIMERS ?? 10_000);
 const TICKS = Number(process.env.TICKS ?? 60);

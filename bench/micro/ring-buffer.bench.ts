@@ -3,11 +3,11 @@
  * alternative it replaces: `push`/`shift` on a queue that stays short, and a history at capacity
  * where every push evicts the oldest entry (Array: push + shift, O(n) once it is long).
  *
- *   bun bench/ring-buffer.bench.ts [--json]
+ *   bun bench/micro/ring-buffer.bench.ts [--json]
  */
 import { bench, do_not_optimize, group, summary } from "mitata";
-import { RingBuffer } from "../src/core/ring-buffer.ts";
-import { runMicro } from "./support/micro.ts";
+import { RingBuffer } from "../../src/core/ring-buffer.ts";
+import { runMicro } from "../support/micro.ts";
 
 summary(() => {
   group("queue: push one, shift one (size stays ~16)", () => {

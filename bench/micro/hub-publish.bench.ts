@@ -8,18 +8,18 @@
  *   from 1 to 10 000 subscribers (the WS side is one `publish` call; SSE sinks share one chunk).
  * Baseline: the same append with 1 subscriber.
  *
- *   bun bench/hub-publish.bench.ts [--json]
+ *   bun bench/micro/hub-publish.bench.ts [--json]
  */
 import { bench, group, summary } from "mitata";
-import { systemClock } from "../src/core/clock.ts";
-import { Hub } from "../src/core/hub.ts";
-import { noopHubMetrics } from "../src/core/hub-metrics.ts";
-import { MemoryTopicLog } from "../src/core/memory-topic-log.ts";
-import { silentLogger } from "../src/log.ts";
-import { type SseSink, SseTransport } from "../src/transports/sse/sse-transport.ts";
-import { WsTransport } from "../src/transports/ws/ws-transport.ts";
-import { printTable } from "./support/report.ts";
-import { runMicro } from "./support/micro.ts";
+import { systemClock } from "../../src/core/clock.ts";
+import { Hub } from "../../src/core/hub.ts";
+import { noopHubMetrics } from "../../src/core/hub-metrics.ts";
+import { MemoryTopicLog } from "../../src/core/memory-topic-log.ts";
+import { silentLogger } from "../../src/log.ts";
+import { type SseSink, SseTransport } from "../../src/transports/sse/sse-transport.ts";
+import { WsTransport } from "../../src/transports/ws/ws-transport.ts";
+import { printTable } from "../support/report.ts";
+import { runMicro } from "../support/micro.ts";
 
 function hubWith(n: number) {
   const log = new MemoryTopicLog({ historySize: 1000, clock: systemClock });
