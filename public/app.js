@@ -4,10 +4,10 @@
  * @module
  */
 import { getToken, onTokenChange, setToken } from "./js/auth.js";
-import { byId } from "./js/dom.js";
 import { startChat } from "./js/chat.js";
 import { startClock } from "./js/clock.js";
 import { startCustomer } from "./js/customer.js";
+import { byId } from "./js/dom.js";
 import { startGameMaster } from "./js/game-master.js";
 import { startMetrics } from "./js/metrics.js";
 import { startRelay } from "./js/relay.js";

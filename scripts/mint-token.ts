@@ -23,5 +23,9 @@ if (!secret || !values.sub) {
   console.error("usage: JWT_SECRET=... bun run token -- --sub <name> [--publish topics] [--subscribe topics] [--expires 24h]");
   process.exit(2);
 }
-const split = (list: string[]) => list.flatMap((s) => s.split(",")).map((s) => s.trim()).filter(Boolean);
+const split = (list: string[]) =>
+  list
+    .flatMap((s) => s.split(","))
+    .map((s) => s.trim())
+    .filter(Boolean);
 console.log(await mintToken(secret, { sub: values.sub, publish: split(values.publish), subscribe: split(values.subscribe), expiresIn: values.expires }));

@@ -11,7 +11,7 @@ import type { AppContext } from "./app/context.ts";
 import type { Feature } from "./app/feature.ts";
 import { createServer, type RunningServer } from "./app/server.ts";
 import { Auth } from "./auth/auth.ts";
-import { ConfigError, type Config, databaseUrl, loadConfig, redisUrl } from "./config/index.ts";
+import { type Config, ConfigError, databaseUrl, loadConfig, redisUrl } from "./config/index.ts";
 import { type Clock, systemClock } from "./core/clock.ts";
 import { Hub } from "./core/hub.ts";
 import { MemoryTopicLog } from "./core/memory-topic-log.ts";
@@ -158,7 +158,10 @@ async function compose(config: Config, clock: Clock, log: Logger, disposers: (()
   hub.addTransport(sseTransport);
   ws = new WsTransport({ replayer: hub, backpressureLimit: config.backpressureLimit, metrics, log });
   hub.addTransport(ws);
-  sse = sseEndpoint({ hub, transport: sseTransport, auth: ctx.auth, log, metrics }, { queueBytes: config.backpressureLimit, pingMs: config.ssePingMs, retryMs: 3000 });
+  sse = sseEndpoint(
+    { hub, transport: sseTransport, auth: ctx.auth, log, metrics },
+    { queueBytes: config.backpressureLimit, pingMs: config.ssePingMs, retryMs: 3000 },
+  );
 
   const startedAt = clock.now();
   const wsTransport = ws;

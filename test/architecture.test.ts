@@ -35,11 +35,20 @@ function layerOf(file: string): (typeof LAYERS)[number] {
 /** `src/`-relative imports of `file` (type-only ones included), resolved to absolute paths. */
 function importsOf(file: string): { spec: string; target?: string }[] {
   const text = readFileSync(file, "utf8");
-  const specs = [...text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^"'`;]*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1] ?? m[2]!);
+  const specs = [...text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^"'`;]*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g)].map(
+    (m) => m[1] ?? m[2]!,
+  );
   return specs.map((spec) => (spec.startsWith(".") ? { spec, target: resolve(dirname(file), spec) } : { spec }));
 }
 
-const graph = new Map(sources.map((f) => [f, importsOf(f).filter((i) => i.target?.startsWith(SRC)).map((i) => i.target!)]));
+const graph = new Map(
+  sources.map((f) => [
+    f,
+    importsOf(f)
+      .filter((i) => i.target?.startsWith(SRC))
+      .map((i) => i.target!),
+  ]),
+);
 
 describe("architecture of src/", () => {
   it("imports only from the same or a lower layer (base ← core ← infra ← http ← auth ← transports ← app ← ops ← features ← main)", () => {
@@ -85,7 +94,11 @@ describe("architecture of src/", () => {
   it("keeps the core pure: no runtime, I/O or package imports, and the hub knows no transport", () => {
     const impure = sources
       .filter((f) => layerOf(f) === "core")
-      .flatMap((f) => importsOf(f).filter((i) => !i.spec.startsWith("./")).map((i) => `${rel(f)} imports ${i.spec}`));
+      .flatMap((f) =>
+        importsOf(f)
+          .filter((i) => !i.spec.startsWith("./"))
+          .map((i) => `${rel(f)} imports ${i.spec}`),
+      );
     expect(impure).toEqual([]);
     const hub = readFileSync(join(SRC, "core/hub.ts"), "utf8");
     expect(hub).not.toMatch(/sseEvent|TextEncoder|ServerWebSocket|Bun\./);

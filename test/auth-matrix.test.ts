@@ -7,8 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { jwtVerify } from "jose";
-import type { Tickwire } from "../src/main.ts";
 import { mintToken } from "../src/auth/tokens.ts";
+import type { Tickwire } from "../src/main.ts";
 import { MODES, spawnServer, startServer, uniquePrefix, wsUrl } from "./support/server.ts";
 import { sseClient } from "./support/sse-client.ts";
 import { type WsTestClient, wsClient } from "./support/ws-client.ts";
@@ -151,7 +151,13 @@ for (const mode of MODES) {
       { name: "POST /timer", ...timerPublish, transport: "http", ok: "201", run: (t) => http("POST", "/timer", t, { sessionId: session, maxTime: 60 }) },
       { name: "PUT /timer/:id/pause", ...timerPublish, transport: "http", ok: "200", run: (t) => http("PUT", `/timer/${timerId}/pause`, t) },
       { name: "PUT /timer/:id/resume", ...timerPublish, transport: "http", ok: "200", run: (t) => http("PUT", `/timer/${timerId}/resume`, t) },
-      { name: "PUT /timer/:id/modify", ...timerPublish, transport: "http", ok: "200", run: (t) => http("PUT", `/timer/${timerId}/modify`, t, { maxTime: 7200 }) },
+      {
+        name: "PUT /timer/:id/modify",
+        ...timerPublish,
+        transport: "http",
+        ok: "200",
+        run: (t) => http("PUT", `/timer/${timerId}/modify`, t, { maxTime: 7200 }),
+      },
       { name: "PUT /timer/:id/stop", ...timerPublish, transport: "http", ok: "200", run: (t) => http("PUT", `/timer/${stopId}/stop`, t) },
       {
         name: "game master TIMER_CREATE",
@@ -413,7 +419,11 @@ describe("auth configuration", () => {
     const child = await spawnServer({ JWT_SECRET: "" });
     try {
       expect(child.lines.some((l) => l.includes('"level":"warn"') && l.includes("JWT_SECRET is unset"))).toBe(true);
-      const res = await fetch(`${child.url}/messages`, { method: "POST", body: JSON.stringify({ content: "open" }), headers: { "Content-Type": "application/json" } });
+      const res = await fetch(`${child.url}/messages`, {
+        method: "POST",
+        body: JSON.stringify({ content: "open" }),
+        headers: { "Content-Type": "application/json" },
+      });
       expect(res.status).toBe(201);
     } finally {
       child.proc.kill();
@@ -458,7 +468,11 @@ describe("auth configuration", () => {
         body: JSON.stringify({ sessionId: "minted", maxTime: 10 }),
       });
       expect(created.status).toBe(201);
-      const chat = await fetch(`${app.url}/messages`, { method: "POST", headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" }, body: '{"content":"x"}' });
+      const chat = await fetch(`${app.url}/messages`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+        body: '{"content":"x"}',
+      });
       expect(chat.status).toBe(403);
     } finally {
       await app.stop();
@@ -466,7 +480,12 @@ describe("auth configuration", () => {
   });
 
   it("`bun run token` without a secret or --sub prints usage and exits 2", async () => {
-    const run = Bun.spawn([process.execPath, "run", "token", "--", "--sub", "x"], { cwd: ROOT, env: { ...process.env, JWT_SECRET: "" }, stdout: "pipe", stderr: "pipe" });
+    const run = Bun.spawn([process.execPath, "run", "token", "--", "--sub", "x"], {
+      cwd: ROOT,
+      env: { ...process.env, JWT_SECRET: "" },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     expect(await run.exited).toBe(2);
     expect(await new Response(run.stderr).text()).toContain("usage:");
   });

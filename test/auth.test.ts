@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
-import type { Tickwire } from "../src/main.ts";
 import { mintToken } from "../src/auth/tokens.ts";
+import type { Tickwire } from "../src/main.ts";
 import { startServer, wsUrl } from "./support/server.ts";
 import { sseClient } from "./support/sse-client.ts";
 import { wsClient } from "./support/ws-client.ts";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
-import type { Tickwire } from "../src/main.ts";
 import { connect } from "node:net";
+import type { Tickwire } from "../src/main.ts";
 import { stalledWebSocket } from "./support/raw-ws.ts";
 import { startServer, wsUrl } from "./support/server.ts";
 import { sseClient } from "./support/sse-client.ts";

@@ -15,7 +15,7 @@ describe("bench layout", () => {
       const text = await Bun.file(join(ROOT, file)).text();
       for (const m of text.matchAll(/(?:from\s+|import\s*\(\s*|import\s+)["']([^"']+)["']/g)) {
         const resolved = join(ROOT, file, "..", m[1]!);
-        if (resolved.startsWith(join(ROOT, "test") + "/")) offenders.push(`${file}: ${m[1]}`);
+        if (resolved.startsWith(`${join(ROOT, "test")}/`)) offenders.push(`${file}: ${m[1]}`);
       }
     }
     expect(offenders).toEqual([]);

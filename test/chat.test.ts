@@ -14,7 +14,11 @@ import { wsClient } from "./support/ws-client.ts";
 const anyJson = (v: unknown): any => v;
 
 const post = (app: Tickwire, path: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(app.url + path, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) });
+  fetch(app.url + path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
 
 describe.each(MODES)("chat ($name)", (mode) => {
   let app: Tickwire;
@@ -29,7 +33,14 @@ describe.each(MODES)("chat ($name)", (mode) => {
     const res = await post(app, "/messages", { content: "Hello, world!", user: "John Doe" });
     expect(res.status).toBe(201);
     const sent = await res.json().then(anyJson);
-    expect(sent).toEqual({ id: expect.any(String), content: "Hello, world!", user: "John Doe", timestamp: expect.any(String), status: "sent", seq: expect.any(String) });
+    expect(sent).toEqual({
+      id: expect.any(String),
+      content: "Hello, world!",
+      user: "John Doe",
+      timestamp: expect.any(String),
+      status: "sent",
+      seq: expect.any(String),
+    });
     expect(new Date(sent.timestamp).toISOString()).toBe(sent.timestamp);
     expect(sent.id).toMatch(/^\d{14}\.\d{6}/);
 
@@ -37,7 +48,16 @@ describe.each(MODES)("chat ($name)", (mode) => {
     // The default event type (no `event:` line) is what EventSource.onmessage receives.
     expect(event.event).toBeUndefined();
     expect(event.id).toBe(sent.seq);
-    expect(event.json).toEqual({ topic: "chat", seq: sent.seq, ts: expect.any(Number), type: "message", id: sent.id, content: "Hello, world!", user: "John Doe", timestamp: sent.timestamp });
+    expect(event.json).toEqual({
+      topic: "chat",
+      seq: sent.seq,
+      ts: expect.any(Number),
+      type: "message",
+      id: sent.id,
+      content: "Hello, world!",
+      user: "John Doe",
+      timestamp: sent.timestamp,
+    });
     sse.close();
   });
 
@@ -73,7 +93,12 @@ describe.each(MODES)("chat ($name)", (mode) => {
     expect(all.messages[0]).toMatchObject({ topic: "chat", type: "message", content: "h0", user: "anonymous" });
     const page = await (await fetch(`${app.url}/messages?since=${seqs[1]}&limit=2`)).json().then(anyJson);
     expect(page.messages.map((m: any) => m.content)).toEqual(["h2", "h3"]);
-    for (const [query, field] of [["since=yesterday", "since"], ["limit=0", "limit"], ["limit=abc", "limit"], ["limit=100000", "limit"]]) {
+    for (const [query, field] of [
+      ["since=yesterday", "since"],
+      ["limit=0", "limit"],
+      ["limit=abc", "limit"],
+      ["limit=100000", "limit"],
+    ]) {
       const res = await fetch(`${app.url}/messages?${query}`);
       expect(res.status).toBe(400);
       expect((await res.json().then(anyJson)).error.field).toBe(field);

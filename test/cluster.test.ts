@@ -89,7 +89,11 @@ describe("two processes sharing one port (REUSE_PORT) joined by Redis", () => {
 
     const sent: string[] = [];
     for (let i = 0; i < 10; i++) {
-      const res = await fetch(`${shared}/messages`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ content: `m${i}`, user: "cluster" }) });
+      const res = await fetch(`${shared}/messages`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ content: `m${i}`, user: "cluster" }),
+      });
       expect(res.status).toBe(201);
       sent.push(((await res.json()) as any).seq);
     }

@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { connect } from "node:net";
-import type { Tickwire } from "../src/main.ts";
 import { mintToken } from "../src/auth/tokens.ts";
+import type { Tickwire } from "../src/main.ts";
 import { startServer, wsUrl } from "./support/server.ts";
 import { wsClient } from "./support/ws-client.ts";
 
@@ -82,7 +82,11 @@ describe("ALLOWED_ORIGINS set", () => {
     const error = await fetch(`${app.url}/timer/999999`, { headers: { Origin: ALLOWED } });
     expect(error.status).toBe(404);
     expect(error.headers.get("access-control-allow-origin")).toBe(ALLOWED);
-    const created = await fetch(`${app.url}/messages`, { method: "POST", headers: { Origin: ALLOWED, "Content-Type": "application/json" }, body: '{"content":"cors"}' });
+    const created = await fetch(`${app.url}/messages`, {
+      method: "POST",
+      headers: { Origin: ALLOWED, "Content-Type": "application/json" },
+      body: '{"content":"cors"}',
+    });
     expect(created.status).toBe(201);
     expect(created.headers.get("access-control-allow-origin")).toBe(ALLOWED);
     const foreign = await fetch(`${app.url}/health`, { headers: { Origin: OTHER } });

@@ -14,9 +14,9 @@ import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rea
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
+import { mintToken } from "../src/auth/tokens.ts";
 import { loadConfig } from "../src/config/index.ts";
 import type { Tickwire } from "../src/main.ts";
-import { mintToken } from "../src/auth/tokens.ts";
 import { MODES, startServer, uniquePrefix, wsUrl } from "./support/server.ts";
 import { wsClient } from "./support/ws-client.ts";
 
@@ -254,7 +254,9 @@ describe("Dockerfile", () => {
   }, 120_000);
 
   it(".dockerignore keeps node_modules, data and .env out of the build context", () => {
-    const ignored = read(".dockerignore").split("\n").map((l) => l.trim());
+    const ignored = read(".dockerignore")
+      .split("\n")
+      .map((l) => l.trim());
     for (const entry of ["node_modules", "data", ".env", ".git"]) expect(ignored).toContain(entry);
   });
 });
@@ -344,7 +346,11 @@ describe("docker-compose.yml", () => {
     expect(timeout).toBeGreaterThanOrEqual(3600);
     // Balanced braces, every directive line ends with ; or a block.
     expect(conf.split("{").length).toBe(conf.split("}").length);
-    for (const line of conf.split("\n").map((l) => l.trim()).filter(Boolean)) expect(line).toMatch(/[;{}]$/);
+    for (const line of conf
+      .split("\n")
+      .map((l) => l.trim())
+      .filter(Boolean))
+      expect(line).toMatch(/[;{}]$/);
   });
 });
 

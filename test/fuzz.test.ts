@@ -24,16 +24,38 @@ function prng(seed: number) {
 }
 
 const deepArray = (n: number) => "[".repeat(n) + "]".repeat(n);
-const deepObject = (n: number) => '{"a":'.repeat(n) + "1" + "}".repeat(n);
+const deepObject = (n: number) => `${'{"a":'.repeat(n)}1${"}".repeat(n)}`;
 
 /** Values of every wrong kind. */
 const values: unknown[] = [
-  null, true, false, 0, -1, 1.5, 1e308, -1e308, Number.MAX_SAFE_INTEGER, "", "x", "x".repeat(5000), "ü😀\u0000",
-  [], [1, 2], {}, { a: 1 }, "1700000000000-0", "../../etc/passwd", "<script>", "' OR 1=1 --", 604801, 0.5, "12",
+  null,
+  true,
+  false,
+  0,
+  -1,
+  1.5,
+  1e308,
+  -1e308,
+  Number.MAX_SAFE_INTEGER,
+  "",
+  "x",
+  "x".repeat(5000),
+  "ü😀\u0000",
+  [],
+  [1, 2],
+  {},
+  { a: 1 },
+  "1700000000000-0",
+  "../../etc/passwd",
+  "<script>",
+  "' OR 1=1 --",
+  604801,
+  0.5,
+  "12",
 ];
 
 function randomBody(rand: () => number): string | Uint8Array | undefined {
-  const pick = <T,>(xs: T[]) => xs[Math.floor(rand() * xs.length)]!;
+  const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)]!;
   switch (Math.floor(rand() * 9)) {
     case 0:
       return undefined;
@@ -60,14 +82,41 @@ function randomBody(rand: () => number): string | Uint8Array | undefined {
 
 /** A method and path: usually the route's own method (to reach body validation), sometimes not. */
 function randomRequest(rand: () => number): [string, string] {
-  const pick = <T,>(xs: T[]) => xs[Math.floor(rand() * xs.length)]!;
+  const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)]!;
   const ids = ["1", "0", "-1", "abc", "99999999999999999999999", "1.5", "%00", "%ff", "1e3", "", "0x10", String(Math.floor(rand() * 1e6))];
-  const queries = ["", "?since=abc", "?since=-1", "?limit=-5", "?limit=abc", "?limit=1000000", "?sessionId=", `?sessionId=${"s".repeat(300)}`, "?topics=bad topic", "?lastEventId=zz", "?since=1700000000000-0&limit=5"];
+  const queries = [
+    "",
+    "?since=abc",
+    "?since=-1",
+    "?limit=-5",
+    "?limit=abc",
+    "?limit=1000000",
+    "?sessionId=",
+    `?sessionId=${"s".repeat(300)}`,
+    "?topics=bad topic",
+    "?lastEventId=zz",
+    "?since=1700000000000-0&limit=5",
+  ];
   const routes: [string, string][] = [
-    ["POST", "/timer"], ["GET", `/timer/${pick(ids)}`], ["PUT", `/timer/${pick(ids)}/pause`], ["PUT", `/timer/${pick(ids)}/resume`],
-    ["PUT", `/timer/${pick(ids)}/modify`], ["PUT", `/timer/${pick(ids)}/stop`], ["PUT", `/timer/${pick(ids)}/explode`], ["GET", "/timers"],
-    ["POST", "/messages"], ["GET", "/messages"], ["POST", "/notify"], ["GET", "/health"], ["GET", "/nope"], ["PUT", "/timer//pause"],
-    ["GET", "/%2e%2e/etc"], ["GET", `/${"a".repeat(3000)}`], ["GET", "/ws/manager"], ["GET", "/ws/customer/x"], ["GET", "/ws/gamemaster/x"],
+    ["POST", "/timer"],
+    ["GET", `/timer/${pick(ids)}`],
+    ["PUT", `/timer/${pick(ids)}/pause`],
+    ["PUT", `/timer/${pick(ids)}/resume`],
+    ["PUT", `/timer/${pick(ids)}/modify`],
+    ["PUT", `/timer/${pick(ids)}/stop`],
+    ["PUT", `/timer/${pick(ids)}/explode`],
+    ["GET", "/timers"],
+    ["POST", "/messages"],
+    ["GET", "/messages"],
+    ["POST", "/notify"],
+    ["GET", "/health"],
+    ["GET", "/nope"],
+    ["PUT", "/timer//pause"],
+    ["GET", "/%2e%2e/etc"],
+    ["GET", `/${"a".repeat(3000)}`],
+    ["GET", "/ws/manager"],
+    ["GET", "/ws/customer/x"],
+    ["GET", "/ws/gamemaster/x"],
   ];
   const [method, path] = pick(routes);
   const methods = ["GET", "POST", "PUT", "DELETE", "PATCH"];
@@ -107,7 +156,7 @@ async function fuzzHttp(app: Tickwire, seed: number): Promise<{ sent: number; st
 }
 
 function randomFrame(rand: () => number): string | Uint8Array {
-  const pick = <T,>(xs: T[]) => xs[Math.floor(rand() * xs.length)]!;
+  const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)]!;
   switch (Math.floor(rand() * 8)) {
     case 0:
       return "{not json";
@@ -116,9 +165,17 @@ function randomFrame(rand: () => number): string | Uint8Array {
     case 2:
       return deepArray(1 + Math.floor(rand() * 10_000));
     case 3:
-      return JSON.stringify({ op: pick(["subscribe", "unsubscribe", "publish", "ping", "dance", 42, null]), topic: pick(values), since: pick(values), data: pick(values) });
+      return JSON.stringify({
+        op: pick(["subscribe", "unsubscribe", "publish", "ping", "dance", 42, null]),
+        topic: pick(values),
+        since: pick(values),
+        data: pick(values),
+      });
     case 4:
-      return JSON.stringify({ type: pick(["TIMER_CREATE", "TIMER_PAUSE", "TIMER_MODIFY", "TIMER_STOP", "NOPE", 7]), payload: pick([...values, { id: pick(values), maxTime: pick(values), sessionId: pick(values) }]) });
+      return JSON.stringify({
+        type: pick(["TIMER_CREATE", "TIMER_PAUSE", "TIMER_MODIFY", "TIMER_STOP", "NOPE", 7]),
+        payload: pick([...values, { id: pick(values), maxTime: pick(values), sessionId: pick(values) }]),
+      });
     case 5:
       return JSON.stringify(pick(values));
     case 6:

@@ -8,7 +8,7 @@ describe("the server process", () => {
   it("on the default settings sends the seed client cron ticks exactly 1000 ms apart", async () => {
     const child = await spawnServer();
     try {
-      const client = wsClient(child.url.replace("http", "ws") + "/ws");
+      const client = wsClient(`${child.url.replace("http", "ws")}/ws`);
       const frames = await client.collect(3, (f) => f.event === "cron_tick", 10_000);
       client.close();
       const times = frames.map((f) => Date.parse(f.message));
@@ -20,7 +20,7 @@ describe("the server process", () => {
 
   it("on SIGTERM closes WebSockets with 1001, ends SSE streams and exits 0", async () => {
     const child = await spawnServer({ TICK_MS: "100" });
-    const ws = wsClient(child.url.replace("http", "ws") + "/ws");
+    const ws = wsClient(`${child.url.replace("http", "ws")}/ws`);
     await ws.next((f) => f.topic === "cron");
     const sse = await sseClient(`${child.url}/events?topics=cron`);
     await sse.next();
@@ -33,7 +33,7 @@ describe("the server process", () => {
 
   it("with SHUTDOWN_DELAY_MS, reports 503 on /health while connections are still open, then drains", async () => {
     const child = await spawnServer({ SHUTDOWN_DELAY_MS: "1500" });
-    const ws = wsClient(child.url.replace("http", "ws") + "/ws");
+    const ws = wsClient(`${child.url.replace("http", "ws")}/ws`);
     await ws.opened;
     child.proc.kill("SIGTERM");
     const health = await until(

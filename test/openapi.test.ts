@@ -83,10 +83,26 @@ describe("/openapi.json", () => {
     }
     // And the SPEC's endpoints are among them.
     for (const [path, method] of [
-      ["/health", "get"], ["/metrics", "get"], ["/timer", "post"], ["/timer/{id}", "get"], ["/timers", "get"],
-      ["/timer/{id}/pause", "put"], ["/timer/{id}/resume", "put"], ["/timer/{id}/modify", "put"], ["/timer/{id}/stop", "put"],
-      ["/messages", "post"], ["/messages", "get"], ["/events", "get"], ["/notify", "post"], ["/", "get"], ["/openapi.json", "get"],
-      ["/ws", "get"], ["/ws/customer/{sessionId}", "get"], ["/ws/gamemaster/{sessionId}", "get"], ["/ws/manager", "get"], ["/ws/broadcast", "get"],
+      ["/health", "get"],
+      ["/metrics", "get"],
+      ["/timer", "post"],
+      ["/timer/{id}", "get"],
+      ["/timers", "get"],
+      ["/timer/{id}/pause", "put"],
+      ["/timer/{id}/resume", "put"],
+      ["/timer/{id}/modify", "put"],
+      ["/timer/{id}/stop", "put"],
+      ["/messages", "post"],
+      ["/messages", "get"],
+      ["/events", "get"],
+      ["/notify", "post"],
+      ["/", "get"],
+      ["/openapi.json", "get"],
+      ["/ws", "get"],
+      ["/ws/customer/{sessionId}", "get"],
+      ["/ws/gamemaster/{sessionId}", "get"],
+      ["/ws/manager", "get"],
+      ["/ws/broadcast", "get"],
     ] as const) {
       expect(doc.paths[path]?.[method], `${method} ${path}`).toBeDefined();
     }
@@ -119,7 +135,11 @@ describe("/openapi.json", () => {
 
   it("request bodies are the validating schemas: a body made from the documented schema is accepted, {} is refused naming a field", async () => {
     const created = (await (
-      await fetch(`${app.url}/timer`, { method: "POST", body: JSON.stringify({ sessionId: "openapi-s", maxTime: 600 }), headers: { "Content-Type": "application/json" } })
+      await fetch(`${app.url}/timer`, {
+        method: "POST",
+        body: JSON.stringify({ sessionId: "openapi-s", maxTime: 600 }),
+        headers: { "Content-Type": "application/json" },
+      })
     ).json()) as any;
     let checked = 0;
     for (const [path, item] of Object.entries<any>(doc.paths)) {
@@ -128,7 +148,8 @@ describe("/openapi.json", () => {
         const schema = deref(op?.requestBody?.content?.["application/json"]?.schema);
         if (!schema) continue;
         const url = `${app.url}${path.replace("{id}", String(created.id))}`;
-        const send = (body: unknown) => fetch(url, { method: method.toUpperCase(), body: JSON.stringify(body), headers: { "Content-Type": "application/json" } });
+        const send = (body: unknown) =>
+          fetch(url, { method: method.toUpperCase(), body: JSON.stringify(body), headers: { "Content-Type": "application/json" } });
         const valid = example(schema);
         const ok = await send(valid);
         expect(ok.status, `${method.toUpperCase()} ${path} with ${JSON.stringify(valid)}`).toBeLessThan(300);

@@ -11,7 +11,7 @@ import { compareSeq } from "../src/core/seq.ts";
 import { defaultMaxInFlight } from "../src/infra/redis/append-script.ts";
 import type { Tickwire } from "../src/main.ts";
 import { REDIS_URL, startServer, uniquePrefix, wsUrl } from "./support/server.ts";
-import { sseClient, type SseTestClient } from "./support/sse-client.ts";
+import { type SseTestClient, sseClient } from "./support/sse-client.ts";
 import { until } from "./support/until.ts";
 import { type WsTestClient, wsClient } from "./support/ws-client.ts";
 
@@ -42,7 +42,10 @@ class DedicatedRedis {
     return `redis://127.0.0.1:${this.port}`;
   }
   async start(): Promise<void> {
-    this.proc = Bun.spawn(["redis-server", "--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdout: "ignore", stderr: "pipe" });
+    this.proc = Bun.spawn(["redis-server", "--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+      stdout: "ignore",
+      stderr: "pipe",
+    });
     await until(() => accepts(this.port), { message: `redis-server to listen on ${this.port}` });
   }
   async kill(): Promise<void> {
@@ -137,7 +140,10 @@ describe("Redis faults (dedicated redis-server)", () => {
     // Another instance keeps appending while the tailers are disconnected.
     const other = await startServer({ REDIS_URL: redis.url, STREAM_PREFIX: prefix });
     const list = await redis.cli("CLIENT", "LIST");
-    const tailerIds = list.split("\n").filter((l) => l.includes(`name=${prefix}-tailer`)).map((l) => /id=(\d+)/.exec(l)![1]!);
+    const tailerIds = list
+      .split("\n")
+      .filter((l) => l.includes(`name=${prefix}-tailer`))
+      .map((l) => /id=(\d+)/.exec(l)![1]!);
     expect(tailerIds.length).toBe(2);
     // Both instances' tailers drop; appends (on their command connections) carry on.
     for (const id of tailerIds) await redis.cli("CLIENT", "KILL", "ID", id);

@@ -51,7 +51,12 @@ describe("RedisTopicLog", () => {
     const after = await log.readAfter("chat", seqs[1], 2);
     expect(after.entries.map((e) => e.seq)).toEqual([seqs[2]!, seqs[3]!]);
     const [first] = after.entries;
-    expect({ topic: first?.topic, seq: first?.seq, ts: first?.ts, body: first?.body }).toEqual({ topic: "chat", seq: seqs[2]!, ts: expect.any(Number), body: { n: 2 } });
+    expect({ topic: first?.topic, seq: first?.seq, ts: first?.ts, body: first?.body }).toEqual({
+      topic: "chat",
+      seq: seqs[2]!,
+      ts: expect.any(Number),
+      body: { n: 2 },
+    });
     expect((await log.readAfter("relay", undefined)).entries).toEqual([]);
     // A topic without a stream (ephemeral, like cron) has no history and no tip to wait for.
     expect(await log.readAfter("cron", seqs[0])).toEqual({ entries: [], recovered: true });

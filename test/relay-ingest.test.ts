@@ -4,10 +4,10 @@
  * (the relay only sees the hub), so these run on the embedded mode.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "bun:test";
+import { mintToken } from "../src/auth/tokens.ts";
 import { type LogEntry, LogUnavailableError } from "../src/core/topic-log.ts";
 import { RELAY_MAX_IN_FLIGHT } from "../src/features/relay/ingest.ts";
 import type { Tickwire } from "../src/main.ts";
-import { mintToken } from "../src/auth/tokens.ts";
 import { startServer, wsUrl } from "./support/server.ts";
 import { until } from "./support/until.ts";
 import { wsClient } from "./support/ws-client.ts";

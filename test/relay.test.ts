@@ -112,7 +112,7 @@ describe.each(MODES)("relay ($name)", (mode) => {
     manager.send(exact);
     manager.send("still-open");
     const replies = await manager.collect(5, (f) => isAck(f) || isError(f));
-    expect(replies.map((r) => r.op === "ack" ? "ack" : r.code)).toEqual(["too_large", "too_large", "binary_not_accepted", "ack", "ack"]);
+    expect(replies.map((r) => (r.op === "ack" ? "ack" : r.code))).toEqual(["too_large", "too_large", "binary_not_accepted", "ack", "ack"]);
     expect(replies[0].message).toContain("65537 bytes");
     expect(manager.ws.readyState).toBe(WebSocket.OPEN);
     const got = await bc.collect(2, () => true);

@@ -55,10 +55,7 @@ describe.each(MODES)("replay ($name)", (mode) => {
     first.close();
     const missed = [await postMessage(app, "m1"), await postMessage(app, "m2"), await postMessage(app, "m3")];
 
-    for (const resume of [
-      () => sseClient(`${app.url}/events`, { "Last-Event-ID": seen[1]! }),
-      () => sseClient(`${app.url}/events?lastEventId=${seen[1]}`),
-    ]) {
+    for (const resume of [() => sseClient(`${app.url}/events`, { "Last-Event-ID": seen[1]! }), () => sseClient(`${app.url}/events?lastEventId=${seen[1]}`)]) {
       const again = await resume();
       await again.collect(3);
       const live = await postMessage(app, "live");

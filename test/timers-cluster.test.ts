@@ -55,7 +55,8 @@ describe("timers on two instances (mysql+redis)", () => {
     // A change on B reaches A's clients; B's pause stops both instances' updates.
     expect((await api(b).pause(t.id)).body.status).toBe("paused");
     await gmA.collect(1, (f) => f.type === "TIMER_PAUSE" && f.payload.id === t.id);
-    const updatesAfter = (c: WsTestClient, since: number) => c.frames.slice(since).filter((f: any) => f.type === "TIMER_UPDATE" && f.payload.id === t.id && f.payload.isPaused === false);
+    const updatesAfter = (c: WsTestClient, since: number) =>
+      c.frames.slice(since).filter((f: any) => f.type === "TIMER_UPDATE" && f.payload.id === t.id && f.payload.isPaused === false);
     const markA = gmA.frames.length;
     const markB = gmB.frames.length;
     const probe = (await api(a).create(session, 600)).body;

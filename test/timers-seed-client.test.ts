@@ -29,7 +29,11 @@ class SeedTimerClient {
   constructor(private readonly baseUrl: string) {}
 
   async createTimer(sessionId: string, maxTime: number): Promise<SeedTimer> {
-    const res = await fetch(`${this.baseUrl}/timer`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ sessionId, maxTime }) });
+    const res = await fetch(`${this.baseUrl}/timer`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ sessionId, maxTime }),
+    });
     if (!res.ok) throw new Error(`create failed: ${res.status}`);
     return res.json() as Promise<SeedTimer>;
   }

@@ -10,7 +10,12 @@ import { type Mode, MYSQL_URL, uniquePrefix } from "./support/server.ts";
 export async function ownDatabase(name: string): Promise<{ url: string; drop(): Promise<void> }> {
   const db = `tw_${name}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`.replace(/[^A-Za-z0-9_]/g, "_");
   const server = new URL(MYSQL_URL);
-  const conn = await createConnection({ host: server.hostname, port: Number(server.port || 3306), user: decodeURIComponent(server.username), password: decodeURIComponent(server.password) });
+  const conn = await createConnection({
+    host: server.hostname,
+    port: Number(server.port || 3306),
+    user: decodeURIComponent(server.username),
+    password: decodeURIComponent(server.password),
+  });
   await conn.query(`CREATE DATABASE \`${db}\``);
   await conn.end();
   const url = new URL(MYSQL_URL);
@@ -18,7 +23,12 @@ export async function ownDatabase(name: string): Promise<{ url: string; drop(): 
   return {
     url: url.toString(),
     async drop() {
-      const c = await createConnection({ host: server.hostname, port: Number(server.port || 3306), user: decodeURIComponent(server.username), password: decodeURIComponent(server.password) });
+      const c = await createConnection({
+        host: server.hostname,
+        port: Number(server.port || 3306),
+        user: decodeURIComponent(server.username),
+        password: decodeURIComponent(server.password),
+      });
       await c.query(`DROP DATABASE IF EXISTS \`${db}\``);
       await c.end();
     },

@@ -84,7 +84,10 @@ describe.each(MODES)("timers ($name)", (mode) => {
     await gm.opened;
     await gm.next((f) => f.type === "TIMER_UPDATE" && f.payload.id === t.id && f.payload.currentTime >= 1, 5_000);
     const finished = await http.modify(t.id, 1);
-    expect(finished).toEqual({ status: 200, body: { ...t, currentTime: 1, maxTime: 1, isPaused: true, status: "finished", updatedAt: expect.stringMatching(ISO) } });
+    expect(finished).toEqual({
+      status: 200,
+      body: { ...t, currentTime: 1, maxTime: 1, isPaused: true, status: "finished", updatedAt: expect.stringMatching(ISO) },
+    });
     const events = await gm.collect(2, (f) => (f.type === "TIMER_MODIFY" || f.type === "TIMER_EXPIRE") && f.payload.id === t.id);
     expect(events.map((f) => f.type)).toEqual(["TIMER_MODIFY", "TIMER_EXPIRE"]);
     for (const op of ["pause", "resume"] as const) {
@@ -149,10 +152,16 @@ describe.each(MODES)("timers ($name)", (mode) => {
     const onGm = await gm.next((f) => f.type === "TIMER_PAUSE" && f.payload.id === t.id);
     const onCustomer = await customer.next((f) => f.type === "TIMER_PAUSE");
     const onTimer = await single.next((f) => f.type === "TIMER_PAUSE");
-    expect(onGm).toEqual({ topic: "timers", seq: expect.stringMatching(/^\d+-\d+$/), ts: expect.any(Number), type: "TIMER_PAUSE", payload: { ...t, currentTime: 0, isPaused: true, status: "paused", updatedAt: expect.stringMatching(ISO) } });
+    expect(onGm).toEqual({
+      topic: "timers",
+      seq: expect.stringMatching(/^\d+-\d+$/),
+      ts: expect.any(Number),
+      type: "TIMER_PAUSE",
+      payload: { ...t, currentTime: 0, isPaused: true, status: "paused", updatedAt: expect.stringMatching(ISO) },
+    });
     expect(onCustomer).toEqual({ ...onGm, topic: `session:${sid}` });
     expect(onTimer).toEqual({ ...onGm, topic: `timer:${t.id}` });
-    expect((await customer.next((f) => f.type === "TIMER_CREATE" || f.type === "TIMER_PAUSE", 100).catch(() => "none"))).toBe("none");
+    expect(await customer.next((f) => f.type === "TIMER_CREATE" || f.type === "TIMER_PAUSE", 100).catch(() => "none")).toBe("none");
     await http.stop(t.id);
     expect((await customer.next((f) => f.type === "TIMER_STOP")).payload.id).toBe(t.id);
     for (const c of [gm, customer, single]) c.close();
@@ -165,7 +174,13 @@ describe.each(MODES)("timers ($name)", (mode) => {
     const { body: t } = await http.create(sid, 100);
     const updates = await customer.collect(3, (f) => f.type === "TIMER_UPDATE");
     for (const u of updates) {
-      expect(u).toEqual({ topic: `session:${sid}`, seq: expect.stringMatching(/^\d+-0$/), ts: expect.any(Number), type: "TIMER_UPDATE", payload: { ...t, currentTime: 0 } });
+      expect(u).toEqual({
+        topic: `session:${sid}`,
+        seq: expect.stringMatching(/^\d+-0$/),
+        ts: expect.any(Number),
+        type: "TIMER_UPDATE",
+        payload: { ...t, currentTime: 0 },
+      });
     }
     const seqs = updates.map((u) => Number(u.seq.split("-")[0]));
     expect(seqs[1]! - seqs[0]!).toBe(100);
@@ -196,7 +211,9 @@ describe.each(MODES)("timers ($name)", (mode) => {
     // More ticks pass (seen on a probe timer): no second expiry, no more updates.
     const probe = (await http.create(sid, 100)).body;
     await customer.collect(3, (f) => f.type === "TIMER_UPDATE" && f.payload.id === probe.id);
-    expect(customer.frames.filter((f: any) => f.payload?.id === t.id && (f.type === "TIMER_EXPIRE" || f.type === "TIMER_UPDATE") && f.payload.currentTime === 1)).toHaveLength(2);
+    expect(
+      customer.frames.filter((f: any) => f.payload?.id === t.id && (f.type === "TIMER_EXPIRE" || f.type === "TIMER_UPDATE") && f.payload.currentTime === 1),
+    ).toHaveLength(2);
     expect((await http.get(t.id)).body).toMatchObject({ status: "finished", currentTime: 1 });
     await http.stop(t.id);
     await http.stop(probe.id);
@@ -209,7 +226,20 @@ describe.each(MODES)("timers ($name)", (mode) => {
     await gm.opened;
     gm.send({ type: "TIMER_CREATE", payload: { sessionId: sid, maxTime: 50 }, ref: "c1" });
     const created = await gm.next((f) => f.op === "ack" && f.ref === "c1");
-    expect(created).toEqual({ op: "ack", ref: "c1", timer: { id: expect.any(Number), sessionId: sid, currentTime: 0, maxTime: 50, isPaused: false, status: "running", createdAt: expect.stringMatching(ISO), updatedAt: expect.stringMatching(ISO) } });
+    expect(created).toEqual({
+      op: "ack",
+      ref: "c1",
+      timer: {
+        id: expect.any(Number),
+        sessionId: sid,
+        currentTime: 0,
+        maxTime: 50,
+        isPaused: false,
+        status: "running",
+        createdAt: expect.stringMatching(ISO),
+        updatedAt: expect.stringMatching(ISO),
+      },
+    });
     const id = created.timer.id;
 
     gm.send({ type: "TIMER_PAUSE", payload: { id }, ref: 2 });

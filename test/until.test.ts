@@ -1,5 +1,5 @@
 import { describe, expect, it } from "bun:test";
-import { until, UntilTimeoutError } from "./support/until.ts";
+import { UntilTimeoutError, until } from "./support/until.ts";
 
 describe("until", () => {
   it("resolves at once with a truthy value, without waiting an interval", async () => {

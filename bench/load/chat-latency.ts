@@ -148,7 +148,11 @@ async function measure(mode: string, url: string, transport: Transport): Promise
     if (wait > 0.5) await new Promise((r) => setTimeout(r, wait)); // pacing the sender, not waiting for a condition
     const sentAt = performance.now();
     inFlight.push(
-      fetch(`${url}/messages`, { method: "POST", headers: { "Content-Type": "application/json" }, body: `{"content":"c${k}@${sentAt.toFixed(3)}","user":"bench"}` }).then(
+      fetch(`${url}/messages`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: `{"content":"c${k}@${sentAt.toFixed(3)}","user":"bench"}`,
+      }).then(
         async (res) => {
           await res.arrayBuffer();
           if (res.status !== 201) postErrors++;
@@ -209,6 +213,17 @@ const result = {
 const path = await writeResult("chat-latency", result);
 printTable(
   ["mode", "transport", "clients", "delivered", "p50 ms", "p90 ms", "p99 ms", "max ms", "POST p50 ms", "POST p99 ms"],
-  runs.map((r) => [r.mode, r.transport, r.clients, `${r.delivered}/${r.expected}`, r.latencyMs.p50, r.latencyMs.p90, r.latencyMs.p99, r.latencyMs.max, r.postMs.p50, r.postMs.p99]),
+  runs.map((r) => [
+    r.mode,
+    r.transport,
+    r.clients,
+    `${r.delivered}/${r.expected}`,
+    r.latencyMs.p50,
+    r.latencyMs.p90,
+    r.latencyMs.p99,
+    r.latencyMs.max,
+    r.postMs.p50,
+    r.postMs.p99,
+  ]),
 );
 console.log(`written to ${path}`);

@@ -11,10 +11,10 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { openRawWs } from "./fanout/client.ts";
-import { launch, type ServerKind } from "./fanout/server.ts";
 import { printTable, writeResult } from "../support/report.ts";
 import { barChart, writeSvg } from "../support/svg-chart.ts";
+import { openRawWs } from "./fanout/client.ts";
+import { launch, type ServerKind } from "./fanout/server.ts";
 
 const { values } = parseArgs({
   options: {
@@ -95,7 +95,12 @@ console.log(await writeResult("connections", result));
 console.log(
   await writeSvg(
     "connections",
-    barChart(`${connections} idle WebSocket connections (median of ${rounds} rounds)`, "KB per connection / seconds to connect all", ["RSS KB per connection", "seconds to connect all"], summary.map((s) => ({ label: s.variant, values: [s.perConnectionKB, s.connectMs / 1000] }))),
+    barChart(
+      `${connections} idle WebSocket connections (median of ${rounds} rounds)`,
+      "KB per connection / seconds to connect all",
+      ["RSS KB per connection", "seconds to connect all"],
+      summary.map((s) => ({ label: s.variant, values: [s.perConnectionKB, s.connectMs / 1000] })),
+    ),
   ),
 );
 printTable(
@@ -110,4 +115,6 @@ printTable(
     s === bare ? "baseline" : `${(s.perConnectionKB / bare.perConnectionKB).toFixed(2)}x, ${(s.connectMs / bare.connectMs).toFixed(2)}x`,
   ]),
 );
-console.log(`targets: ≤ 8 KB RSS per idle connection: ${result.targets.rssPerConnectionKB.met ? "met" : "MISSED"}; ${connections} connections in < 3 s: ${result.targets.connectMs.met ? "met" : "MISSED"}`);
+console.log(
+  `targets: ≤ 8 KB RSS per idle connection: ${result.targets.rssPerConnectionKB.met ? "met" : "MISSED"}; ${connections} connections in < 3 s: ${result.targets.connectMs.met ? "met" : "MISSED"}`,
+);

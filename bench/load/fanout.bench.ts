@@ -19,8 +19,8 @@
  */
 import { parseArgs } from "node:util";
 import { bench, group, run, summary } from "mitata";
-import { startBareRelay } from "./fanout/bare-relay.ts";
 import { printTable, writeResult } from "../support/report.ts";
+import { startBareRelay } from "./fanout/bare-relay.ts";
 import { startInProcess } from "./launcher.ts";
 
 const { values } = parseArgs({
@@ -37,7 +37,7 @@ const child = Bun.spawn([process.execPath, `${import.meta.dir}/fanout-subscriber
   ipc(msg: Record<string, unknown>) {
     if (typeof msg.done === "number") {
       const w = waiters.get(msg.done);
-      if (w) (waiters.delete(msg.done), w());
+      if (w) waiters.delete(msg.done), w();
     } else onControl?.(msg);
   },
 });
@@ -170,4 +170,6 @@ printTable(
 );
 console.log(`IPC floor (included in every figure above): ${ipc.map((x) => x.toFixed(3)).join(", ")} ms mean per round`);
 console.log(`medians over ${rounds} rounds; p99 at N = 10 000 rests on ~15 samples per round (mitata's time budget), so it is close to the max`);
-console.log(`load average after the run: ${(await Bun.file("/proc/loadavg").text()).split(" ").slice(0, 3).join(" ")} (${navigator.hardwareConcurrency} cores)`);
+console.log(
+  `load average after the run: ${(await Bun.file("/proc/loadavg").text()).split(" ").slice(0, 3).join(" ")} (${navigator.hardwareConcurrency} cores)`,
+);

@@ -15,8 +15,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { launch, type ServerKind } from "./fanout/server.ts";
 import { percentile, printTable, writeResult } from "../support/report.ts";
+import { launch, type ServerKind } from "./fanout/server.ts";
 
 const { values } = parseArgs({
   options: {
@@ -142,11 +142,18 @@ for (const mode of modes) {
   const server = await launch(mode);
   const base = server.url.replace(/^http/, "ws");
   try {
-    console.error(`${mode}: warm-up, then ${messages} messages (window ${windowSize}, ${size} B, ${broadcasterCount} broadcasters), then ${samples} idle samples`);
+    console.error(
+      `${mode}: warm-up, then ${messages} messages (window ${windowSize}, ${size} B, ${broadcasterCount} broadcasters), then ${samples} idle samples`,
+    );
     await throughput(base, "warm", Math.min(5000, messages));
     const load = await throughput(base, "load", messages);
     const idle = await idleLatency(base, "idle", samples);
-    results[mode] = { throughput: { messages, ackedPerSecond: load.ackedPerSecond, seconds: load.seconds, errors: load.errors }, latencyUnderLoadMs: load.latencyMs, latencyIdleMs: idle, serverRssBytes: await server.rss() };
+    results[mode] = {
+      throughput: { messages, ackedPerSecond: load.ackedPerSecond, seconds: load.seconds, errors: load.errors },
+      latencyUnderLoadMs: load.latencyMs,
+      latencyIdleMs: idle,
+      serverRssBytes: await server.rss(),
+    };
   } finally {
     await server.stop();
   }
@@ -163,6 +170,14 @@ const path = await writeResult("relay", result);
 const r = results as Record<string, any>;
 printTable(
   ["mode", "acked msg/s", "errors", "load p50 ms", "load p99 ms", "idle p50 ms", "idle p99 ms"],
-  modes.map((m) => [m, Math.round(r[m].throughput.ackedPerSecond), r[m].throughput.errors, r[m].latencyUnderLoadMs.p50, r[m].latencyUnderLoadMs.p99, r[m].latencyIdleMs.p50, r[m].latencyIdleMs.p99]),
+  modes.map((m) => [
+    m,
+    Math.round(r[m].throughput.ackedPerSecond),
+    r[m].throughput.errors,
+    r[m].latencyUnderLoadMs.p50,
+    r[m].latencyUnderLoadMs.p99,
+    r[m].latencyIdleMs.p50,
+    r[m].latencyIdleMs.p99,
+  ]),
 );
 console.log(`written to ${path}`);

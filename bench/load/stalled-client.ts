@@ -159,7 +159,11 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const p99Base = median(phases.filter((p) => p.phase === "baseline").map((p) => p.p99));
 const p99Stalled = median(phases.filter((p) => p.phase === "stalled").map((p) => p.p99));
 const metrics = await (await fetch(`${server.url}/metrics`)).text();
-const drops = [...metrics.matchAll(/tickwire_events_dropped_total\{topic="([^"]+)",reason="([^"]+)"\} (\d+)/g)].map((m) => ({ topic: m[1], reason: m[2], count: Number(m[3]) }));
+const drops = [...metrics.matchAll(/tickwire_events_dropped_total\{topic="([^"]+)",reason="([^"]+)"\} (\d+)/g)].map((m) => ({
+  topic: m[1],
+  reason: m[2],
+  count: Number(m[3]),
+}));
 const result = {
   benchmark: "stalled-client",
   at: new Date().toISOString(),

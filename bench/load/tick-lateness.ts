@@ -23,10 +23,10 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { startBackgroundLoad, type Transport } from "./fanout/client.ts";
-import { launch } from "./fanout/server.ts";
 import { percentile, printTable, writeResult } from "../support/report.ts";
 import { cdfChart, writeSvg } from "../support/svg-chart.ts";
+import { startBackgroundLoad, type Transport } from "./fanout/client.ts";
+import { launch } from "./fanout/server.ts";
 
 const { values } = parseArgs({
   options: {
@@ -98,7 +98,12 @@ for (let r = 0; r < rounds; r++) {
     ["load", app, Number(values.seconds) / rounds],
     ["bare", bare, Number(values["baseline-seconds"]) / rounds],
   ] as const) {
-    const load = await startBackgroundLoad({ url: target.url, transport: p === "bare" ? "ws" : (values.transport as Transport), subscribers: Number(values.subscribers), rate: Number(values.rate) });
+    const load = await startBackgroundLoad({
+      url: target.url,
+      transport: p === "bare" ? "ws" : (values.transport as Transport),
+      subscribers: Number(values.subscribers),
+      rate: Number(values.rate),
+    });
     await Bun.sleep(1000); // let the load reach its steady state before counting
     await measure(p, seconds);
     const st = await load.stop();
@@ -170,20 +175,31 @@ const result = {
 await writeResult("tick-lateness", result);
 await writeSvg(
   "tick-lateness",
-  cdfChart(`Tick lateness, ${tickMs} ms ticks: idle vs ${values.subscribers} subscribers × ${values.rate} msg/s`, "lateness after the wall-clock boundary, ms", [
-    { name: `server, idle (p99 ${sIdle.p99.toFixed(2)})`, sorted: sIdle.sorted },
-    { name: `server, load (p99 ${sLoad.p99.toFixed(2)})`, sorted: sLoad.sorted },
-    { name: `bare relay, load (p99 ${sBare.p99.toFixed(2)})`, sorted: sBare.sorted },
-    { name: `client-observed, idle`, sorted: cIdle.sorted },
-    { name: `client-observed, load`, sorted: cLoad.sorted },
-  ]),
+  cdfChart(
+    `Tick lateness, ${tickMs} ms ticks: idle vs ${values.subscribers} subscribers × ${values.rate} msg/s`,
+    "lateness after the wall-clock boundary, ms",
+    [
+      { name: `server, idle (p99 ${sIdle.p99.toFixed(2)})`, sorted: sIdle.sorted },
+      { name: `server, load (p99 ${sLoad.p99.toFixed(2)})`, sorted: sLoad.sorted },
+      { name: `bare relay, load (p99 ${sBare.p99.toFixed(2)})`, sorted: sBare.sorted },
+      { name: `client-observed, idle`, sorted: cIdle.sorted },
+      { name: `client-observed, load`, sorted: cLoad.sorted },
+    ],
+  ),
 );
 printTable(
   ["measure", "ticks", "p50 ms", "p99 ms", "max ms", "target"],
   [
     ["server lateness, idle", sIdle.ticks, sIdle.p50, sIdle.p99, sIdle.max, `p99 ≤ 1 ms: ${result.targets.idleP99.met ? "met" : "MISSED"}`],
     ["server lateness, under load", sLoad.ticks, sLoad.p50, sLoad.p99, sLoad.max, `p99 ≤ 3 ms: ${result.targets.loadP99.met ? "met" : "MISSED"}`],
-    ["baseline: Ticker with default options (1 ms early, no spin, no adaptation) in the bare relay, same load", sBare.ticks, sBare.p50, sBare.p99, sBare.max, ""],
+    [
+      "baseline: Ticker with default options (1 ms early, no spin, no adaptation) in the bare relay, same load",
+      sBare.ticks,
+      sBare.p50,
+      sBare.p99,
+      sBare.max,
+      "",
+    ],
     ["bare relay: longest publish call per second", pubMax.ticks, pubMax.p50, pubMax.p99, pubMax.max, ""],
     ["client-observed, idle", cIdle.ticks, cIdle.p50, cIdle.p99, cIdle.max, ""],
     ["client-observed, under load", cLoad.ticks, cLoad.p50, cLoad.p99, cLoad.max, ""],

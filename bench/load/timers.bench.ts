@@ -93,7 +93,16 @@ async function measure(fn: (tick: Tick) => void): Promise<{ wall: number[]; cpu:
   return { wall, cpu };
 }
 
-const payload = { id: 1, sessionId: "s1", currentTime: 5, maxTime: 604_800, isPaused: false, status: "running", createdAt: new Date().toISOString(), updatedAt: new Date().toISOString() };
+const payload = {
+  id: 1,
+  sessionId: "s1",
+  currentTime: 5,
+  maxTime: 604_800,
+  isPaused: false,
+  status: "running",
+  createdAt: new Date().toISOString(),
+  updatedAt: new Date().toISOString(),
+};
 const topics = Array.from({ length: TIMERS }, (_, i) => [`timer:${i}`, `session:s${i % SESSIONS}`, "timers"]);
 const hubOnly = (tick: Tick) => {
   for (let i = 0; i < TIMERS; i++) hub.emit(topics[i]!, { type: "TIMER_UPDATE", payload }, { deadline: tick.deadline, tickAt: tick.at });
@@ -142,7 +151,10 @@ printTable(
   ]),
 );
 console.log(`\nmemory per timer: ${result.memoryPerTimer.heapBytes} B heap, ${result.memoryPerTimer.rssBytes} B RSS (incl. SQLite row)`);
-for (const s of result.scenarios) console.log(`target CPU per tick < ${result.targetMs} ms, ${s.scenario}: p50 ${s.serviceTick.cpuMs.p50.toFixed(1)} ms → ${s.serviceTick.cpuMs.p50 < result.targetMs ? "met" : "MISSED"}`);
+for (const s of result.scenarios)
+  console.log(
+    `target CPU per tick < ${result.targetMs} ms, ${s.scenario}: p50 ${s.serviceTick.cpuMs.p50.toFixed(1)} ms → ${s.serviceTick.cpuMs.p50 < result.targetMs ? "met" : "MISSED"}`,
+  );
 if (process.argv.includes("--json")) console.log(`wrote ${await writeResult("timers.bench", result)}`);
 
 for (const ws of sockets) ws.close();

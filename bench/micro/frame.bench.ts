@@ -10,8 +10,26 @@ import { bench, do_not_optimize, group, summary } from "mitata";
 import { frameFromBodyJson, sseEvent } from "../../src/core/frame.ts";
 import { runMicro } from "../support/micro.ts";
 
-const chat = { type: "message", id: "20261123111111.000001-abc", content: "hello there, this is a chat message of ordinary length", user: "bench", timestamp: "2026-11-23T11:11:11.000Z" };
-const timer = { type: "TIMER_UPDATE", payload: { id: 42, sessionId: "session-1", currentTime: 17, maxTime: 600, isPaused: false, status: "running", createdAt: "2026-11-23T11:00:00.000Z", updatedAt: "2026-11-23T11:00:17.000Z" } };
+const chat = {
+  type: "message",
+  id: "20261123111111.000001-abc",
+  content: "hello there, this is a chat message of ordinary length",
+  user: "bench",
+  timestamp: "2026-11-23T11:11:11.000Z",
+};
+const timer = {
+  type: "TIMER_UPDATE",
+  payload: {
+    id: 42,
+    sessionId: "session-1",
+    currentTime: 17,
+    maxTime: 600,
+    isPaused: false,
+    status: "running",
+    createdAt: "2026-11-23T11:00:00.000Z",
+    updatedAt: "2026-11-23T11:00:17.000Z",
+  },
+};
 const seq = "1763896271000-3";
 const ts = 1763896271000;
 

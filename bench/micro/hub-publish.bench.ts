@@ -18,8 +18,8 @@ import { MemoryTopicLog } from "../../src/core/memory-topic-log.ts";
 import { silentLogger } from "../../src/log.ts";
 import { type SseSink, SseTransport } from "../../src/transports/sse/sse-transport.ts";
 import { WsTransport } from "../../src/transports/ws/ws-transport.ts";
-import { printTable } from "../support/report.ts";
 import { runMicro } from "../support/micro.ts";
+import { printTable } from "../support/report.ts";
 
 function hubWith(n: number) {
   const log = new MemoryTopicLog({ historySize: 1000, clock: systemClock });

@@ -20,11 +20,22 @@ const badPost = { content: "", user: 42 };
 const subscribe = { op: "subscribe", topic: "session:abc-123", since: "1763896271000-3", ref: 7 };
 
 const handPost = (v: any) =>
-  typeof v === "object" && v !== null && typeof v.content === "string" && v.content.length >= 1 && v.content.length <= 4096 && (v.user === undefined || (typeof v.user === "string" && v.user.length <= 64));
+  typeof v === "object" &&
+  v !== null &&
+  typeof v.content === "string" &&
+  v.content.length >= 1 &&
+  v.content.length <= 4096 &&
+  (v.user === undefined || (typeof v.user === "string" && v.user.length <= 64));
 const TOPIC = /^[A-Za-z0-9:_-]{1,128}$/;
 const SINCE = /^\d{1,16}(-\d{1,16})?$/;
 const handSubscribe = (v: any) =>
-  typeof v === "object" && v !== null && v.op === "subscribe" && typeof v.topic === "string" && TOPIC.test(v.topic) && (v.since === undefined || (typeof v.since === "string" && SINCE.test(v.since))) && (v.ref === undefined || typeof v.ref === "number" || (typeof v.ref === "string" && v.ref.length <= 128));
+  typeof v === "object" &&
+  v !== null &&
+  v.op === "subscribe" &&
+  typeof v.topic === "string" &&
+  TOPIC.test(v.topic) &&
+  (v.since === undefined || (typeof v.since === "string" && SINCE.test(v.since))) &&
+  (v.ref === undefined || typeof v.ref === "number" || (typeof v.ref === "string" && v.ref.length <= 128));
 
 summary(() => {
   group("POST /messages body, valid", () => {

@@ -9,7 +9,7 @@ export function percentile(sorted: ArrayLike<number>, q: number): number {
 /** Writes `bench/results/<name>.json`. */
 export async function writeResult(name: string, result: unknown): Promise<string> {
   const path = `${import.meta.dir}/../results/${name}.json`;
-  await Bun.write(path, JSON.stringify(result, null, 2) + "\n");
+  await Bun.write(path, `${JSON.stringify(result, null, 2)}\n`);
   return path;
 }
 

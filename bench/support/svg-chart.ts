@@ -52,14 +52,18 @@ export function cdfChart(title: string, xLabel: string, series: CdfSeries[]): st
   const body: string[] = [];
   for (let d = x0; d <= x1; d++) {
     const x = sx(10 ** d);
-    body.push(`<line x1="${x}" y1="${M.top}" x2="${x}" y2="${M.top + ph}" stroke="#ddd"/><text x="${x}" y="${M.top + ph + 16}" text-anchor="middle">${num(10 ** d)}</text>`);
+    body.push(
+      `<line x1="${x}" y1="${M.top}" x2="${x}" y2="${M.top + ph}" stroke="#ddd"/><text x="${x}" y="${M.top + ph + 16}" text-anchor="middle">${num(10 ** d)}</text>`,
+    );
   }
   for (const q of [0, 0.25, 0.5, 0.75, 0.9, 1]) {
     const y = sy(q);
     body.push(`<line x1="${M.left}" y1="${y}" x2="${M.left + pw}" y2="${y}" stroke="#eee"/><text x="${M.left - 6}" y="${y + 4}" text-anchor="end">${q}</text>`);
   }
   // p99 is where the targets are: a dashed line labelled inside the plot, clear of the axis.
-  body.push(`<line x1="${M.left}" y1="${sy(0.99)}" x2="${M.left + pw}" y2="${sy(0.99)}" stroke="#999" stroke-dasharray="4 3"/><text x="${M.left + 4}" y="${sy(0.99) + 12}" font-size="10" fill="#666">p99</text>`);
+  body.push(
+    `<line x1="${M.left}" y1="${sy(0.99)}" x2="${M.left + pw}" y2="${sy(0.99)}" stroke="#999" stroke-dasharray="4 3"/><text x="${M.left + 4}" y="${sy(0.99) + 12}" font-size="10" fill="#666">p99</text>`,
+  );
   body.push(`<rect x="${M.left}" y="${M.top}" width="${pw}" height="${ph}" fill="none" stroke="#888"/>`);
   body.push(`<text x="${M.left + pw / 2}" y="${H - 12}" text-anchor="middle">${esc(xLabel)} (log scale)</text>`);
   body.push(`<text x="16" y="${M.top + ph / 2}" text-anchor="middle" transform="rotate(-90 16 ${M.top + ph / 2})">fraction of samples ≤ x</text>`);
@@ -76,7 +80,11 @@ export function cdfChart(title: string, xLabel: string, series: CdfSeries[]): st
     }
     body.push(`<polyline fill="none" stroke-width="2" stroke="${COLORS[i % COLORS.length]}" points="${points.join(" ")}"/>`);
   });
-  return frame(title, body, series.map((s) => s.name));
+  return frame(
+    title,
+    body,
+    series.map((s) => s.name),
+  );
 }
 
 export interface BarGroup {
@@ -95,7 +103,9 @@ export function barChart(title: string, yLabel: string, seriesNames: string[], g
   const sy = (v: number) => M.top + (1 - v / top) * ph;
   const body: string[] = [];
   for (let v = 0; v <= top + 1e-12; v += top / 5) {
-    body.push(`<line x1="${M.left}" y1="${sy(v)}" x2="${M.left + pw}" y2="${sy(v)}" stroke="#eee"/><text x="${M.left - 6}" y="${sy(v) + 4}" text-anchor="end">${num(v)}</text>`);
+    body.push(
+      `<line x1="${M.left}" y1="${sy(v)}" x2="${M.left + pw}" y2="${sy(v)}" stroke="#eee"/><text x="${M.left - 6}" y="${sy(v) + 4}" text-anchor="end">${num(v)}</text>`,
+    );
   }
   const gw = pw / Math.max(1, groups.length);
   const bw = (gw * 0.8) / Math.max(1, seriesNames.length);
@@ -104,7 +114,9 @@ export function barChart(title: string, yLabel: string, seriesNames: string[], g
     g.values.forEach((v, si) => {
       if (!Number.isFinite(v)) return;
       const x = gx + si * bw;
-      body.push(`<rect x="${x.toFixed(1)}" y="${sy(v).toFixed(1)}" width="${(bw - 2).toFixed(1)}" height="${(M.top + ph - sy(v)).toFixed(1)}" fill="${COLORS[si % COLORS.length]}"><title>${esc(`${g.label} ${seriesNames[si]}: ${num(v)}`)}</title></rect>`);
+      body.push(
+        `<rect x="${x.toFixed(1)}" y="${sy(v).toFixed(1)}" width="${(bw - 2).toFixed(1)}" height="${(M.top + ph - sy(v)).toFixed(1)}" fill="${COLORS[si % COLORS.length]}"><title>${esc(`${g.label} ${seriesNames[si]}: ${num(v)}`)}</title></rect>`,
+      );
       body.push(`<text x="${(x + bw / 2 - 1).toFixed(1)}" y="${(sy(v) - 3).toFixed(1)}" text-anchor="middle" font-size="10">${num(v)}</text>`);
     });
     body.push(`<text x="${M.left + gi * gw + gw / 2}" y="${M.top + ph + 16}" text-anchor="middle">${esc(g.label)}</text>`);
@@ -117,6 +129,6 @@ export function barChart(title: string, yLabel: string, seriesNames: string[], g
 /** Writes `bench/results/<name>.svg`. */
 export async function writeSvg(name: string, svg: string): Promise<string> {
   const path = `${import.meta.dir}/../results/${name}.svg`;
-  await Bun.write(path, svg + "\n");
+  await Bun.write(path, `${svg}\n`);
   return path;
 }

@@ -52,7 +52,10 @@ export function startChat() {
       "li",
       { class: mine.has(message.id) ? "msg mine" : "msg", "data-seq": message.seq, "data-id": message.id },
       h("span", { class: "who", text: message.user || "anonymous" }),
-      h("time", { datetime: Number.isNaN(time.getTime()) ? undefined : time.toISOString(), text: Number.isNaN(time.getTime()) ? "" : time.toLocaleTimeString() }),
+      h("time", {
+        datetime: Number.isNaN(time.getTime()) ? undefined : time.toISOString(),
+        text: Number.isNaN(time.getTime()) ? "" : time.toLocaleTimeString(),
+      }),
       h("p", { class: "text", text: message.content }),
     );
     // Usually the newest: walk back from the end to find its place.

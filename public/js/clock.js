@@ -21,7 +21,15 @@ export function startClock() {
   /** Arrival delay of the last {@link KEEP} ticks, in ms. */
   const delays = [];
   let count = 0;
-  const draw = () => chart.replaceChildren(lineChart([{ label: "arrival", colour: "var(--accent)", points: delays }], { slots: KEEP, title: "Tick arrival delay in milliseconds", unit: "ms", floor: 10 }));
+  const draw = () =>
+    chart.replaceChildren(
+      lineChart([{ label: "arrival", colour: "var(--accent)", points: delays }], {
+        slots: KEEP,
+        title: "Tick arrival delay in milliseconds",
+        unit: "ms",
+        floor: 10,
+      }),
+    );
   draw();
 
   const socket = new ReconnectingSocket(() => wsUrl("/ws"), {

@@ -23,8 +23,7 @@ export function startCustomer() {
   const feed = new TimerFeed({
     socketPath: () => `/ws/customer/${encodeURIComponent(watching)}`,
     listPath: () => `/timers?sessionId=${encodeURIComponent(watching)}`,
-    onState: (state, detail) =>
-      setBadge(badge, state === "open" ? "live" : state, state === "open" ? `watching ${watching}` : detail || state),
+    onState: (state, detail) => setBadge(badge, state === "open" ? "live" : state, state === "open" ? `watching ${watching}` : detail || state),
     onChange: render,
   });
 
@@ -47,7 +46,13 @@ export function startCustomer() {
         const digits = h("span", { class: "digits mono" });
         const state = h("span", { class: "pill" });
         const bar = createBar(`Timer ${timer.id} progress`);
-        const node = h("li", { class: "countdown", "data-id": timer.id }, h("div", { class: "countdown-head" }, h("span", { text: `Timer #${timer.id}` }), state), digits, bar);
+        const node = h(
+          "li",
+          { class: "countdown", "data-id": timer.id },
+          h("div", { class: "countdown-head" }, h("span", { text: `Timer #${timer.id}` }), state),
+          digits,
+          bar,
+        );
         row = { node, digits, state, bar };
         rows.set(timer.id, row);
         list.append(node);

@@ -65,7 +65,16 @@ export function startGameMaster() {
     const bar = createBar(`Timer ${id} progress`);
     const pause = h("button", { type: "button", "data-action": "pause", text: "Pause" });
     const resume = h("button", { type: "button", "data-action": "resume", text: "Resume" });
-    const modifyInput = h("input", { id: `gm-modify-${id}`, type: "number", min: 1, max: 604800, step: 1, required: true, inputmode: "numeric", value: timer.maxTime });
+    const modifyInput = h("input", {
+      id: `gm-modify-${id}`,
+      type: "number",
+      min: 1,
+      max: 604800,
+      step: 1,
+      required: true,
+      inputmode: "numeric",
+      value: timer.maxTime,
+    });
     const modify = h(
       "form",
       { class: "modify" },

@@ -36,7 +36,12 @@ export function lineChart(lines, opts) {
   const x = (i, n) => PAD.left + innerW - (n - 1 - i) * (innerW / Math.max(1, opts.slots - 1));
   const y = (v) => PAD.top + innerH - (v / max) * innerH;
 
-  const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": `${opts.title}; scale 0 to ${max} ${opts.unit ?? "per second"}`, class: "line-chart" });
+  const root = svg("svg", {
+    viewBox: `0 0 ${W} ${H}`,
+    role: "img",
+    "aria-label": `${opts.title}; scale 0 to ${max} ${opts.unit ?? "per second"}`,
+    class: "line-chart",
+  });
   const title = svg("title", {});
   title.textContent = opts.title;
   root.append(title);
@@ -54,7 +59,9 @@ export function lineChart(lines, opts) {
     const n = line.points.length;
     if (n === 0) continue;
     const points = line.points.map((v, i) => `${x(i, n).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
-    root.append(svg("polyline", { points, fill: "none", style: `stroke: ${line.colour}`, "stroke-width": 1.8, "stroke-linejoin": "round", "data-topic": line.label }));
+    root.append(
+      svg("polyline", { points, fill: "none", style: `stroke: ${line.colour}`, "stroke-width": 1.8, "stroke-linejoin": "round", "data-topic": line.label }),
+    );
     // The newest value as a dot, so a series is visible from its first point.
     root.append(svg("circle", { cx: x(n - 1, n), cy: y(line.points[n - 1]), r: 2.4, style: `fill: ${line.colour}` }));
   }

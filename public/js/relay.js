@@ -19,8 +19,7 @@ export function startRelay() {
   const broadcastBadge = byId("relay-broadcast-status");
   let received = 0;
 
-  const badge = (node, who) => (state, detail) =>
-    setBadge(node, state === "open" ? "live" : state, `${who}: ${state === "open" ? "live" : detail || state}`);
+  const badge = (node, who) => (state, detail) => setBadge(node, state === "open" ? "live" : state, `${who}: ${state === "open" ? "live" : detail || state}`);
 
   const manager = new ReconnectingSocket(() => wsUrl("/ws/manager"), {
     onState: badge(managerBadge, "manager"),

@@ -7,8 +7,8 @@
 import type { BunRequest } from "bun";
 import { HttpError, jsonResponse } from "../http/errors.ts";
 import { routeTable, wrapHandler } from "../http/routes.ts";
-import type { Logger } from "../log.ts";
 import type { Metrics } from "../infra/metrics.ts";
+import type { Logger } from "../log.ts";
 import { type AppServer, CloseCode, type SocketBehavior, type SocketData, upgrade } from "../transports/ws/socket.ts";
 import type { WsTransport } from "../transports/ws/ws-transport.ts";
 import type { Feature } from "./feature.ts";

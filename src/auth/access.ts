@@ -12,7 +12,12 @@ export function topicMatches(pattern: string, topic: string): boolean {
   if (!pattern.includes("*")) return pattern === topic;
   let re = compiled.get(pattern);
   if (!re) {
-    re = new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+    re = new RegExp(
+      `^${pattern
+        .split("*")
+        .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+        .join(".*")}$`,
+    );
     if (compiled.size < 10_000) compiled.set(pattern, re);
   }
   return re.test(topic);

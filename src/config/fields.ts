@@ -17,8 +17,13 @@ export interface Setting<S extends TSchema> {
 }
 
 const int = (raw: string): unknown => (/^-?\d+$/.test(raw.trim()) ? Number(raw) : raw);
-const list = (raw: string): unknown => raw.split(",").map((s) => s.trim()).filter(Boolean);
-const bool = (raw: string): unknown => ({ 1: true, true: true, yes: true, on: true, 0: false, false: false, no: false, off: false })[raw.trim().toLowerCase()] ?? raw;
+const list = (raw: string): unknown =>
+  raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+const bool = (raw: string): unknown =>
+  ({ 1: true, true: true, yes: true, on: true, 0: false, false: false, no: false, off: false })[raw.trim().toLowerCase()] ?? raw;
 
 /** Every setting: name → env names, schema (with default and description), rule wording. */
 export const settings = {
@@ -76,10 +81,13 @@ export const settings = {
   },
   logLevel: {
     env: ["LOG_LEVEL"],
-    schema: Type.Union(["trace", "debug", "info", "warn", "error", "fatal", "silent"].map((l) => Type.Literal(l)), {
-      default: "info",
-      description: "structured JSON log level",
-    }),
+    schema: Type.Union(
+      ["trace", "debug", "info", "warn", "error", "fatal", "silent"].map((l) => Type.Literal(l)),
+      {
+        default: "info",
+        description: "structured JSON log level",
+      },
+    ),
     expected: "one of trace, debug, info, warn, error, fatal, silent",
   },
   streamPrefix: {
@@ -89,7 +97,12 @@ export const settings = {
   },
   backpressureLimit: {
     env: ["WS_BACKPRESSURE_LIMIT"],
-    schema: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024, default: 1024 * 1024, description: "bytes buffered per WebSocket before it counts as backed up; bytes an SSE stream may queue once its socket is backed up" }),
+    schema: Type.Integer({
+      minimum: 1024,
+      maximum: 64 * 1024 * 1024,
+      default: 1024 * 1024,
+      description: "bytes buffered per WebSocket before it counts as backed up; bytes an SSE stream may queue once its socket is backed up",
+    }),
     expected: "an integer 1024..67108864 (bytes)",
     parse: int,
   },
@@ -111,7 +124,8 @@ export const settings = {
       minimum: 0,
       maximum: 4000,
       default: 0,
-      description: "on SIGTERM, report 503 on /health this long before closing connections, so load balancers stop routing first (0 when a preStop hook already waits)",
+      description:
+        "on SIGTERM, report 503 on /health this long before closing connections, so load balancers stop routing first (0 when a preStop hook already waits)",
     }),
     expected: "an integer 0..4000 (ms; the whole shutdown must fit in 5 s)",
     parse: int,

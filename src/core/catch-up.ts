@@ -13,8 +13,8 @@ import { frameFromBodyJson } from "./frame.ts";
 import type { HubMetrics } from "./hub-metrics.ts";
 import { RingBuffer } from "./ring-buffer.ts";
 import { compareSeq } from "./seq.ts";
-import type { TopicLog } from "./topic-log.ts";
 import { topicFamily } from "./topic.ts";
+import type { TopicLog } from "./topic-log.ts";
 
 /** Something catching up on a topic's history before it receives live frames. */
 export interface ReplayTarget {

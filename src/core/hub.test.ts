@@ -83,7 +83,10 @@ describe("Hub", () => {
     hub.addTransport(ws);
     hub.emit(["cron", "timer:1"], { late: true }, { tickAt: clock.now() - 2000, deadline: clock.now() - 1000 });
     expect(ws.published).toEqual([]);
-    expect(drops).toEqual([["cron", "deadline", 1], ["timer", "deadline", 1]]);
+    expect(drops).toEqual([
+      ["cron", "deadline", 1],
+      ["timer", "deadline", 1],
+    ]);
   });
 
   it("delivers durable events through the log, in log order", async () => {

@@ -20,8 +20,8 @@ import { frameFromBodyJson } from "./frame.ts";
 import { type HubMetrics, noopHubMetrics } from "./hub-metrics.ts";
 import { Listeners } from "./listeners.ts";
 import { ephemeralSeq } from "./seq.ts";
-import type { LogEntry, TopicLog } from "./topic-log.ts";
 import { topicFamily } from "./topic.ts";
+import type { LogEntry, TopicLog } from "./topic-log.ts";
 import type { Transport } from "./transport.ts";
 
 /** Listener for every delivered durable entry (used by features that need another encoding). */

@@ -4,9 +4,9 @@
  * @module
  */
 import type { Clock } from "./clock.ts";
+import { Listeners } from "./listeners.ts";
 import { RingBuffer } from "./ring-buffer.ts";
 import { compareSeq, SeqGenerator } from "./seq.ts";
-import { Listeners } from "./listeners.ts";
 import { type HistoryRead, type LogEntry, StoredEntry, type TailListener, type TopicLog } from "./topic-log.ts";
 
 export interface MemoryTopicLogOptions {

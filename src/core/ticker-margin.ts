@@ -124,7 +124,7 @@ export class WakeMargin {
     const slice = (this.#opts.delayWindowMs ?? 5000) / this.#delays.length;
     const steps = Math.floor((now - this.#sliceStart) / slice);
     if (steps <= 0) return;
-    for (let i = 0; i < Math.min(steps, this.#delays.length); i++) (this.#delays.shift(), this.#delays.push(0));
+    for (let i = 0; i < Math.min(steps, this.#delays.length); i++) this.#delays.shift(), this.#delays.push(0);
     this.#sliceStart += steps * slice;
   }
 

@@ -10,7 +10,7 @@ describe("Ticker", () => {
     ticker.start();
     // Deterministic pseudo-random delays up to 900 ms: always late, never a full period late.
     let seed = 42;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     while (ticks.length < 10_000) clock.fireNext(rand() * 900);
     const first = ticks[0]!.at;
     expect(first).toBe(1_700_000_001_000);
@@ -114,7 +114,17 @@ describe("Ticker", () => {
 
   it("with maxWakeEarlyMs, a single stall raises the margin for the delay window only, and never past the cap", () => {
     const clock = new VirtualClock(1_700_000_000_000);
-    const ticker = new Ticker({ periodMs: 1000, clock, wakeEarlyMs: 2, maxWakeEarlyMs: 10, spinMs: 10, probeMs: 25, delayWindowMs: 5000, delayMemory: 60, onTick: () => {} });
+    const ticker = new Ticker({
+      periodMs: 1000,
+      clock,
+      wakeEarlyMs: 2,
+      maxWakeEarlyMs: 10,
+      spinMs: 10,
+      probeMs: 25,
+      delayWindowMs: 5000,
+      delayMemory: 60,
+      onTick: () => {},
+    });
     const now = clock.now.bind(clock);
     clock.now = () => (clock.stall(0.01), now()); // a spin sees time pass
     ticker.start();

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Static, TSchema } from "@sinclair/typebox";
-import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
+import { type TypeCheck, TypeCompiler } from "@sinclair/typebox/compiler";
 import { badRequest, HttpError } from "./errors.ts";
 
 /** Request bodies over this many bytes get 413. */

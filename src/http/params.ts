@@ -27,7 +27,14 @@ export function sinceParam(req: Request): string | undefined {
 
 /** `a, b,,a` → `["a", "b"]`: trimmed, empty names dropped, duplicates removed, order kept. */
 export function splitTopics(raw: string): string[] {
-  return [...new Set(raw.split(",").map((t) => t.trim()).filter(Boolean))];
+  return [
+    ...new Set(
+      raw
+        .split(",")
+        .map((t) => t.trim())
+        .filter(Boolean),
+    ),
+  ];
 }
 
 /** Why `topic` is not a topic name, or `undefined` when it is one. */

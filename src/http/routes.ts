@@ -66,9 +66,14 @@ export function routeTable<S>(tables: Iterable<Routes<S>>, opts: RouteTableOptio
   for (const [path, entry] of Object.entries(routes)) {
     const allowed = Object.keys(entry);
     for (const method of HTTP_METHODS) {
-      entry[method] ??= wrapHandler<S>(path, method, () => {
-        throw new HttpError(405, "method_not_allowed", `method: ${method} not allowed on ${path}; use ${allowed.join(", ")}`, "method");
-      }, opts);
+      entry[method] ??= wrapHandler<S>(
+        path,
+        method,
+        () => {
+          throw new HttpError(405, "method_not_allowed", `method: ${method} not allowed on ${path}; use ${allowed.join(", ")}`, "method");
+        },
+        opts,
+      );
     }
     entry.OPTIONS = async (req) => new Response(null, { status: 204, headers: corsHeaders(req, opts.allowedOrigins) });
   }

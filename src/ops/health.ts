@@ -2,9 +2,10 @@
  * `/health` and `/metrics`. Health is 503 while a dependency check fails or while draining.
  * @module
  */
-import { jsonResponse } from "../http/errors.ts";
+
 import type { AppContext } from "../app/context.ts";
 import type { Feature } from "../app/feature.ts";
+import { jsonResponse } from "../http/errors.ts";
 import { opsDocs } from "./ops-docs.ts";
 
 export interface HealthSources {

@@ -57,7 +57,12 @@ function operationObject(method: string, path: string, params: string[], op: Ope
     ...(op.permission ? { "x-permission": op.permission } : {}),
     ...(secured ? { security: [{}, { bearer: [] }, { queryToken: [] }] } : {}),
     parameters: [
-      ...params.map((name) => ({ name, in: "path", required: true, schema: name === "id" ? { type: "integer", minimum: 1 } : { type: "string", minLength: 1, maxLength: 128 } })),
+      ...params.map((name) => ({
+        name,
+        in: "path",
+        required: true,
+        schema: name === "id" ? { type: "integer", minimum: 1 } : { type: "string", minLength: 1, maxLength: 128 },
+      })),
       ...(op.query ? queryParameters(op.query) : []),
       ...(op.queryParams ?? []).map((p) => ({ in: "query", required: false, ...p })),
     ],

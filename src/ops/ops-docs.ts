@@ -15,20 +15,20 @@ const Health = Type.Object({
 export const opsDocs: ApiDocs = {
   schemas: { Health },
   operations: {
-  "GET /health": {
-    summary: "Liveness and readiness: 503 while a dependency is down or while draining",
-    tag: "operations",
-    responses: { "200": json("healthy", ref("Health")), "503": json("a dependency is down, or shutting down", ref("Health")) },
-  },
-  "GET /metrics": {
-    summary: "Prometheus metrics",
-    tag: "operations",
-    responses: { "200": { description: "Prometheus text exposition format", content: { "text/plain": { schema: { type: "string" } } } } },
-  },
-  "GET /openapi.json": {
-    summary: "This document",
-    tag: "operations",
-    responses: { "200": { description: "OpenAPI 3.1", content: { "application/json": { schema: { type: "object" } } } } },
-  },
+    "GET /health": {
+      summary: "Liveness and readiness: 503 while a dependency is down or while draining",
+      tag: "operations",
+      responses: { "200": json("healthy", ref("Health")), "503": json("a dependency is down, or shutting down", ref("Health")) },
+    },
+    "GET /metrics": {
+      summary: "Prometheus metrics",
+      tag: "operations",
+      responses: { "200": { description: "Prometheus text exposition format", content: { "text/plain": { schema: { type: "string" } } } } },
+    },
+    "GET /openapi.json": {
+      summary: "This document",
+      tag: "operations",
+      responses: { "200": { description: "OpenAPI 3.1", content: { "application/json": { schema: { type: "object" } } } } },
+    },
   },
 };

@@ -52,7 +52,11 @@ function ascending(seqs: string[]): boolean {
 }
 
 async function post(url: string, content: string): Promise<void> {
-  const res = await fetch(`${url}/messages`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ content, user: "outside" }) });
+  const res = await fetch(`${url}/messages`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ content, user: "outside" }),
+  });
   expect(res.status).toBe(201);
 }
 

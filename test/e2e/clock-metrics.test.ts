@@ -64,7 +64,9 @@ describe("browser: cron clock and server panel", () => {
     // The page itself holds WS sockets (clock, game master, customer, relay ×2) and one SSE stream.
     await page.waitForFunction(() => Number(document.getElementById("m-ws")?.textContent) >= 5 && Number(document.getElementById("m-sse")?.textContent) >= 1);
     // Two polls give a rate; cron delivers one frame a second to the clock.
-    await page.waitForFunction(() => Number(document.getElementById("m-chart")?.dataset.samples) >= 2 && document.querySelector('#m-chart polyline[data-topic="cron"]') !== null);
+    await page.waitForFunction(
+      () => Number(document.getElementById("m-chart")?.dataset.samples) >= 2 && document.querySelector('#m-chart polyline[data-topic="cron"]') !== null,
+    );
     await page.waitForFunction(() => Number(document.getElementById("m-rate")?.textContent) > 0);
     expect(await page.locator("#m-legend .key").first().textContent()).toMatch(/\/s$/);
     await screenshot(page, "desktop-overview");

@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from "bun:test";
 import type { Browser } from "playwright-core";
-import type { Tickwire } from "../../src/main.ts";
 import { mintToken } from "../../src/auth/tokens.ts";
+import type { Tickwire } from "../../src/main.ts";
 import { startServer } from "../support/server.ts";
 import { launchBrowser, openPage, screenshot, texts } from "./browser.ts";
 

@@ -4,7 +4,6 @@
  * with `UPDATE_DOCS_SCREENSHOT=1` it also refreshes the README's `docs/screenshot.png`.
  */
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from "bun:test";
-import { copyFileSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
 import type { Tickwire } from "../../src/main.ts";
 import { startServer } from "../support/server.ts";
@@ -29,7 +28,11 @@ afterAll(async () => {
 });
 
 async function api(method: string, path: string, body?: unknown): Promise<{ id: number }> {
-  const res = await fetch(app.url + path, { method, headers: { "Content-Type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(app.url + path, {
+    method,
+    headers: { "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   expect(res.ok).toBe(true);
   return (await res.json()) as { id: number };
 }
@@ -87,7 +90,7 @@ describe("browser: the page in use", () => {
     ]) {
       await fetch(`${app.url}/messages`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ user, content }) });
     }
-    const manager = new WebSocket(app.url.replace("http", "ws") + "/ws/manager");
+    const manager = new WebSocket(`${app.url.replace("http", "ws")}/ws/manager`);
     await new Promise((resolve) => (manager.onopen = resolve));
     manager.send('{"event":"door_opened","room":"table-1"}');
     manager.send("lights: dim to 30%");

@@ -51,7 +51,15 @@ export async function spawnServer(env: Record<string, string> = {}, timeoutMs = 
   const proc = Bun.spawn([process.execPath, "src/main.ts"], {
     cwd: `${import.meta.dir}/../..`,
     // LOG_LEVEL stays at info or lower: the "tickwire listening" line tells us the port.
-    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", APP_ENV: "test", DATABASE_URL: "sqlite::memory:", ...env, LOG_LEVEL: env.LOG_LEVEL === "debug" ? "debug" : "info" },
+    env: {
+      ...process.env,
+      PORT: "0",
+      HOST: "127.0.0.1",
+      APP_ENV: "test",
+      DATABASE_URL: "sqlite::memory:",
+      ...env,
+      LOG_LEVEL: env.LOG_LEVEL === "debug" ? "debug" : "info",
+    },
     stdout: "pipe",
     stderr: "pipe",
   });

@@ -82,7 +82,14 @@ export async function sseClient(url: string, headers: Record<string, string> = {
       };
       const timer = setTimeout(() => {
         waiters.delete(attempt);
-        reject(new Error(`timed out after ${timeoutMs} ms; got ${events.length} events: ${events.slice(-3).map((e) => e.data).join(" | ")}`));
+        reject(
+          new Error(
+            `timed out after ${timeoutMs} ms; got ${events.length} events: ${events
+              .slice(-3)
+              .map((e) => e.data)
+              .join(" | ")}`,
+          ),
+        );
       }, timeoutMs);
       if (!attempt()) waiters.add(attempt);
     });

@@ -70,7 +70,11 @@ class Receipts {
   disorder = 0;
   received = 0;
 
-  constructor(readonly warmup: number, readonly measured: number, subscribers: number) {
+  constructor(
+    readonly warmup: number,
+    readonly measured: number,
+    subscribers: number,
+  ) {
     this.latencies = new Float64Array(measured * subscribers);
     this.counts = new Int32Array(warmup + measured);
     this.last = new Float64Array(warmup + measured);
@@ -178,13 +182,14 @@ export async function openRawWs(url: string, count: number, concurrency: number,
       socket: {
         data(sock, chunk) {
           const now = performance.now();
-          let buf = pending ? Buffer.concat([pending, chunk]) : chunk;
+          const buf = pending ? Buffer.concat([pending, chunk]) : chunk;
           pending = undefined;
           let o = 0;
           if (!upgraded) {
             const end = buf.indexOf("\r\n\r\n");
             if (end < 0) return void (pending = buf);
-            if (!buf.toString("latin1", 0, 12).startsWith("HTTP/1.1 101")) return onUpgrade(new Error(`subscriber ${i}: upgrade refused: ${buf.toString("latin1", 0, end)}`));
+            if (!buf.toString("latin1", 0, 12).startsWith("HTTP/1.1 101"))
+              return onUpgrade(new Error(`subscriber ${i}: upgrade refused: ${buf.toString("latin1", 0, end)}`));
             upgraded = true;
             o = end + 4;
             onUpgrade();
@@ -369,7 +374,9 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
  * Starts a load that runs until stopped (for benchmarks that measure something else under load,
  * e.g. tick lateness). Latencies are not kept; deliveries are counted.
  */
-export async function startBackgroundLoad(opts: Omit<LoadOptions, "seconds" | "warmupSeconds" | "drainMs">): Promise<{ stop(): Promise<{ sent: number; deliveries: number; publishErrors: number }> }> {
+export async function startBackgroundLoad(
+  opts: Omit<LoadOptions, "seconds" | "warmupSeconds" | "drainMs">,
+): Promise<{ stop(): Promise<{ sent: number; deliveries: number; publishErrors: number }> }> {
   const rx = new Receipts(0, 0, opts.subscribers);
   let deliveries = 0;
   const record = rx.record.bind(rx);

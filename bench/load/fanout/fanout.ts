@@ -24,10 +24,17 @@ import { parseArgs } from "node:util";
 import { judgeRatio, median, percentile, printTable, verdictCell, writeResult } from "../../support/report.ts";
 import { cdfChart, writeSvg } from "../../support/svg-chart.ts";
 import { type LoadResult, runLoad, type Transport } from "./client.ts";
-import { launch, type LaunchedServer, type ServerKind } from "./server.ts";
+import { type LaunchedServer, launch, type ServerKind } from "./server.ts";
 
 type Variant = "bare" | "bare-sized" | "embedded" | "redis" | "sse" | "bare-sse";
-const SERVER_OF: Record<Variant, ServerKind> = { bare: "bare", "bare-sized": "bare", embedded: "embedded", redis: "redis", sse: "embedded", "bare-sse": "bare" };
+const SERVER_OF: Record<Variant, ServerKind> = {
+  bare: "bare",
+  "bare-sized": "bare",
+  embedded: "embedded",
+  redis: "redis",
+  sse: "embedded",
+  "bare-sse": "bare",
+};
 const TRANSPORT_OF: Record<Variant, Transport> = { bare: "ws", "bare-sized": "ws", embedded: "ws", redis: "ws", sse: "sse", "bare-sse": "sse" };
 /** What each variant's p99 is compared with, and the target ratio (issue 7). */
 const TARGETS: Record<Variant, { against: Variant; max: number } | undefined> = {
@@ -65,7 +72,8 @@ for (const v of variants) if (!(v in SERVER_OF)) throw new Error(`--variants: un
 // variant's server flushing its backlog.
 const servers = new Map<Variant, LaunchedServer>();
 for (const v of variants) {
-  const env: Record<string, string> = v === "bare" ? { BARE_RELAY_PAD_BYTES: values["bare-pad"] } : v === "bare-sized" || v === "bare-sse" ? { BARE_RELAY_PAD_BYTES: values["sized-pad"] } : {};
+  const env: Record<string, string> =
+    v === "bare" ? { BARE_RELAY_PAD_BYTES: values["bare-pad"] } : v === "bare-sized" || v === "bare-sse" ? { BARE_RELAY_PAD_BYTES: values["sized-pad"] } : {};
   servers.set(v, await launch(SERVER_OF[v], { cpuProfDir: values["cpu-prof"], env }));
 }
 
@@ -105,7 +113,7 @@ const pooled = (v: Variant, key: "latencies" | "completions") => {
   const parts = perRound.map((r) => r[v]![key]);
   const all = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
-  for (const p of parts) (all.set(p, o), (o += p.length));
+  for (const p of parts) all.set(p, o), (o += p.length);
   return all.sort();
 };
 
@@ -149,10 +157,32 @@ const summary = variants.map((v) => {
     p99Ratio: (target && ratios.length
       ? (() => {
           const judged = judgeRatio([ratios], target.max);
-          return { against: target.against, target: target.max, median: judged.median, ci90: judged.ci, verdict: judged.verdict, medianMet: judged.medianMet, min: Math.min(...ratios), max: Math.max(...ratios), perRound: ratios };
+          return {
+            against: target.against,
+            target: target.max,
+            median: judged.median,
+            ci90: judged.ci,
+            verdict: judged.verdict,
+            medianMet: judged.medianMet,
+            min: Math.min(...ratios),
+            max: Math.max(...ratios),
+            perRound: ratios,
+          };
         })()
       : undefined) as
-      | { against: Variant; target: number; median: number; ci90: { lo: number; hi: number }; verdict: "met" | "missed" | "within noise"; medianMet: boolean; min: number; max: number; perRound: number[]; pooled?: number; cpuPerDelivery?: number }
+      | {
+          against: Variant;
+          target: number;
+          median: number;
+          ci90: { lo: number; hi: number };
+          verdict: "met" | "missed" | "within noise";
+          medianMet: boolean;
+          min: number;
+          max: number;
+          perRound: number[];
+          pooled?: number;
+          cpuPerDelivery?: number;
+        }
       | undefined,
     sorted: lat,
   };
@@ -171,13 +201,25 @@ const sideBySide = (v: Variant, against: Variant) => {
   const s = summary.find((x) => x.variant === v)!;
   const b = summary.find((x) => x.variant === against)!;
   const judged = judgeRatio([ratios], 1);
-  return { variant: v, against, median: judged.median, ci90: judged.ci, min: Math.min(...ratios), max: Math.max(...ratios), perRound: ratios, pooled: s.latencyMs.p99 / b.latencyMs.p99, cpuPerDelivery: s.serverCpuUsPerDelivery / b.serverCpuUsPerDelivery };
+  return {
+    variant: v,
+    against,
+    median: judged.median,
+    ci90: judged.ci,
+    min: Math.min(...ratios),
+    max: Math.max(...ratios),
+    perRound: ratios,
+    pooled: s.latencyMs.p99 / b.latencyMs.p99,
+    cpuPerDelivery: s.serverCpuUsPerDelivery / b.serverCpuUsPerDelivery,
+  };
 };
 
 // tickwire's chat frame is larger than the op text the bare relay forwards (197 B against 67 B
 // for the same content, as the SPEC's frame shape requires): the same comparison against a bare
 // relay sending frames of that size separates the cost of the bytes from tickwire's own.
-const sized = variants.includes("bare-sized") ? (["embedded", "redis"] as const).filter((v) => variants.includes(v)).map((v) => sideBySide(v, "bare-sized")) : [];
+const sized = variants.includes("bare-sized")
+  ? (["embedded", "redis"] as const).filter((v) => variants.includes(v)).map((v) => sideBySide(v, "bare-sized"))
+  : [];
 
 // SSE against a bare Bun SSE stream under the same load: how much of SSE's distance from
 // WebSocket is Bun's HTTP streaming rather than tickwire's.
@@ -213,7 +255,24 @@ const svgPath = await writeSvg(
 );
 
 printTable(
-  ["variant", "p50 ms", "p90 ms", "p99 ms", "max ms", "last-sub p50", "last-sub p99", "lost", "deliv/s", "cpu µs/deliv", "cores busy srv/cli", "p99 noise", "p99 ratio per round (median, 90% CI, min–max)", "pooled p99 ratio", "cpu ratio", "target"],
+  [
+    "variant",
+    "p50 ms",
+    "p90 ms",
+    "p99 ms",
+    "max ms",
+    "last-sub p50",
+    "last-sub p99",
+    "lost",
+    "deliv/s",
+    "cpu µs/deliv",
+    "cores busy srv/cli",
+    "p99 noise",
+    "p99 ratio per round (median, 90% CI, min–max)",
+    "pooled p99 ratio",
+    "cpu ratio",
+    "target",
+  ],
   summary.map((s) => [
     s.variant,
     s.latencyMs.p50,
@@ -236,11 +295,15 @@ printTable(
   ]),
 );
 for (const r of sized) {
-  console.log(`${r.variant} vs bare-sized (same frame size): p99 ratio per round ${r.median.toFixed(2)}x (${r.min.toFixed(2)}–${r.max.toFixed(2)}), pooled ${r.pooled.toFixed(2)}x, cpu ${r.cpuPerDelivery.toFixed(2)}x`);
+  console.log(
+    `${r.variant} vs bare-sized (same frame size): p99 ratio per round ${r.median.toFixed(2)}x (${r.min.toFixed(2)}–${r.max.toFixed(2)}), pooled ${r.pooled.toFixed(2)}x, cpu ${r.cpuPerDelivery.toFixed(2)}x`,
+  );
 }
 if (sseVsBare) {
   const r = sseVsBare;
-  console.log(`sse vs bare-sse (Bun's SSE streaming alone): p99 ratio per round ${r.median.toFixed(2)}x [${r.ci90.lo.toFixed(2)}, ${r.ci90.hi.toFixed(2)}] (${r.min.toFixed(2)}–${r.max.toFixed(2)}), pooled ${r.pooled.toFixed(2)}x, cpu ${r.cpuPerDelivery.toFixed(2)}x`);
+  console.log(
+    `sse vs bare-sse (Bun's SSE streaming alone): p99 ratio per round ${r.median.toFixed(2)}x [${r.ci90.lo.toFixed(2)}, ${r.ci90.hi.toFixed(2)}] (${r.min.toFixed(2)}–${r.max.toFixed(2)}), pooled ${r.pooled.toFixed(2)}x, cpu ${r.cpuPerDelivery.toFixed(2)}x`,
+  );
 }
 console.log(`load average after the run: ${loadAvg.join(" ")} (${navigator.hardwareConcurrency} cores)`);
 console.log(`\n${jsonPath}\n${svgPath}`);

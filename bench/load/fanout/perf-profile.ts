@@ -60,8 +60,20 @@ for (const name of values.variants.split(",").map((v) => v.trim())) {
   const file = `${resultsDir}/perf-${name}.data`;
   try {
     // Warm-up is 1 s of the load; the recording covers the measured seconds.
-    const load = runLoad({ url: server.url, transport: variant.transport, subscribers: Number(values.subscribers), rate: Number(values.rate), seconds, warmupSeconds: 1, drainMs: 2000, serverCpuMs: server.cpuMs });
-    const perf = Bun.spawn(["perf", "record", "-F", "999", "-o", file, "-p", String(server.pid), "--", "sleep", String(seconds)], { stdout: "ignore", stderr: "ignore" });
+    const load = runLoad({
+      url: server.url,
+      transport: variant.transport,
+      subscribers: Number(values.subscribers),
+      rate: Number(values.rate),
+      seconds,
+      warmupSeconds: 1,
+      drainMs: 2000,
+      serverCpuMs: server.cpuMs,
+    });
+    const perf = Bun.spawn(["perf", "record", "-F", "999", "-o", file, "-p", String(server.pid), "--", "sleep", String(seconds)], {
+      stdout: "ignore",
+      stderr: "ignore",
+    });
     const res = await load;
     await perf.exited;
     const byDso = report(file, "dso");
@@ -70,14 +82,39 @@ for (const name of values.variants.split(",").map((v) => v.trim())) {
     const jit = share((d) => d.startsWith("[JIT]") || d.includes("perf-"));
     const native = share((d) => !d.includes("kernel") && !d.startsWith("[JIT]") && !d.includes("perf-"));
     const top = report(file, "sym").slice(0, Number(values.top));
-    results.push({ variant: name, cpuUsPerDelivery: (res.serverCpuMs! * 1000) / res.deliveries, lost: res.lost, kernelPct: kernel, nativePct: native, jitPct: jit, top });
+    results.push({
+      variant: name,
+      cpuUsPerDelivery: (res.serverCpuMs! * 1000) / res.deliveries,
+      lost: res.lost,
+      kernelPct: kernel,
+      nativePct: native,
+      jitPct: jit,
+      top,
+    });
   } finally {
     await server.stop();
   }
 }
 
-await writeResult("perf-profile", { benchmark: "perf-profile", at: new Date().toISOString(), subscribers: Number(values.subscribers), rate: Number(values.rate), seconds, variants: results });
+await writeResult("perf-profile", {
+  benchmark: "perf-profile",
+  at: new Date().toISOString(),
+  subscribers: Number(values.subscribers),
+  rate: Number(values.rate),
+  seconds,
+  variants: results,
+});
 printTable(
   ["variant", "cpu µs/deliv", "kernel %", "Bun native %", "JIT (JS) %", "top symbols"],
-  results.map((r) => [r.variant, (r.cpuUsPerDelivery as number).toFixed(2), (r.kernelPct as number).toFixed(1), (r.nativePct as number).toFixed(1), (r.jitPct as number).toFixed(1), (r.top as { pct: number; name: string }[]).slice(0, 4).map((t) => `${t.pct}% ${t.name.replace(/^\[[k.]\] /, "")}`).join(", ")]),
+  results.map((r) => [
+    r.variant,
+    (r.cpuUsPerDelivery as number).toFixed(2),
+    (r.kernelPct as number).toFixed(1),
+    (r.nativePct as number).toFixed(1),
+    (r.jitPct as number).toFixed(1),
+    (r.top as { pct: number; name: string }[])
+      .slice(0, 4)
+      .map((t) => `${t.pct}% ${t.name.replace(/^\[[k.]\] /, "")}`)
+      .join(", "),
+  ]),
 );

@@ -17,7 +17,12 @@ interface RunFile {
   subscribers: number;
   rate: number;
   rounds: number;
-  variants: { variant: string; lost: number; serverCpuUsPerDelivery: number; p99Ratio?: { against: string; target: number; perRound: (number | null)[]; cpuPerDelivery?: number } }[];
+  variants: {
+    variant: string;
+    lost: number;
+    serverCpuUsPerDelivery: number;
+    p99Ratio?: { against: string; target: number; perRound: (number | null)[]; cpuPerDelivery?: number };
+  }[];
 }
 
 const files = process.argv.slice(2);
@@ -40,7 +45,9 @@ for (const [i, run] of runs.entries()) {
     if (!v.p99Ratio) continue;
     const entry = pooled.get(v.variant) ?? { against: v.p99Ratio.against, target: v.p99Ratio.target, byRun: [], ratios: [], cpu: [], lost: 0, runs: 0 };
     if (entry.against !== v.p99Ratio.against || entry.target !== v.p99Ratio.target) {
-      throw new Error(`${files[i]}: ${v.variant} is judged against ${v.p99Ratio.against} ≤ ${v.p99Ratio.target}x there, ${entry.against} ≤ ${entry.target}x in an earlier file`);
+      throw new Error(
+        `${files[i]}: ${v.variant} is judged against ${v.p99Ratio.against} ≤ ${v.p99Ratio.target}x there, ${entry.against} ≤ ${entry.target}x in an earlier file`,
+      );
     }
     // JSON turns a round without a ratio (NaN) into null; judgeRatio counts those.
     const perRound = v.p99Ratio.perRound.map((x) => (x === null ? NaN : x));
@@ -59,7 +66,20 @@ await writeResult("fanout-pooled", {
   at: new Date().toISOString(),
   files,
   runs: runs.map((r) => ({ at: r.at, rounds: r.rounds })),
-  variants: rows.map((r) => ({ variant: r.variant, against: r.against, target: r.target, runs: r.runs, rounds: r.judged.rounds, invalidRounds: r.judged.invalidRounds, median: r.judged.median, ci90: r.judged.ci, verdict: r.judged.verdict, cpuRatioPerRun: r.cpu, lost: r.lost, perRound: r.ratios })),
+  variants: rows.map((r) => ({
+    variant: r.variant,
+    against: r.against,
+    target: r.target,
+    runs: r.runs,
+    rounds: r.judged.rounds,
+    invalidRounds: r.judged.invalidRounds,
+    median: r.judged.median,
+    ci90: r.judged.ci,
+    verdict: r.judged.verdict,
+    cpuRatioPerRun: r.cpu,
+    lost: r.lost,
+    perRound: r.ratios,
+  })),
 });
 printTable(
   ["variant", "against", "runs", "rounds", "p99 ratio median", "90% CI", "cpu ratio per run", "lost", "target"],

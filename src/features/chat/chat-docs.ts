@@ -27,34 +27,38 @@ const NotifyReply = Type.Object({ status: Type.Literal("accepted"), seq: Seq });
 export const chatDocs: ApiDocs = {
   schemas: { PostMessageBody, NotifyBody, SentMessage, NotifyReply, ChatFrame, History },
   operations: {
-  "POST /messages": {
-    summary: "Post a chat message (stored in the chat log, then delivered on `chat`)",
-    tag: "chat",
-    permission: "publish on chat",
-    body: PostMessageBody,
-    responses: {
-      "201": json("stored", ref("SentMessage")),
-      "400": error("bad body, naming the field"),
-      "413": error("body over 64 KiB"),
-      "503": error("append queue full or log unavailable; retry after Retry-After"),
+    "POST /messages": {
+      summary: "Post a chat message (stored in the chat log, then delivered on `chat`)",
+      tag: "chat",
+      permission: "publish on chat",
+      body: PostMessageBody,
+      responses: {
+        "201": json("stored", ref("SentMessage")),
+        "400": error("bad body, naming the field"),
+        "413": error("body over 64 KiB"),
+        "503": error("append queue full or log unavailable; retry after Retry-After"),
+      },
     },
-  },
-  "GET /messages": {
-    summary: "Retained chat history",
-    tag: "chat",
-    permission: "subscribe on chat",
-    queryParams: [
-      { name: "since", description: "messages after this seq (paging forward); absent: the newest `limit`", schema: Seq },
-      { name: "limit", description: "at most this many", schema: { type: "integer", minimum: 1, maximum: MAX_HISTORY_LIMIT, default: DEFAULT_HISTORY_LIMIT } },
-    ],
-    responses: { "200": json("history", ref("History")), "400": error("bad since or limit") },
-  },
-  "POST /notify": {
-    summary: "The seed's internal broadcast: a message built elsewhere, delivered on `chat`",
-    tag: "chat",
-    permission: "publish on chat",
-    body: NotifyBody,
-    responses: { "202": json("accepted", ref("NotifyReply")), "400": error("bad body"), "503": error("log unavailable; retry") },
-  },
+    "GET /messages": {
+      summary: "Retained chat history",
+      tag: "chat",
+      permission: "subscribe on chat",
+      queryParams: [
+        { name: "since", description: "messages after this seq (paging forward); absent: the newest `limit`", schema: Seq },
+        {
+          name: "limit",
+          description: "at most this many",
+          schema: { type: "integer", minimum: 1, maximum: MAX_HISTORY_LIMIT, default: DEFAULT_HISTORY_LIMIT },
+        },
+      ],
+      responses: { "200": json("history", ref("History")), "400": error("bad since or limit") },
+    },
+    "POST /notify": {
+      summary: "The seed's internal broadcast: a message built elsewhere, delivered on `chat`",
+      tag: "chat",
+      permission: "publish on chat",
+      body: NotifyBody,
+      responses: { "202": json("accepted", ref("NotifyReply")), "400": error("bad body"), "503": error("log unavailable; retry") },
+    },
   },
 };

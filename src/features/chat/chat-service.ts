@@ -4,10 +4,10 @@
  * hub, so a message is answered `201` only once it is stored and will reach every subscriber.
  * @module
  */
-import { isSeq } from "../../core/seq.ts";
+
+import type { AppContext } from "../../app/context.ts";
 import { badRequest } from "../../http/errors.ts";
 import { parseSince } from "../../http/params.ts";
-import type { AppContext } from "../../app/context.ts";
 import { MessageIds } from "./message-id.ts";
 import type { ChatBody, NotifyBody, PostMessageBody } from "./schemas.ts";
 

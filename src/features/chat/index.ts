@@ -5,10 +5,11 @@
  * default SSE event type, so `EventSource.onmessage` sees them) and `/ws`.
  * @module
  */
-import { jsonResponse } from "../../http/errors.ts";
+
 import type { AppContext } from "../../app/context.ts";
 import type { Feature } from "../../app/feature.ts";
 import { readJson, Validator } from "../../http/body.ts";
+import { jsonResponse } from "../../http/errors.ts";
 import { chatDocs } from "./chat-docs.ts";
 import { CHAT_TOPIC, ChatService, parseHistoryQuery } from "./chat-service.ts";
 import { NotifyBody, PostMessageBody } from "./schemas.ts";

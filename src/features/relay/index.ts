@@ -9,16 +9,17 @@
  * costs one `publish` per message whatever the number of broadcasters.
  * @module
  */
-import { HttpError } from "../../http/errors.ts";
+
 import type { AppContext } from "../../app/context.ts";
 import type { Feature, RouteHandler } from "../../app/feature.ts";
+import { HttpError } from "../../http/errors.ts";
 import { sinceParam } from "../../http/params.ts";
 import { upgrade } from "../../transports/ws/socket.ts";
 import { broadcasterSocket } from "./broadcaster-socket.ts";
 import { RelayIngest, type RelayIngestOptions } from "./ingest.ts";
-import { relayDocs } from "./relay-docs.ts";
 import { managerSocket } from "./manager-socket.ts";
 import { RELAY_RAW_CHANNEL, RELAY_TOPIC, relayMessageProblem } from "./message.ts";
+import { relayDocs } from "./relay-docs.ts";
 
 export interface RelayOptions {
   /** Appends in flight per instance before managers get `overloaded` (default 1024). */

@@ -6,8 +6,7 @@ import { RelayIngest } from "./ingest.ts";
 function manualLog() {
   const pending: { message: string; resolve(e: LogEntry): void; reject(e: unknown): void }[] = [];
   let n = 0;
-  const append = (message: string) =>
-    new Promise<LogEntry>((resolve, reject) => pending.push({ message, resolve, reject }));
+  const append = (message: string) => new Promise<LogEntry>((resolve, reject) => pending.push({ message, resolve, reject }));
   const settleAll = () => {
     for (const p of pending.splice(0)) p.resolve(new StoredEntry("relay", `1-${n++}`, 1, JSON.stringify({ message: p.message })));
   };

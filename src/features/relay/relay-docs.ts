@@ -6,20 +6,20 @@ import { type ApiDocs, sinceQuery, tokenQuery, websocket } from "../../http/api-
 
 export const relayDocs: ApiDocs = {
   operations: {
-  "GET /ws/manager": websocket("relay manager: each text frame is appended to `relay`, answered `{op:ack,seq}`", {
-    tag: "relay",
-    permission: "publish on relay",
-    queryParams: [tokenQuery],
-  }),
-  "GET /ws/broadcast": websocket("relay broadcaster: every manager message verbatim, in log order", {
-    tag: "relay",
-    permission: "subscribe on relay",
-    queryParams: [sinceQuery, tokenQuery],
-  }),
-  "GET /ws/broadcaster": websocket("alias of /ws/broadcast", {
-    tag: "relay",
-    permission: "subscribe on relay",
-    queryParams: [sinceQuery, tokenQuery],
-  }),
+    "GET /ws/manager": websocket("relay manager: each text frame is appended to `relay`, answered `{op:ack,seq}`", {
+      tag: "relay",
+      permission: "publish on relay",
+      queryParams: [tokenQuery],
+    }),
+    "GET /ws/broadcast": websocket("relay broadcaster: every manager message verbatim, in log order", {
+      tag: "relay",
+      permission: "subscribe on relay",
+      queryParams: [sinceQuery, tokenQuery],
+    }),
+    "GET /ws/broadcaster": websocket("alias of /ws/broadcast", {
+      tag: "relay",
+      permission: "subscribe on relay",
+      queryParams: [sinceQuery, tokenQuery],
+    }),
   },
 };

@@ -83,7 +83,10 @@ export class MysqlTimerStore implements TimerStore {
   async #run<T>(what: string, query: () => Promise<T>): Promise<T> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new StoreUnavailableError(`database did not answer a timer ${what} within ${this.queryTimeoutMs} ms`)), this.queryTimeoutMs);
+      timer = setTimeout(
+        () => reject(new StoreUnavailableError(`database did not answer a timer ${what} within ${this.queryTimeoutMs} ms`)),
+        this.queryTimeoutMs,
+      );
     });
     try {
       return await Promise.race([query(), timeout]);

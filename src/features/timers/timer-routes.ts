@@ -5,11 +5,11 @@
  * @module
  */
 import type { BunRequest } from "bun";
-import { HttpError, jsonResponse, notFound } from "../../http/errors.ts";
-import { canSubscribe } from "../../auth/access.ts";
 import type { AppContext } from "../../app/context.ts";
 import type { RouteMethods } from "../../app/feature.ts";
+import { canSubscribe } from "../../auth/access.ts";
 import { readJson, Validator } from "../../http/body.ts";
+import { HttpError, jsonResponse, notFound } from "../../http/errors.ts";
 import { CreateTimerBody, ListTimersQuery, ModifyTimerBody } from "./timer-schemas.ts";
 import { TIMERS_TOPIC, type TimerService } from "./timer-service.ts";
 

@@ -155,14 +155,16 @@ export class TimerService {
     const type = entry.body.type;
     const id = (entry.body.payload as { id?: unknown } | undefined)?.id;
     if (typeof id !== "number") return;
-    this.#serial.run(id, async () => {
-      if (type === "TIMER_STOP") {
-        this.#timers.delete(id);
-        return;
-      }
-      const t = (await this.#hot.get(id)) ?? (await this.#store.get(id));
-      if (t) this.#timers.adopt(t);
-    }).catch((error: unknown) => this.#log.warn({ err: String(error), id, type }, "timers: could not refresh a timer changed elsewhere"));
+    this.#serial
+      .run(id, async () => {
+        if (type === "TIMER_STOP") {
+          this.#timers.delete(id);
+          return;
+        }
+        const t = (await this.#hot.get(id)) ?? (await this.#store.get(id));
+        if (t) this.#timers.adopt(t);
+      })
+      .catch((error: unknown) => this.#log.warn({ err: String(error), id, type }, "timers: could not refresh a timer changed elsewhere"));
   }
 
   async #expire(id: number): Promise<void> {
@@ -232,7 +234,9 @@ export class TimerService {
   }
 
   async #saveHot(t: TimerState): Promise<void> {
-    await this.#hot.save(t).catch((err: unknown) => this.#log.warn({ err: String(err), id: t.id }, "timers: hot state write failed; the database has the change"));
+    await this.#hot
+      .save(t)
+      .catch((err: unknown) => this.#log.warn({ err: String(err), id: t.id }, "timers: hot state write failed; the database has the change"));
   }
 
   #publish(type: TimerEventType, t: TimerState): Promise<void> {

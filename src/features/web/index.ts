@@ -9,10 +9,10 @@
  * @module
  */
 import { join } from "node:path";
-import { type ApiDocs, error, type Operation } from "../../http/api-docs.ts";
-import { notFound } from "../../http/errors.ts";
 import type { AppContext } from "../../app/context.ts";
 import type { Feature, RouteHandler } from "../../app/feature.ts";
+import { type ApiDocs, error, type Operation } from "../../http/api-docs.ts";
+import { notFound } from "../../http/errors.ts";
 
 /** Where the page lives; resolved from this file so the working directory does not matter. */
 export const PUBLIC_DIR = join(import.meta.dir, "../../../public");

@@ -61,7 +61,10 @@ async function openMysql(url: string, opts: OpenOptions): Promise<Database> {
   try {
     await migrateMysql(db, pool);
   } catch (error) {
-    await pool.promise().end().catch(() => {});
+    await pool
+      .promise()
+      .end()
+      .catch(() => {});
     throw new Error(`database ${redact(url)}: migration failed: ${(error as Error).message}`, { cause: error });
   }
   return {

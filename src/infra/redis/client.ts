@@ -27,7 +27,9 @@ export function ensureTracingHasSubscribers(): void {
   Object.defineProperty(proto, "hasSubscribers", {
     configurable: true,
     get(this: Record<"start" | "end" | "asyncStart" | "asyncEnd" | "error", { hasSubscribers: boolean }>) {
-      return this.start.hasSubscribers || this.end.hasSubscribers || this.asyncStart.hasSubscribers || this.asyncEnd.hasSubscribers || this.error.hasSubscribers;
+      return (
+        this.start.hasSubscribers || this.end.hasSubscribers || this.asyncStart.hasSubscribers || this.asyncEnd.hasSubscribers || this.error.hasSubscribers
+      );
     },
   });
 }

@@ -214,7 +214,14 @@ export class RedisTopicLog implements TopicLog {
       try {
         const ids = topics.map((t) => this.#positions.get(t)!);
         const reply = await tail.sendCommand<unknown>([
-          "XREAD", "COUNT", String(this.#opts.readCount), "BLOCK", String(this.#opts.blockMs), "STREAMS", ...keys, ...ids,
+          "XREAD",
+          "COUNT",
+          String(this.#opts.readCount),
+          "BLOCK",
+          String(this.#opts.blockMs),
+          "STREAMS",
+          ...keys,
+          ...ids,
         ]);
         if (failing) this.#opts.log.info({ positions: Object.fromEntries(this.#positions) }, "redis tailer resumed");
         failing = false;

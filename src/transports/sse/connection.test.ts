@@ -63,7 +63,10 @@ describe("SseConnection", () => {
     conn.send(bytes("y".repeat(20)), false, "chat");
     expect(conn.backlog).toBe(30);
     conn.send(bytes("z".repeat(20)), false, "chat");
-    expect(drops).toEqual([["cron", "backpressure"], ["chat", "overflow"]]);
+    expect(drops).toEqual([
+      ["cron", "backpressure"],
+      ["chat", "overflow"],
+    ]);
     expect(w.written.at(-1)).toStartWith("event: overflow\n");
     expect(conn.closed).toBe(true);
     expect(cleanups()).toBe(1);

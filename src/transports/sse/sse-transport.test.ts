@@ -39,7 +39,12 @@ describe("SseTransport", () => {
     const errors: string[] = [];
     const t = new SseTransport((_e, topic) => errors.push(topic));
     const b = recordingSink();
-    t.add("chat", { send: () => { throw new Error("broken"); }, overflow() {} });
+    t.add("chat", {
+      send: () => {
+        throw new Error("broken");
+      },
+      overflow() {},
+    });
     t.add("chat", b.sink);
     t.deliver("chat", "{}", "1-1", false);
     expect(errors).toEqual(["chat"]);

@@ -3,7 +3,7 @@
  * it as a JSON object, and bound how many malformed ones a socket may send.
  * @module
  */
-import { closeSocket, CloseCode, type Socket, sendError } from "./socket.ts";
+import { CloseCode, closeSocket, type Socket, sendError } from "./socket.ts";
 
 /** More than this many malformed frames within one second closes the socket with 1008. */
 export const MALFORMED_PER_SECOND = 10;

@@ -8,16 +8,16 @@ import { PingOp, PublishOp, SubscribeOp, UnsubscribeOp } from "./unified-ops.ts"
 export const unifiedDocs: ApiDocs = {
   schemas: { SubscribeOp, UnsubscribeOp, PublishOp, PingOp },
   operations: {
-  "GET /ws": websocket("the cron seed endpoint and the unified endpoint", {
-    tag: "streams",
-    description: "No `?topics=`: `cron` frames every tick. In-band ops, each answered `ack` or `error`.",
-    authenticated: true,
-    queryParams: [
-      { name: "topics", description: "comma-separated topics to subscribe at connect (default `cron`)", schema: { type: "string" } },
-      sinceQuery,
-      tokenQuery,
-    ],
-    messages: ["SubscribeOp", "UnsubscribeOp", "PublishOp", "PingOp"],
-  }),
+    "GET /ws": websocket("the cron seed endpoint and the unified endpoint", {
+      tag: "streams",
+      description: "No `?topics=`: `cron` frames every tick. In-band ops, each answered `ack` or `error`.",
+      authenticated: true,
+      queryParams: [
+        { name: "topics", description: "comma-separated topics to subscribe at connect (default `cron`)", schema: { type: "string" } },
+        sinceQuery,
+        tokenQuery,
+      ],
+      messages: ["SubscribeOp", "UnsubscribeOp", "PublishOp", "PingOp"],
+    }),
   },
 };

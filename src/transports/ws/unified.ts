@@ -93,7 +93,8 @@ export function unifiedSocket(deps: UnifiedDeps): SocketBehavior {
       case "publish": {
         const { topic, data } = frame as Static<typeof PublishOp>;
         const publisher = deps.publishers.get(topic);
-        if (!publisher) return sendError(ws, "not_publishable", `topic: clients may publish only on ${[...deps.publishers.keys()].join(", ") || "no topic"}`, ref);
+        if (!publisher)
+          return sendError(ws, "not_publishable", `topic: clients may publish only on ${[...deps.publishers.keys()].join(", ") || "no topic"}`, ref);
         if (!canPublish(ws.data.principal, topic)) return sendError(ws, "forbidden", `topic: not allowed to publish on ${topic}`, ref);
         try {
           const { seq } = await publisher(data, ws.data.principal);

@@ -10,7 +10,16 @@ function fakeSocket(topics: string[], buffered = 0) {
   const subscribed = new Set(topics);
   const sent: string[] = [];
   const closes: [number, string][] = [];
-  const data = { kind: "test", id: 1, params: {}, query: new URLSearchParams(), since: undefined, closed: false, malformedWindow: 0, malformedCount: 0 } as SocketData;
+  const data = {
+    kind: "test",
+    id: 1,
+    params: {},
+    query: new URLSearchParams(),
+    since: undefined,
+    closed: false,
+    malformedWindow: 0,
+    malformedCount: 0,
+  } as SocketData;
   const ws = {
     data,
     isSubscribed: (t: string) => subscribed.has(t),

@@ -8,11 +8,12 @@
  * frame the sockets that could not take it are closed with 4008 so that they resume with `since`.
  * @module
  */
-import type { Logger } from "../../log.ts";
+
 import type { HubMetrics } from "../../core/hub-metrics.ts";
 import { type Replayer, type Subscriber, Subscriptions } from "../../core/subscriptions.ts";
 import { topicFamily } from "../../core/topic.ts";
 import type { Transport } from "../../core/transport.ts";
+import type { Logger } from "../../log.ts";
 import { CloseCode, closeSocket, type Socket, sendError, sendJson } from "./socket.ts";
 
 /** The part of Bun's `Server` this transport uses. */
@@ -66,7 +67,7 @@ export class WsTransport implements Transport {
   }
 
   deliver(topic: string, frame: string, _seq: string, ephemeral: boolean, receivers: number): number {
-    if (!this.#server || this.#server.publish(topic, frame) !== 0) return receivers;
+    if (this.#server?.publish(topic, frame) !== 0) return receivers;
     if (ephemeral) {
       // Not worth finding which sockets lost it: a scan of every socket on every tick would
       // stall the ticker, and losing ephemeral frames under backpressure is the policy.
