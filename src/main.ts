@@ -8,14 +8,15 @@
  * @module
  */
 import type { AppContext } from "./app/context.ts";
+import { disposeAll } from "./app/dispose.ts";
 import type { Feature } from "./app/feature.ts";
 import { createServer, type RunningServer } from "./app/server.ts";
+import { buildTicker } from "./app/ticker-settings.ts";
 import { Auth } from "./auth/auth.ts";
 import { type Config, ConfigError, databaseUrl, loadConfig, redisUrl } from "./config/index.ts";
 import { type Clock, systemClock } from "./core/clock.ts";
 import { Hub } from "./core/hub.ts";
 import { MemoryTopicLog } from "./core/memory-topic-log.ts";
-import { Ticker } from "./core/ticker.ts";
 import type { TopicLog } from "./core/topic-log.ts";
 import { chatFeature } from "./features/chat/index.ts";
 import { cronFeature } from "./features/cron/index.ts";
@@ -52,39 +53,6 @@ export interface Tickwire {
   features: readonly Feature[];
   /** Graceful shutdown: health 503, WS closed 1001, SSE ended, server stopped, resources freed. */
   stop(): Promise<void>;
-}
-
-/** Runs `disposers` newest first; a failing one is logged and the rest still run. */
-async function disposeAll(disposers: (() => unknown)[], log: Logger): Promise<void> {
-  for (const dispose of disposers.splice(0).reverse()) {
-    try {
-      await dispose();
-    } catch (err) {
-      log.warn({ err }, "dispose failed during shutdown");
-    }
-  }
-}
-
-/** The ticker with tickwire's settings; its listeners are added by the features. */
-function buildTicker(config: Config, clock: Clock, metrics: Metrics, log: Logger): Ticker {
-  return new Ticker({
-    periodMs: config.tickMs,
-    clock,
-    // Wake 2 ms early and spin the last stretch: ticks start within ~0.1 ms of the boundary even
-    // when a large publish is queued. Under load, wake as much earlier as timers have recently
-    // been late (a fanout holding the event loop; a probe timer measures it every 25 ms). Waking
-    // early and spinning are both capped at 1% of the period (10 ms at 1 s); idle, the spin is
-    // about 2 ms per tick (timers fire ~1 ms late, so the wake-up lands ~2 ms before).
-    wakeEarlyMs: 2,
-    maxWakeEarlyMs: Math.min(10, config.tickMs / 100),
-    spinMs: Math.min(10, config.tickMs / 100),
-    onError: (err) => log.error({ err }, "tick listener failed"),
-    onLateness: (ms) => metrics.tickLateness.observe(ms / 1000),
-    onSkip: (count) => {
-      metrics.ticksSkipped.inc(count);
-      log.warn({ count }, "ticks skipped: the process woke more than one period late");
-    },
-  });
 }
 
 /**

@@ -10,7 +10,7 @@ import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { Value } from "@sinclair/typebox/value";
 import { bench, do_not_optimize, group, summary } from "mitata";
 import { PostMessageBody } from "../../src/features/chat/schemas.ts";
-import { PublishOp, SubscribeOp } from "../../src/transports/ws/unified-ops.ts";
+import { PublishOp, SubscribeOp } from "../../src/transports/ws/op-schemas.ts";
 import { runMicro } from "../support/micro.ts";
 
 const postCheck = TypeCompiler.Compile(PostMessageBody);

@@ -1,16 +1,10 @@
-/**
- * The Bun server: serves the features' route tables (each handler wrapped once, see
- * `http/routes.ts`), dispatches WebSocket events to the behaviour named by each socket's
- * `kind`, registers sockets with the WS transport, and drains in the order Bun needs.
- * @module
- */
-import type { BunRequest } from "bun";
 import { HttpError, jsonResponse } from "../http/errors.ts";
 import { routeTable, wrapHandler } from "../http/routes.ts";
 import type { Metrics } from "../infra/metrics.ts";
 import type { Logger } from "../log.ts";
-import { type AppServer, CloseCode, type SocketBehavior, type SocketData, upgrade } from "../transports/ws/socket.ts";
+import { type AppServer, CloseCode, type SocketBehavior, type SocketData } from "../transports/ws/socket.ts";
 import type { WsTransport } from "../transports/ws/ws-transport.ts";
+import { DENIED, deniedUpgrade } from "./denied-upgrade.ts";
 import type { Feature } from "./feature.ts";
 
 export interface ServerOptions {
@@ -32,25 +26,6 @@ export interface RunningServer {
   server: AppServer;
   /** Closes every WebSocket with 1001, then stops accepting; resolves when Bun has stopped. */
   drain(): Promise<void>;
-}
-
-/** Socket kind of connections accepted only to be closed with an auth close code. */
-const DENIED = "denied";
-
-/**
- * A browser cannot read the HTTP status of a refused WebSocket handshake, so an upgrade refused
- * for auth (401/403) is accepted and closed at once with 4401/4403 and the reason.
- */
-function deniedUpgrade(req: BunRequest, server: AppServer, error: unknown): boolean {
-  if (!(error instanceof HttpError) || (error.status !== 401 && error.status !== 403)) return false;
-  if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") return false;
-  const code = error.status === 401 ? CloseCode.unauthorized : CloseCode.forbidden;
-  try {
-    upgrade(req, server, DENIED, { params: { code: String(code), reason: error.message.slice(0, 120) } });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export function createServer(features: readonly Feature[], opts: ServerOptions): RunningServer {

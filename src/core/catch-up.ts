@@ -11,23 +11,13 @@
 import type { Derivations } from "./derivation.ts";
 import { frameFromBodyJson } from "./frame.ts";
 import type { HubMetrics } from "./hub-metrics.ts";
+import type { ReplayTarget } from "./replay-target.ts";
 import { RingBuffer } from "./ring-buffer.ts";
 import { compareSeq } from "./seq.ts";
 import { topicFamily } from "./topic.ts";
 import type { TopicLog } from "./topic-log.ts";
 
-/** Something catching up on a topic's history before it receives live frames. */
-export interface ReplayTarget {
-  /** Sends one frame. Returns `false` if it cannot be queued; the replay then stops. */
-  send(frame: string, seq: string, ephemeral: boolean): boolean;
-  /** Called first when events after `since` were already evicted. */
-  notRecovered(): void;
-  /** Switches the target to live delivery (e.g. `ws.subscribe(topic)`), synchronously. */
-  goLive(): void;
-  /** Called instead of `goLive` when the target could not keep up; it should be closed. */
-  overflowed(): void;
-  readonly closed: boolean;
-}
+export type { ReplayTarget } from "./replay-target.ts";
 
 export interface CatchUpOptions {
   log: TopicLog;

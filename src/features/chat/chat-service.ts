@@ -6,8 +6,6 @@
  */
 
 import type { AppContext } from "../../app/context.ts";
-import { badRequest } from "../../http/errors.ts";
-import { parseSince } from "../../http/params.ts";
 import { MessageIds } from "./message-id.ts";
 import type { ChatBody, NotifyBody, PostMessageBody } from "./schemas.ts";
 
@@ -70,18 +68,4 @@ export class ChatService {
     // frame (WS publish) in one place, `httpErrorOf`.
     return (await this.#ctx.hub.append(CHAT_TOPIC, body)).seq;
   }
-}
-
-/** Validates `GET /messages` query parameters, naming the wrong one. */
-export function parseHistoryQuery(params: URLSearchParams): { since: string | undefined; limit: number } {
-  const since = parseSince(params.get("since"));
-  const rawLimit = params.get("limit");
-  let limit = DEFAULT_HISTORY_LIMIT;
-  if (rawLimit !== null && rawLimit !== "") {
-    limit = Number(rawLimit);
-    if (!/^\d+$/.test(rawLimit) || limit < 1 || limit > MAX_HISTORY_LIMIT) {
-      throw badRequest(`limit: expected an integer 1..${MAX_HISTORY_LIMIT}`, "limit");
-    }
-  }
-  return { since, limit };
 }

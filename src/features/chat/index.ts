@@ -11,7 +11,8 @@ import type { Feature } from "../../app/feature.ts";
 import { readJson, Validator } from "../../http/body.ts";
 import { jsonResponse } from "../../http/errors.ts";
 import { chatDocs } from "./chat-docs.ts";
-import { CHAT_TOPIC, ChatService, parseHistoryQuery } from "./chat-service.ts";
+import { CHAT_TOPIC, ChatService } from "./chat-service.ts";
+import { parseHistoryQuery } from "./history-query.ts";
 import { NotifyBody, PostMessageBody } from "./schemas.ts";
 
 const postBody = new Validator(PostMessageBody);

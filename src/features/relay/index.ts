@@ -12,14 +12,14 @@
 
 import type { AppContext } from "../../app/context.ts";
 import type { Feature, RouteHandler } from "../../app/feature.ts";
-import { HttpError } from "../../http/errors.ts";
 import { sinceParam } from "../../http/params.ts";
 import { upgrade } from "../../transports/ws/socket.ts";
 import { broadcasterSocket } from "./broadcaster-socket.ts";
 import { RelayIngest, type RelayIngestOptions } from "./ingest.ts";
 import { managerSocket } from "./manager-socket.ts";
-import { RELAY_RAW_CHANNEL, RELAY_TOPIC, relayMessageProblem } from "./message.ts";
+import { RELAY_RAW_CHANNEL, RELAY_TOPIC } from "./message.ts";
 import { relayDocs } from "./relay-docs.ts";
+import { relayPublisher } from "./relay-publisher.ts";
 
 export interface RelayOptions {
   /** Appends in flight per instance before managers get `overloaded` (default 1024). */
@@ -61,15 +61,7 @@ export function relayFeature(ctx: AppContext, opts: RelayOptions = {}): Feature 
         if (typeof message === "string") ctx.hub.publishRaw(RELAY_RAW_CHANNEL, message);
       });
       ctx.queueDepths.set("relay_ingest", () => ingest.inFlight);
-      ctx.publishers.set(RELAY_TOPIC, async (data) => {
-        if (typeof data !== "string") throw new HttpError(400, "bad_request", "data: must be a string, the text to relay", "data");
-        const problem = relayMessageProblem(data);
-        if (problem) throw new HttpError(413, "too_large", problem.replace(/^message/, "data"), "data");
-        const outcome = await ingest.submit(data);
-        if (outcome.ok) return { seq: outcome.seq };
-        if (outcome.code === "internal") throw new Error(outcome.message);
-        throw new HttpError(503, outcome.code, outcome.message, undefined, { headers: { "Retry-After": "1" } });
-      });
+      ctx.publishers.set(RELAY_TOPIC, relayPublisher(ingest));
     },
     stop() {
       untap?.();

@@ -10,23 +10,16 @@
  */
 import type { AppContext } from "../../app/context.ts";
 import type { RouteMethods } from "../../app/feature.ts";
-import { canPublish } from "../../auth/access.ts";
-import { Validator } from "../../http/body.ts";
-import { HttpError, httpErrorOf } from "../../http/errors.ts";
+import { HttpError } from "../../http/errors.ts";
 import { sinceParam } from "../../http/params.ts";
 import { parseClientFrame, rejectMalformed } from "../../transports/ws/client-frames.ts";
-import { type Socket, type SocketBehavior, sendError, sendJson, upgrade } from "../../transports/ws/socket.ts";
+import { type SocketBehavior, upgrade } from "../../transports/ws/socket.ts";
 import { subscribeSocket } from "../../transports/ws/unified.ts";
-import { GameMasterCommands, type GameMasterCommandType } from "./timer-schemas.ts";
+import { runGameMasterCommand } from "./game-master-commands.ts";
 import { TIMERS_TOPIC, type TimerService } from "./timer-service.ts";
-import type { TimerView } from "./timer-state.ts";
 
 export const CUSTOMER_SOCKET = "timer-customer";
 export const GAMEMASTER_SOCKET = "timer-gamemaster";
-
-const commandChecks = Object.fromEntries(Object.entries(GameMasterCommands).map(([type, schema]) => [type, new Validator(schema)])) as {
-  [K in GameMasterCommandType]: Validator<(typeof GameMasterCommands)[K]>;
-};
 
 export function sessionTopic(sessionId: string): string {
   return `session:${sessionId}`;
@@ -56,45 +49,6 @@ export function timerSocketRoutes(ctx: AppContext): Record<string, RouteMethods>
 }
 
 export function timerSockets(ctx: AppContext, timers: TimerService): Record<string, SocketBehavior> {
-  const run = async (ws: Socket, frame: Record<string, unknown>): Promise<void> => {
-    const type = frame.type;
-    const ref = typeof frame.ref === "string" || typeof frame.ref === "number" ? frame.ref : undefined;
-    const now = ctx.clock.now();
-    if (typeof type !== "string" || !(type in commandChecks)) {
-      return rejectMalformed(ws, now, "unknown_type", `type: expected one of ${Object.keys(commandChecks).join(", ")}`, ref);
-    }
-    const problem = commandChecks[type as GameMasterCommandType].problem(frame, "frame");
-    if (problem) return rejectMalformed(ws, now, "bad_frame", problem.message, ref);
-    if (!canPublish(ws.data.principal, TIMERS_TOPIC)) return sendError(ws, "forbidden", `type: not allowed to change timers`, ref);
-    const payload = frame.payload as { id: number; sessionId: string; maxTime: number };
-    try {
-      let timer: TimerView;
-      switch (type as GameMasterCommandType) {
-        case "TIMER_CREATE":
-          timer = await timers.create(payload.sessionId, payload.maxTime);
-          break;
-        case "TIMER_PAUSE":
-          timer = await timers.pause(payload.id);
-          break;
-        case "TIMER_RESUME":
-          timer = await timers.resume(payload.id);
-          break;
-        case "TIMER_MODIFY":
-          timer = await timers.modify(payload.id, payload.maxTime);
-          break;
-        case "TIMER_STOP":
-          timer = await timers.stop(payload.id);
-          break;
-      }
-      sendJson(ws, { op: "ack", ...(ref !== undefined ? { ref } : {}), timer });
-    } catch (caught) {
-      const error = httpErrorOf(caught);
-      if (error.code !== "internal") return sendError(ws, error.code, error.message, ref);
-      ctx.log.error({ err: caught, type }, "timers: game master command failed");
-      sendError(ws, "internal", "command failed", ref);
-    }
-  };
-
   return {
     [CUSTOMER_SOCKET]: {
       open(ws) {
@@ -111,7 +65,7 @@ export function timerSockets(ctx: AppContext, timers: TimerService): Record<stri
       message(ws, message) {
         const parsed = parseClientFrame(message);
         if ("error" in parsed) return rejectMalformed(ws, ctx.clock.now(), "bad_frame", parsed.error);
-        run(ws, parsed.value).catch((error: unknown) => ctx.log.error({ err: error }, "timers: game master frame failed"));
+        runGameMasterCommand(ctx, timers, ws, parsed.value).catch((error: unknown) => ctx.log.error({ err: error }, "timers: game master frame failed"));
       },
     },
   };

@@ -11,8 +11,8 @@
 import { join } from "node:path";
 import type { AppContext } from "../../app/context.ts";
 import type { Feature, RouteHandler } from "../../app/feature.ts";
-import { type ApiDocs, error, type Operation } from "../../http/api-docs.ts";
 import { notFound } from "../../http/errors.ts";
+import { webDocs } from "./web-docs.ts";
 
 /** Where the page lives; resolved from this file so the working directory does not matter. */
 export const PUBLIC_DIR = join(import.meta.dir, "../../../public");
@@ -72,16 +72,3 @@ export function webFeature(_ctx: AppContext, opts: WebOptions = {}): Feature {
   routes["/js/:file"] = { GET: moduleRoute };
   return { name: "web", routes, docs: webDocs };
 }
-
-/** The browser client's files are documented by one rule, not one by one. */
-function staticOperation(path: string): Operation {
-  const ext = /\.(\w+)$/.exec(path)?.[1] ?? (path.includes(":") ? "js" : "html");
-  const type = { html: "text/html", css: "text/css", js: "text/javascript", svg: "image/svg+xml", png: "image/png" }[ext] ?? "application/octet-stream";
-  return {
-    summary: path === "/" ? "The browser client" : `Browser client asset`,
-    tag: "browser",
-    responses: { "200": { description: "the file", content: { [type]: { schema: { type: "string" } } } }, "404": error("no such file") },
-  };
-}
-
-const webDocs: ApiDocs = { fallback: (method, path) => (method === "GET" ? staticOperation(path) : undefined) };

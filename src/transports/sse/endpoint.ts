@@ -9,19 +9,17 @@
  */
 import { canSubscribe } from "../../auth/access.ts";
 import type { Auth } from "../../auth/auth.ts";
-import { sseComment, sseEvent } from "../../core/frame.ts";
+import { sseComment } from "../../core/frame.ts";
 import type { HubMetrics } from "../../core/hub-metrics.ts";
-import { type Replayer, type Subscriber, Subscriptions } from "../../core/subscriptions.ts";
-import { topicFamily } from "../../core/topic.ts";
+import { type Replayer, Subscriptions } from "../../core/subscriptions.ts";
 import { HttpError } from "../../http/errors.ts";
 import { parseSince, topicsParam } from "../../http/params.ts";
 import type { Routes } from "../../http/routes.ts";
 import type { Logger } from "../../log.ts";
 import { SseConnection } from "./connection.ts";
 import { sseDocs } from "./sse-docs.ts";
+import { sseSubscriber } from "./sse-subscriber.ts";
 import type { SseTransport } from "./sse-transport.ts";
-
-const utf8 = new TextEncoder();
 
 export interface SseOptions {
   /**
@@ -42,29 +40,6 @@ export interface SseDeps {
   auth: Auth;
   log: Logger;
   metrics: HubMetrics;
-}
-
-/** The subscribe path's view of a stream: history and live events are the same bytes. */
-function sseSubscriber(conn: SseConnection, transport: SseTransport, log: Logger): Subscriber {
-  return {
-    get closed() {
-      return conn.closed;
-    },
-    write(topic, frame, seq, ephemeral) {
-      conn.send(utf8.encode(sseEvent(seq, frame)), ephemeral, topicFamily(topic));
-      return !conn.closed;
-    },
-    live: (topic) => transport.add(topic, conn),
-    unlive: (topic) => transport.remove(topic, conn),
-    notRecovered(topic) {
-      conn.writeText(`event: recovered\ndata: ${JSON.stringify({ op: "recovered", topic, recovered: false })}\n\n`);
-    },
-    overflowed: () => conn.overflow(),
-    replayFailed(topic, error) {
-      log.warn({ err: String(error), topic }, "sse replay failed");
-      conn.close();
-    },
-  };
 }
 
 /** The SSE transport's endpoint: the `/events` route plus its streams, for pings and shutdown. */

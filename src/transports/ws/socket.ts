@@ -8,6 +8,8 @@ import type { Principal } from "../../auth/principal.ts";
 import type { Subscriptions } from "../../core/subscriptions.ts";
 import { HttpError } from "../../http/errors.ts";
 
+export { CloseCode } from "./close-codes.ts";
+
 /** Per-connection state of every WebSocket, whatever its endpoint. */
 export interface SocketData {
   /** Which {@link SocketBehavior} handles this socket (e.g. `unified`, `customer`, `manager`). */
@@ -40,18 +42,6 @@ export interface SocketBehavior {
   message?(ws: Socket, message: string | Buffer): void;
   close?(ws: Socket, code: number, reason: string): void;
 }
-
-/** Close codes used across endpoints. */
-export const CloseCode = {
-  goingAway: 1001,
-  policyViolation: 1008,
-  tooBig: 1009,
-  internal: 1011,
-  /** The socket could not take a durable event; reconnect with `since` to lose nothing. */
-  overflow: 4008,
-  unauthorized: 4401,
-  forbidden: 4403,
-} as const;
 
 let nextSocketId = 1;
 

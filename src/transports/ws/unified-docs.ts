@@ -3,7 +3,7 @@
  * @module
  */
 import { type ApiDocs, sinceQuery, tokenQuery, websocket } from "../../http/api-docs.ts";
-import { PingOp, PublishOp, SubscribeOp, UnsubscribeOp } from "./unified-ops.ts";
+import { PingOp, PublishOp, SubscribeOp, UnsubscribeOp } from "./op-schemas.ts";
 
 export const unifiedDocs: ApiDocs = {
   schemas: { SubscribeOp, UnsubscribeOp, PublishOp, PingOp },

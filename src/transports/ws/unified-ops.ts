@@ -1,19 +1,83 @@
 /**
- * The in-band ops of `/ws`, as TypeBox schemas: they validate client frames and document them
- * in `/openapi.json`.
+ * The in-band ops of `/ws` (`subscribe` with `since`, `unsubscribe`, `publish`, `ping`): each
+ * frame is validated against its schema and answered with `ack` or `error`.
  * @module
  */
-import { Type } from "@sinclair/typebox";
+import type { Static } from "@sinclair/typebox";
+import { canPublish, canSubscribe } from "../../auth/access.ts";
+import type { Auth } from "../../auth/auth.ts";
+import type { Principal } from "../../auth/principal.ts";
+import type { Clock } from "../../core/clock.ts";
+import { Validator } from "../../http/body.ts";
+import { httpErrorOf } from "../../http/errors.ts";
+import type { Logger } from "../../log.ts";
+import { rejectMalformed } from "./client-frames.ts";
+import { PingOp, PublishOp, SubscribeOp, UnsubscribeOp } from "./op-schemas.ts";
+import { type Socket, sendError, sendJson } from "./socket.ts";
 
-const Topic = Type.String({ pattern: "^[A-Za-z0-9:_-]{1,128}$", description: "topic name" });
-const Ref = Type.Optional(Type.Union([Type.String({ maxLength: 128 }), Type.Number()], { description: "echoed in the reply" }));
+/** Handles `{"op":"publish","topic","data"}` for one topic; resolves with the stored seq. */
+export type TopicPublisher = (data: unknown, principal: Principal | undefined) => Promise<{ seq: string }>;
 
-export const SubscribeOp = Type.Object({
-  op: Type.Literal("subscribe"),
-  topic: Topic,
-  since: Type.Optional(Type.String({ pattern: "^\\d{1,16}(-\\d{1,16})?$", description: "replay retained events after this seq" })),
-  ref: Ref,
-});
-export const UnsubscribeOp = Type.Object({ op: Type.Literal("unsubscribe"), topic: Topic, ref: Ref });
-export const PublishOp = Type.Object({ op: Type.Literal("publish"), topic: Topic, data: Type.Unknown(), ref: Ref });
-export const PingOp = Type.Object({ op: Type.Literal("ping"), ref: Ref });
+export interface UnifiedDeps {
+  auth: Auth;
+  clock: Clock;
+  log: Logger;
+  /** Topics clients may publish to over WebSocket, and how (filled in by the features). */
+  publishers: ReadonlyMap<string, TopicPublisher>;
+}
+
+const checks = {
+  subscribe: new Validator(SubscribeOp),
+  unsubscribe: new Validator(UnsubscribeOp),
+  publish: new Validator(PublishOp),
+  ping: new Validator(PingOp),
+};
+type OpName = keyof typeof checks;
+
+/** Subscribes `ws` to `topic` (resuming after `since` when given) through its subscriptions. */
+export function subscribeSocket(ws: Socket, topic: string, since: string | undefined): void {
+  ws.data.subscriptions?.add(topic, { since });
+}
+
+/** Runs one client op of a `/ws` socket. */
+export async function handleUnifiedOp(deps: UnifiedDeps, ws: Socket, frame: Record<string, unknown>): Promise<void> {
+  const op = frame.op;
+  const now = deps.clock.now();
+  if (typeof op !== "string" || !(op in checks)) {
+    return rejectMalformed(ws, now, "unknown_op", `op: expected one of ${Object.keys(checks).join(", ")}`, frame.ref);
+  }
+  const problem = checks[op as OpName].problem(frame, "frame");
+  if (problem) return rejectMalformed(ws, now, "bad_frame", problem.message, frame.ref);
+  const ref = frame.ref as string | number | undefined;
+  const reply = (extra: Record<string, unknown>) => sendJson(ws, { op: "ack", ...(ref !== undefined ? { ref } : {}), ...extra });
+  switch (op as OpName) {
+    case "ping":
+      return reply({ pong: true, ts: Math.floor(now) });
+    case "subscribe": {
+      const { topic, since } = frame as Static<typeof SubscribeOp>;
+      if (!canSubscribe(ws.data.principal, topic)) return sendError(ws, "forbidden", `topic: not allowed to subscribe to ${topic}`, ref);
+      reply({ topic });
+      return subscribeSocket(ws, topic, since);
+    }
+    case "unsubscribe": {
+      const { topic } = frame as Static<typeof UnsubscribeOp>;
+      ws.data.subscriptions?.remove(topic);
+      return reply({ topic });
+    }
+    case "publish": {
+      const { topic, data } = frame as Static<typeof PublishOp>;
+      const publisher = deps.publishers.get(topic);
+      if (!publisher)
+        return sendError(ws, "not_publishable", `topic: clients may publish only on ${[...deps.publishers.keys()].join(", ") || "no topic"}`, ref);
+      if (!canPublish(ws.data.principal, topic)) return sendError(ws, "forbidden", `topic: not allowed to publish on ${topic}`, ref);
+      try {
+        const { seq } = await publisher(data, ws.data.principal);
+        return reply({ topic, seq });
+      } catch (caught) {
+        const error = httpErrorOf(caught);
+        if (error.status >= 500 && error.code === "internal") deps.log.error({ err: caught, topic }, "ws publish failed");
+        return sendError(ws, error.code, error.code === "internal" ? "publish failed" : error.message, ref);
+      }
+    }
+  }
+}

@@ -1,47 +1,19 @@
 /**
  * `/ws`: the seed cron endpoint and the unified endpoint. With no `?topics=` a socket gets `cron`
- * frames and needs to send nothing (the seed client). In-band ops: `subscribe` (with `since` for
- * replay), `unsubscribe`, `publish`, `ping`, each answered with `ack` or `error`.
+ * frames and needs to send nothing (the seed client). In-band ops (`unified-ops.ts`): `subscribe`
+ * (with `since` for replay), `unsubscribe`, `publish`, `ping`, each answered with `ack` or `error`.
  * @module
  */
-import type { Static } from "@sinclair/typebox";
-import { canPublish, canSubscribe } from "../../auth/access.ts";
-import type { Auth } from "../../auth/auth.ts";
-import type { Principal } from "../../auth/principal.ts";
-import type { Clock } from "../../core/clock.ts";
-import { Validator } from "../../http/body.ts";
-import { HttpError, httpErrorOf } from "../../http/errors.ts";
+import { canSubscribe } from "../../auth/access.ts";
+import { HttpError } from "../../http/errors.ts";
 import { sinceParam, splitTopics, topicProblem } from "../../http/params.ts";
 import type { RouteMethods } from "../../http/routes.ts";
-import type { Logger } from "../../log.ts";
 import { parseClientFrame, rejectMalformed } from "./client-frames.ts";
-import { type AppServer, type Socket, type SocketBehavior, sendError, sendJson, upgrade } from "./socket.ts";
+import { type AppServer, type SocketBehavior, sendError, upgrade } from "./socket.ts";
 import { unifiedDocs } from "./unified-docs.ts";
-import { PingOp, PublishOp, SubscribeOp, UnsubscribeOp } from "./unified-ops.ts";
+import { handleUnifiedOp, subscribeSocket, type UnifiedDeps } from "./unified-ops.ts";
 
-/** Handles `{"op":"publish","topic","data"}` for one topic; resolves with the stored seq. */
-export type TopicPublisher = (data: unknown, principal: Principal | undefined) => Promise<{ seq: string }>;
-
-export interface UnifiedDeps {
-  auth: Auth;
-  clock: Clock;
-  log: Logger;
-  /** Topics clients may publish to over WebSocket, and how (filled in by the features). */
-  publishers: ReadonlyMap<string, TopicPublisher>;
-}
-
-const checks = {
-  subscribe: new Validator(SubscribeOp),
-  unsubscribe: new Validator(UnsubscribeOp),
-  publish: new Validator(PublishOp),
-  ping: new Validator(PingOp),
-};
-type OpName = keyof typeof checks;
-
-/** Subscribes `ws` to `topic` (resuming after `since` when given) through its subscriptions. */
-export function subscribeSocket(ws: Socket, topic: string, since: string | undefined): void {
-  ws.data.subscriptions?.add(topic, { since });
-}
+export { subscribeSocket, type TopicPublisher, type UnifiedDeps } from "./unified-ops.ts";
 
 export const UNIFIED_SOCKET = "unified";
 
@@ -66,48 +38,6 @@ export function unifiedRoutes(deps: UnifiedDeps): Record<string, RouteMethods<Ap
 
 /** What `/ws` sockets do. */
 export function unifiedSocket(deps: UnifiedDeps): SocketBehavior {
-  const handleOp = async (ws: Socket, frame: Record<string, unknown>): Promise<void> => {
-    const op = frame.op;
-    const now = deps.clock.now();
-    if (typeof op !== "string" || !(op in checks)) {
-      return rejectMalformed(ws, now, "unknown_op", `op: expected one of ${Object.keys(checks).join(", ")}`, frame.ref);
-    }
-    const problem = checks[op as OpName].problem(frame, "frame");
-    if (problem) return rejectMalformed(ws, now, "bad_frame", problem.message, frame.ref);
-    const ref = frame.ref as string | number | undefined;
-    const reply = (extra: Record<string, unknown>) => sendJson(ws, { op: "ack", ...(ref !== undefined ? { ref } : {}), ...extra });
-    switch (op as OpName) {
-      case "ping":
-        return reply({ pong: true, ts: Math.floor(now) });
-      case "subscribe": {
-        const { topic, since } = frame as Static<typeof SubscribeOp>;
-        if (!canSubscribe(ws.data.principal, topic)) return sendError(ws, "forbidden", `topic: not allowed to subscribe to ${topic}`, ref);
-        reply({ topic });
-        return subscribeSocket(ws, topic, since);
-      }
-      case "unsubscribe": {
-        const { topic } = frame as Static<typeof UnsubscribeOp>;
-        ws.data.subscriptions?.remove(topic);
-        return reply({ topic });
-      }
-      case "publish": {
-        const { topic, data } = frame as Static<typeof PublishOp>;
-        const publisher = deps.publishers.get(topic);
-        if (!publisher)
-          return sendError(ws, "not_publishable", `topic: clients may publish only on ${[...deps.publishers.keys()].join(", ") || "no topic"}`, ref);
-        if (!canPublish(ws.data.principal, topic)) return sendError(ws, "forbidden", `topic: not allowed to publish on ${topic}`, ref);
-        try {
-          const { seq } = await publisher(data, ws.data.principal);
-          return reply({ topic, seq });
-        } catch (caught) {
-          const error = httpErrorOf(caught);
-          if (error.status >= 500 && error.code === "internal") deps.log.error({ err: caught, topic }, "ws publish failed");
-          return sendError(ws, error.code, error.code === "internal" ? "publish failed" : error.message, ref);
-        }
-      }
-    }
-  };
-
   return {
     open(ws) {
       const raw = ws.data.query.get("topics");
@@ -127,7 +57,7 @@ export function unifiedSocket(deps: UnifiedDeps): SocketBehavior {
     message(ws, message) {
       const parsed = parseClientFrame(message);
       if ("error" in parsed) return rejectMalformed(ws, deps.clock.now(), "bad_frame", parsed.error);
-      handleOp(ws, parsed.value).catch((error: unknown) => deps.log.error({ err: error }, "ws op failed"));
+      handleUnifiedOp(deps, ws, parsed.value).catch((error: unknown) => deps.log.error({ err: error }, "ws op failed"));
     },
   };
 }

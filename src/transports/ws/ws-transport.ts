@@ -10,11 +10,12 @@
  */
 
 import type { HubMetrics } from "../../core/hub-metrics.ts";
-import { type Replayer, type Subscriber, Subscriptions } from "../../core/subscriptions.ts";
+import { type Replayer, Subscriptions } from "../../core/subscriptions.ts";
 import { topicFamily } from "../../core/topic.ts";
 import type { Transport } from "../../core/transport.ts";
 import type { Logger } from "../../log.ts";
-import { CloseCode, closeSocket, type Socket, sendError, sendJson } from "./socket.ts";
+import { CloseCode, closeSocket, type Socket } from "./socket.ts";
+import { wsSubscriber } from "./ws-subscriber.ts";
 
 /** The part of Bun's `Server` this transport uses. */
 export interface PubSub {
@@ -52,7 +53,7 @@ export class WsTransport implements Transport {
   /** Registers an opened socket and gives it its subscriptions. */
   opened(ws: Socket): void {
     this.#sockets.add(ws);
-    ws.data.subscriptions = new Subscriptions(this.#opts.replayer, this.#subscriber(ws));
+    ws.data.subscriptions = new Subscriptions(this.#opts.replayer, wsSubscriber(ws, this.#opts.backpressureLimit, this.#opts.log));
   }
 
   /** Forgets a closed socket and cancels its replays. */
@@ -110,36 +111,5 @@ export class WsTransport implements Transport {
       this.#opts.log.debug({ topic, sockets: n }, "frame dropped for backed-up sockets");
     }
     return n;
-  }
-
-  /** The subscribe path's view of a socket: history written straight to it, live via pub/sub. */
-  #subscriber(ws: Socket): Subscriber {
-    const limit = this.#opts.backpressureLimit;
-    const log = this.#opts.log;
-    return {
-      get closed() {
-        return ws.data.closed;
-      },
-      write(_topic, frame) {
-        if (ws.data.closed || ws.getBufferedAmount() > limit) return false;
-        return ws.send(frame) !== 0;
-      },
-      live(channel) {
-        if (!ws.data.closed) ws.subscribe(channel);
-      },
-      unlive(channel) {
-        if (!ws.data.closed) ws.unsubscribe(channel);
-      },
-      notRecovered(topic) {
-        sendJson(ws, { op: "recovered", topic, recovered: false });
-      },
-      overflowed() {
-        closeSocket(ws, CloseCode.overflow, "could not keep up; reconnect with since");
-      },
-      replayFailed(topic, error) {
-        log.warn({ err: String(error), topic, socket: ws.data.id }, "replay failed");
-        sendError(ws, "replay_failed", `could not read history of ${topic}; retry`);
-      },
-    };
   }
 }

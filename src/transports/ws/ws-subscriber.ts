@@ -1,0 +1,37 @@
+/**
+ * What the common subscribe path sees of a WebSocket: replayed history is written straight to
+ * the socket (refused once it buffers more than `limit` bytes, so the replay overflows and the
+ * client resumes later), live delivery is native pub/sub (`ws.subscribe`).
+ * @module
+ */
+import type { Subscriber } from "../../core/subscriptions.ts";
+import type { Logger } from "../../log.ts";
+import { CloseCode, closeSocket, type Socket, sendError, sendJson } from "./socket.ts";
+
+export function wsSubscriber(ws: Socket, limit: number, log: Logger): Subscriber {
+  return {
+    get closed() {
+      return ws.data.closed;
+    },
+    write(_topic, frame) {
+      if (ws.data.closed || ws.getBufferedAmount() > limit) return false;
+      return ws.send(frame) !== 0;
+    },
+    live(channel) {
+      if (!ws.data.closed) ws.subscribe(channel);
+    },
+    unlive(channel) {
+      if (!ws.data.closed) ws.unsubscribe(channel);
+    },
+    notRecovered(topic) {
+      sendJson(ws, { op: "recovered", topic, recovered: false });
+    },
+    overflowed() {
+      closeSocket(ws, CloseCode.overflow, "could not keep up; reconnect with since");
+    },
+    replayFailed(topic, error) {
+      log.warn({ err: String(error), topic, socket: ws.data.id }, "replay failed");
+      sendError(ws, "replay_failed", `could not read history of ${topic}; retry`);
+    },
+  };
+}
