@@ -106,10 +106,12 @@ async function compose(config: Config, clock: Clock, log: Logger, disposers: (()
   let draining = false;
   let sse: ReturnType<typeof sseEndpoint> | undefined;
   let ws: WsTransport | undefined;
+  let timers: ReturnType<typeof timersFeature> | undefined;
   const metrics = new Metrics({
     wsConnections: () => ws?.count ?? 0,
     sseConnections: () => sse?.count ?? 0,
     queueDepths: () => Object.fromEntries([...queueDepths].map(([name, depth]) => [name, depth()])),
+    outbox: async () => timers?.outboxStats(),
     // The same checks as `/health`; a dependency that is not configured ("off") is not reported.
     dependencies: async () => {
       const checks = await runChecks(ctx);
@@ -139,7 +141,7 @@ async function compose(config: Config, clock: Clock, log: Logger, disposers: (()
     sseStreams,
     unifiedEndpoint({ auth: ctx.auth, clock, log, publishers: ctx.publishers }),
     cronFeature(ctx),
-    timersFeature(ctx, { database, hotState }),
+    (timers = timersFeature(ctx, { database, hotState })),
     relayFeature(ctx),
     chatFeature(ctx),
     webFeature(ctx),

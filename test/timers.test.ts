@@ -158,6 +158,9 @@ describe.each(MODES)("timers ($name)", (mode) => {
       ts: expect.any(Number),
       type: "TIMER_PAUSE",
       payload: { ...t, currentTime: 0, isPaused: true, status: "paused", updatedAt: expect.stringMatching(ISO) },
+      // The outbox row's event id (appends are idempotent by it) and the row's version after the change.
+      eventId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      version: 2,
     });
     expect(onCustomer).toEqual({ ...onGm, topic: `session:${sid}` });
     expect(onTimer).toEqual({ ...onGm, topic: `timer:${t.id}` });

@@ -68,7 +68,7 @@ const heap = () => {
   return { heap: process.memoryUsage().heapUsed, rss: process.memoryUsage.rss() };
 };
 const before = heap();
-const service = new TimerService({ store: timerStoreFor(database), hub, clock, log: silentLogger });
+const service = new TimerService({ store: timerStoreFor(database), instance: "bench", hub, clock, log: silentLogger });
 for (let i = 0; i < TIMERS; i++) await service.create(`s${i % SESSIONS}`, 604_800);
 const after = heap();
 

@@ -118,6 +118,18 @@ export const settings = {
     expected: "a comma-separated list of origins or *",
     parse: list,
   },
+  dbQueryTimeoutMs: {
+    env: ["DB_QUERY_TIMEOUT_MS"],
+    schema: Type.Integer({
+      minimum: 100,
+      maximum: 60_000,
+      default: 5000,
+      description:
+        "how long a timer query may take before it is abandoned: reads answer 503, writes 504 outcome_unknown (they may still commit, and are then published)",
+    }),
+    expected: "an integer 100..60000",
+    parse: int,
+  },
   shutdownDelayMs: {
     env: ["SHUTDOWN_DELAY_MS"],
     schema: Type.Integer({

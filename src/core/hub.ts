@@ -21,7 +21,7 @@ import { type HubMetrics, noopHubMetrics } from "./hub-metrics.ts";
 import { Listeners } from "./listeners.ts";
 import { ephemeralSeq } from "./seq.ts";
 import { topicFamily } from "./topic.ts";
-import type { LogEntry, TopicLog } from "./topic-log.ts";
+import type { AppendOptions, LogEntry, TopicLog } from "./topic-log.ts";
 import type { Transport } from "./transport.ts";
 
 /** Listener for every delivered durable entry (used by features that need another encoding). */
@@ -128,8 +128,8 @@ export class Hub {
   }
 
   /** Appends a durable event to the log; it is delivered when the log's tail returns it. */
-  append(topic: string, body: Record<string, unknown>): Promise<LogEntry> {
-    return this.#log.append(topic, body);
+  append(topic: string, body: Record<string, unknown>, opts?: AppendOptions): Promise<LogEntry> {
+    return this.#log.append(topic, body, opts);
   }
 
   /** Newest durable seq delivered on `topic` (or its parent log) by this instance. */

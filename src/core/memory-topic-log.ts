@@ -7,7 +7,10 @@ import type { Clock } from "./clock.ts";
 import { Listeners } from "./listeners.ts";
 import { RingBuffer } from "./ring-buffer.ts";
 import { compareSeq, SeqGenerator } from "./seq.ts";
-import { type HistoryRead, type LogEntry, StoredEntry, type TailListener, type TopicLog } from "./topic-log.ts";
+import { type AppendOptions, type HistoryRead, type LogEntry, StoredEntry, type TailListener, type TopicLog } from "./topic-log.ts";
+
+/** Event ids remembered for idempotent appends. */
+const EVENT_IDS_KEPT = 10_000;
 
 export interface MemoryTopicLogOptions {
   /** Entries retained per topic (`HISTORY_SIZE`); older ones are evicted. */
@@ -29,23 +32,33 @@ export class MemoryTopicLog implements TopicLog {
   // One generator for all topics keeps seqs unique process-wide, like stream ids on one clock.
   #seq = new SeqGenerator();
   #listeners: Listeners<[LogEntry]>;
+  /** Entries appended with an event id, newest last (bounded): idempotent appends. */
+  #eventIds = new Map<string, LogEntry>();
 
   constructor(opts: MemoryTopicLogOptions) {
     this.#opts = opts;
     this.#listeners = new Listeners((error) => opts.onListenerError?.(error));
   }
 
-  async append(topic: string, body: Record<string, unknown>): Promise<LogEntry> {
-    return this.appendSync(topic, body);
+  async append(topic: string, body: Record<string, unknown>, opts?: AppendOptions): Promise<LogEntry> {
+    return this.appendSync(topic, body, opts);
   }
 
   /** Synchronous append, for callers that need the entry before yielding. */
-  appendSync(topic: string, body: Record<string, unknown>): LogEntry {
+  appendSync(topic: string, body: Record<string, unknown>, opts?: AppendOptions): LogEntry {
+    if (opts?.eventId !== undefined) {
+      const seen = this.#eventIds.get(opts.eventId);
+      if (seen) return seen;
+    }
     const now = this.#opts.clock.now();
     const entry = new StoredEntry(topic, this.#seq.next(now), Math.floor(now), JSON.stringify(body), body);
     const state = this.#state(topic);
     if (state.entries.isFull) state.evictedUpTo = state.entries.at(0)?.seq;
     state.entries.push(entry);
+    if (opts?.eventId !== undefined) {
+      this.#eventIds.set(opts.eventId, entry);
+      if (this.#eventIds.size > EVENT_IDS_KEPT) this.#eventIds.delete(this.#eventIds.keys().next().value!);
+    }
     this.#listeners.emit(entry);
     return entry;
   }

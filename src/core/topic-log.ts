@@ -71,9 +71,19 @@ export class LogUnavailableError extends Error {
   }
 }
 
+/** Options of one append. */
+export interface AppendOptions {
+  /**
+   * Makes the append idempotent: an entry appended before with the same id is not stored again
+   * (the result carries the seq it got then), so a publisher that retries after a crash cannot
+   * deliver an event twice. Remembered for a day (Redis) or the last 10 000 ids (in-process).
+   */
+  eventId?: string;
+}
+
 export interface TopicLog {
   /** Stores `body` on `topic`; resolves with the stored entry once it is durable. */
-  append(topic: string, body: Record<string, unknown>): Promise<LogEntry>;
+  append(topic: string, body: Record<string, unknown>, opts?: AppendOptions): Promise<LogEntry>;
   /**
    * Retained entries of `topic` strictly after `since` (all retained when `since` is undefined),
    * oldest first, at most `limit`.

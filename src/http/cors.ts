@@ -26,7 +26,7 @@ export function corsHeaders(req: Request, allowed: string[]): Record<string, str
   if (!allowed.includes("*") && !allowed.includes(origin)) return {};
   return {
     "Access-Control-Allow-Origin": allowed.includes("*") ? "*" : origin,
-    "Access-Control-Allow-Headers": "Authorization, Content-Type, Last-Event-ID",
+    "Access-Control-Allow-Headers": "Authorization, Content-Type, Last-Event-ID, Idempotency-Key",
     "Access-Control-Allow-Methods": "GET, POST, PUT, DELETE, OPTIONS",
     Vary: "Origin",
   };

@@ -12,11 +12,37 @@ export interface Gauges {
   queueDepths(): Record<string, number>;
   /** Configured dependencies (the `/health` checks: `db`, `redis`) → up. */
   dependencies(): Record<string, boolean> | Promise<Record<string, boolean>>;
+  /** The timer outbox: unpublished events and the age of the oldest, in seconds. */
+  outbox?(): Promise<{ depth: number; oldestSeconds: number } | undefined>;
 }
 
 /** Registers the scrape-time gauges on `registry`, each reading `gauges` when collected. */
 export function registerGauges(registry: Registry, gauges: Gauges): void {
   const registers = [registry];
+  // Both outbox gauges come from one read, shared by the two collects of one scrape.
+  let outboxRead: Promise<{ depth: number; oldestSeconds: number } | undefined> | undefined;
+  const outbox = () => {
+    outboxRead ??= (gauges.outbox?.() ?? Promise.resolve(undefined)).catch(() => undefined).finally(() => setTimeout(() => (outboxRead = undefined), 0));
+    return outboxRead;
+  };
+  new Gauge({
+    name: "tickwire_timer_outbox_depth",
+    help: "Timer events committed to the database and not yet published to the log",
+    registers,
+    async collect() {
+      const read = await outbox();
+      if (read) this.set(read.depth);
+    },
+  });
+  new Gauge({
+    name: "tickwire_timer_outbox_oldest_seconds",
+    help: "Age of the oldest unpublished timer event (0 when none)",
+    registers,
+    async collect() {
+      const read = await outbox();
+      if (read) this.set(read.oldestSeconds);
+    },
+  });
   new Gauge({
     name: "tickwire_connections",
     help: "Open client connections by transport",

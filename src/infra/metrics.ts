@@ -26,6 +26,7 @@ export class Metrics implements HubMetrics {
   readonly ticksSkipped: Counter;
   readonly httpRequests: Counter<"route" | "method" | "status">;
   readonly wsMessages: Counter<"kind" | "outcome">;
+  readonly outboxRetries: Counter;
 
   constructor(gauges: Gauges) {
     const registers = [this.registry];
@@ -78,6 +79,11 @@ export class Metrics implements HubMetrics {
       name: "tickwire_ws_messages_total",
       help: "Client WebSocket messages by endpoint kind and outcome",
       labelNames: ["kind", "outcome"],
+      registers,
+    });
+    this.outboxRetries = new Counter({
+      name: "tickwire_timer_outbox_publish_retries_total",
+      help: "Timer outbox events the log refused, kept and published again later",
       registers,
     });
     registerGauges(this.registry, gauges);

@@ -8,11 +8,13 @@
  * seq, one stream).
  * @module
  */
+import { randomUUID } from "node:crypto";
 import type { AppContext } from "../../app/context.ts";
 import type { Feature } from "../../app/feature.ts";
 import type { Database } from "../../infra/db/database.ts";
 import type { HotState } from "./hot-state.ts";
 import { timerDocs } from "./timer-docs.ts";
+import { OutboxPublisher, outboxGauges } from "./timer-events.ts";
 import { timerRoutes } from "./timer-routes.ts";
 import { TIMERS_TOPIC, TimerService } from "./timer-service.ts";
 import { timerSocketRoutes, timerSockets } from "./timer-sockets.ts";
@@ -20,6 +22,8 @@ import { timerStoreFor } from "./timer-store-for.ts";
 
 export interface TimersFeature extends Feature {
   readonly service: TimerService;
+  /** Unpublished events in the outbox, and the age of the oldest (s), for `/metrics`. */
+  outboxStats(): Promise<{ depth: number; oldestSeconds: number }>;
 }
 
 export interface TimersDeps {
@@ -29,7 +33,19 @@ export interface TimersDeps {
 }
 
 export function timersFeature(ctx: AppContext, deps: TimersDeps): TimersFeature {
-  const service = new TimerService({ store: timerStoreFor(deps.database), hub: ctx.hub, clock: ctx.clock, log: ctx.log });
+  const store = timerStoreFor(deps.database, { queryTimeoutMs: ctx.config.dbQueryTimeoutMs });
+  const instance = randomUUID();
+  const outbox = new OutboxPublisher({
+    store,
+    hub: ctx.hub,
+    clock: ctx.clock,
+    log: ctx.log,
+    instance,
+    onRetry: () => ctx.metrics.outboxRetries.inc(),
+    // Answers to idempotent requests are kept a day.
+    housekeeping: () => store.purgeAnswers(ctx.clock.now() - 86_400_000),
+  });
+  const service = new TimerService({ store, instance, onCommitted: () => void outbox.kick(), hub: ctx.hub, clock: ctx.clock, log: ctx.log });
   if (deps.hotState) service.useHotState(deps.hotState);
   const cleanups: (() => unknown)[] = [];
 
@@ -45,6 +61,7 @@ export function timersFeature(ctx: AppContext, deps: TimersDeps): TimersFeature 
   return {
     name: "timers",
     service,
+    outboxStats: () => outboxGauges(store, ctx.clock.now()),
     routes: { ...timerRoutes(ctx, service), ...timerSocketRoutes(ctx) },
     sockets: timerSockets(ctx, service),
     docs: timerDocs,
@@ -52,6 +69,9 @@ export function timersFeature(ctx: AppContext, deps: TimersDeps): TimersFeature 
       const loaded = await service.load();
       ctx.log.info({ ...loaded, database: deps.database.location }, "timers loaded");
       cleanups.push(ctx.hub.tap(TIMERS_TOPIC, (entry) => service.applyEntry(entry)));
+      // Events left unpublished by a crash or a log outage go out before any new one.
+      await outbox.start();
+      cleanups.push(() => outbox.stop());
       cleanups.push(ctx.ticker.onTick((tick) => service.tick(tick)));
     },
     async stop() {

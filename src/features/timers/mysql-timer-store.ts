@@ -1,42 +1,32 @@
 /**
  * Timers in MySQL / MariaDB through Drizzle over a mysql2 pool. MySQL has no `RETURNING`, so
  * inserts read the new id with `$returningId()`; conditional writes count `affectedRows`
- * (every write bumps `version`, so a matched row is always a changed row).
+ * (every write bumps `version`, so a matched row is always a changed row). Each change is one
+ * transaction with its outbox rows and, when asked, its idempotent answer.
  *
- * Connection failures become {@link StoreUnavailableError} (503 for requests). A query that
- * hangs (server stopped mid-query, network partition) is abandoned after `queryTimeoutMs`.
+ * A server that cannot be reached becomes {@link StoreUnavailableError} (503: nothing written).
+ * A write that hangs (server stopped mid-query, network partition) is abandoned after
+ * `queryTimeoutMs` as {@link StoreOutcomeUnknownError} (504): the transaction may still commit
+ * when the server resumes, and then its outbox rows publish it.
  * @module
  */
-import { and, eq } from "drizzle-orm";
+import { and, asc, count, eq, inArray, lt, min } from "drizzle-orm";
 import type { MysqlDb } from "../../infra/db/database.ts";
-import { timers } from "../../infra/db/schema-mysql.ts";
+import { idempotencyKeys, timerOutbox, timers } from "../../infra/db/schema-mysql.ts";
+import { connectionFailure, isDuplicateKey } from "./mysql-errors.ts";
 import type { TimerState } from "./timer-state.ts";
-import { StoreUnavailableError, type TimerStore } from "./timer-store.ts";
+import {
+  AnswerExistsError,
+  type IdempotentAnswer,
+  type OutboxEvent,
+  type OutboxRow,
+  type StoredAnswer,
+  StoreOutcomeUnknownError,
+  StoreUnavailableError,
+  type TimerStore,
+} from "./timer-store.ts";
 
-/** mysql2 error codes that mean "the server is not there", not "the query is wrong". */
-const CONNECTION_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "EPIPE",
-  "ENOTFOUND",
-  "EHOSTUNREACH",
-  "PROTOCOL_CONNECTION_LOST",
-  "PROTOCOL_SEQUENCE_TIMEOUT",
-  "ER_CON_COUNT_ERROR",
-  "ER_SERVER_SHUTDOWN",
-  "POOL_CLOSED",
-  "POOL_ENQUEUELIMIT",
-]);
-
-function connectionCode(error: unknown): string | undefined {
-  for (let e: unknown = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && CONNECTION_CODES.has(code)) return code;
-    if ((e as { fatal?: unknown }).fatal === true) return typeof code === "string" ? code : "fatal";
-  }
-  return undefined;
-}
+type Tx = Parameters<Parameters<MysqlDb["transaction"]>[0]>[0];
 
 export class MysqlTimerStore implements TimerStore {
   constructor(
@@ -44,57 +34,111 @@ export class MysqlTimerStore implements TimerStore {
     private readonly queryTimeoutMs: number,
   ) {}
 
-  insert(timer: Omit<TimerState, "id">): Promise<TimerState> {
-    return this.#run("insert", async () => {
-      const [row] = await this.db.insert(timers).values(timer).$returningId();
-      return { ...timer, id: row!.id };
-    });
+  insert(timer: Omit<TimerState, "id">, events: (t: TimerState) => OutboxEvent[], answer?: IdempotentAnswer): Promise<TimerState> {
+    return this.#write("insert", (tx) => this.#insertIn(tx, timer, events, answer));
   }
 
-  update(timer: TimerState, expectedVersion: number): Promise<boolean> {
-    return this.#run("update", async () => {
+  update(timer: TimerState, expectedVersion: number, events: OutboxEvent[], answer?: IdempotentAnswer): Promise<boolean> {
+    return this.#write("update", async (tx) => {
       const { id, ...fields } = timer;
-      const [result] = await this.db
+      const [result] = await tx
         .update(timers)
         .set(fields)
         .where(and(eq(timers.id, id), eq(timers.version, expectedVersion)));
-      return result.affectedRows === 1;
+      if (result.affectedRows !== 1) return false;
+      await this.#extras(tx, timer, events, answer);
+      return true;
     });
   }
 
-  delete(id: number): Promise<boolean> {
-    return this.#run("delete", async () => {
-      const [result] = await this.db.delete(timers).where(eq(timers.id, id));
-      return result.affectedRows === 1;
+  delete(timer: TimerState, expectedVersion: number, events: OutboxEvent[], answer?: IdempotentAnswer): Promise<boolean> {
+    return this.#write("delete", async (tx) => {
+      const [result] = await tx.delete(timers).where(and(eq(timers.id, timer.id), eq(timers.version, expectedVersion)));
+      if (result.affectedRows !== 1) return false;
+      await this.#extras(tx, timer, events, answer);
+      return true;
     });
   }
 
   get(id: number): Promise<TimerState | undefined> {
-    return this.#run("select", async () => {
-      const rows = await this.db.select().from(timers).where(eq(timers.id, id));
-      return rows[0];
-    });
+    return this.#run("select", false, async () => (await this.db.select().from(timers).where(eq(timers.id, id)))[0]);
   }
 
   all(): Promise<TimerState[]> {
-    return this.#run("select", () => this.db.select().from(timers));
+    return this.#run("select", false, () => this.db.select().from(timers));
   }
 
-  async #run<T>(what: string, query: () => Promise<T>): Promise<T> {
+  outbox(limit: number): Promise<OutboxRow[]> {
+    return this.#run("outbox read", false, () => this.db.select().from(timerOutbox).orderBy(asc(timerOutbox.id)).limit(limit) as Promise<OutboxRow[]>);
+  }
+
+  async removeOutbox(ids: readonly number[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.#run("outbox delete", false, () => this.db.delete(timerOutbox).where(inArray(timerOutbox.id, [...ids])));
+  }
+
+  outboxStats(): Promise<{ depth: number; oldestAt: number | undefined }> {
+    return this.#run("outbox stats", false, async () => {
+      const [row] = await this.db.select({ depth: count(), oldestAt: min(timerOutbox.createdAt) }).from(timerOutbox);
+      return { depth: Number(row?.depth ?? 0), oldestAt: row?.oldestAt ?? undefined };
+    });
+  }
+
+  answer(scope: string, key: string): Promise<StoredAnswer | undefined> {
+    return this.#run("answer read", false, async () => {
+      const [row] = await this.db
+        .select({ requestHash: idempotencyKeys.requestHash, status: idempotencyKeys.status, body: idempotencyKeys.body })
+        .from(idempotencyKeys)
+        .where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)));
+      return row;
+    });
+  }
+
+  async purgeAnswers(before: number): Promise<void> {
+    await this.#run("answer purge", false, () => this.db.delete(idempotencyKeys).where(lt(idempotencyKeys.createdAt, before)));
+  }
+
+  async #insertIn(tx: Tx, timer: Omit<TimerState, "id">, events: (t: TimerState) => OutboxEvent[], answer?: IdempotentAnswer): Promise<TimerState> {
+    const [row] = await tx.insert(timers).values(timer).$returningId();
+    const stored = { ...timer, id: row!.id };
+    await this.#extras(tx, stored, events(stored), answer);
+    return stored;
+  }
+
+  /** The outbox rows and the idempotent answer of a change, in its transaction. */
+  async #extras(tx: Tx, timer: TimerState, events: OutboxEvent[], answer?: IdempotentAnswer): Promise<void> {
+    if (events.length > 0) await tx.insert(timerOutbox).values(events);
+    if (!answer) return;
+    const { scope, key, requestHash, status, createdAt } = answer;
+    try {
+      await tx.insert(idempotencyKeys).values({ scope, key, requestHash, status, body: answer.body(timer), createdAt });
+    } catch (error) {
+      if (isDuplicateKey(error)) throw new AnswerExistsError(scope, key);
+      throw error;
+    }
+  }
+
+  #write<T>(what: string, work: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.#run(what, true, () => this.db.transaction(work));
+  }
+
+  async #run<T>(what: string, write: boolean, query: () => Promise<T>): Promise<T> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new StoreUnavailableError(`database did not answer a timer ${what} within ${this.queryTimeoutMs} ms`)),
-        this.queryTimeoutMs,
-      );
+      timer = setTimeout(() => {
+        const message = `database did not answer a timer ${what} within ${this.queryTimeoutMs} ms`;
+        reject(write ? new StoreOutcomeUnknownError(`${message}; it may still commit`) : new StoreUnavailableError(message));
+      }, this.queryTimeoutMs);
     });
     try {
       return await Promise.race([query(), timeout]);
     } catch (error) {
-      if (error instanceof StoreUnavailableError) throw error;
-      const code = connectionCode(error);
-      if (code) throw new StoreUnavailableError(`database unreachable (${code}) during a timer ${what}`, { cause: error });
-      throw error;
+      if (error instanceof StoreUnavailableError || error instanceof StoreOutcomeUnknownError || error instanceof AnswerExistsError) throw error;
+      const failure = connectionFailure(error);
+      if (!failure) throw error;
+      const message = `database unreachable (${failure.code}) during a timer ${what}`;
+      if (write && failure.kind === "lost") throw new StoreOutcomeUnknownError(`${message}; it may have committed`, { cause: error });
+      throw new StoreUnavailableError(message, { cause: error });
     } finally {
       clearTimeout(timer);
     }

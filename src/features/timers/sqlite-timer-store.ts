@@ -1,36 +1,57 @@
 /**
  * Timers in the embedded SQLite file through Drizzle over `bun:sqlite`. Queries are
- * synchronous underneath (microseconds for these one-row statements), so there is no timeout
- * and no "unavailable" state: the file is always there.
+ * synchronous underneath (microseconds for these one-row statements), so a change and its
+ * outbox rows are one synchronous transaction, there is no timeout and no "unavailable" state:
+ * the file is always there.
  * @module
  */
-import { and, eq } from "drizzle-orm";
+import { and, asc, count, eq, inArray, lt, min } from "drizzle-orm";
 import type { SqliteDb } from "../../infra/db/database.ts";
-import { timers } from "../../infra/db/schema-sqlite.ts";
+import { idempotencyKeys, timerOutbox, timers } from "../../infra/db/schema-sqlite.ts";
 import type { TimerState } from "./timer-state.ts";
-import type { TimerStore } from "./timer-store.ts";
+import { AnswerExistsError, type IdempotentAnswer, type OutboxEvent, type OutboxRow, type StoredAnswer, type TimerStore } from "./timer-store.ts";
+
+type Tx = Parameters<Parameters<SqliteDb["transaction"]>[0]>[0];
+
+const isPrimaryKeyClash = (error: unknown) => /UNIQUE constraint failed: idempotency_keys/.test(String((error as Error)?.message ?? error));
 
 export class SqliteTimerStore implements TimerStore {
   constructor(private readonly db: SqliteDb) {}
 
-  async insert(timer: Omit<TimerState, "id">): Promise<TimerState> {
-    const row = this.db.insert(timers).values(timer).returning().get();
-    return row!;
+  async insert(timer: Omit<TimerState, "id">, events: (t: TimerState) => OutboxEvent[], answer?: IdempotentAnswer): Promise<TimerState> {
+    return this.db.transaction((tx) => {
+      const row = tx.insert(timers).values(timer).returning().get()!;
+      this.#extras(tx, row, events(row), answer);
+      return row;
+    });
   }
 
-  async update(timer: TimerState, expectedVersion: number): Promise<boolean> {
+  async update(timer: TimerState, expectedVersion: number, events: OutboxEvent[], answer?: IdempotentAnswer): Promise<boolean> {
     const { id, ...fields } = timer;
-    const rows = this.db
-      .update(timers)
-      .set(fields)
-      .where(and(eq(timers.id, id), eq(timers.version, expectedVersion)))
-      .returning({ id: timers.id })
-      .all();
-    return rows.length === 1;
+    return this.db.transaction((tx) => {
+      const rows = tx
+        .update(timers)
+        .set(fields)
+        .where(and(eq(timers.id, id), eq(timers.version, expectedVersion)))
+        .returning({ id: timers.id })
+        .all();
+      if (rows.length !== 1) return false;
+      this.#extras(tx, timer, events, answer);
+      return true;
+    });
   }
 
-  async delete(id: number): Promise<boolean> {
-    return this.db.delete(timers).where(eq(timers.id, id)).returning({ id: timers.id }).all().length === 1;
+  async delete(timer: TimerState, expectedVersion: number, events: OutboxEvent[], answer?: IdempotentAnswer): Promise<boolean> {
+    return this.db.transaction((tx) => {
+      const rows = tx
+        .delete(timers)
+        .where(and(eq(timers.id, timer.id), eq(timers.version, expectedVersion)))
+        .returning({ id: timers.id })
+        .all();
+      if (rows.length !== 1) return false;
+      this.#extras(tx, timer, events, answer);
+      return true;
+    });
   }
 
   async get(id: number): Promise<TimerState | undefined> {
@@ -39,5 +60,51 @@ export class SqliteTimerStore implements TimerStore {
 
   async all(): Promise<TimerState[]> {
     return this.db.select().from(timers).all();
+  }
+
+  async outbox(limit: number): Promise<OutboxRow[]> {
+    return this.db.select().from(timerOutbox).orderBy(asc(timerOutbox.id)).limit(limit).all() as OutboxRow[];
+  }
+
+  async removeOutbox(ids: readonly number[]): Promise<void> {
+    if (ids.length > 0)
+      this.db
+        .delete(timerOutbox)
+        .where(inArray(timerOutbox.id, [...ids]))
+        .run();
+  }
+
+  async outboxStats(): Promise<{ depth: number; oldestAt: number | undefined }> {
+    const row = this.db
+      .select({ depth: count(), oldestAt: min(timerOutbox.createdAt) })
+      .from(timerOutbox)
+      .get();
+    return { depth: Number(row?.depth ?? 0), oldestAt: row?.oldestAt ?? undefined };
+  }
+
+  async answer(scope: string, key: string): Promise<StoredAnswer | undefined> {
+    return this.db
+      .select({ requestHash: idempotencyKeys.requestHash, status: idempotencyKeys.status, body: idempotencyKeys.body })
+      .from(idempotencyKeys)
+      .where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)))
+      .get();
+  }
+
+  async purgeAnswers(before: number): Promise<void> {
+    this.db.delete(idempotencyKeys).where(lt(idempotencyKeys.createdAt, before)).run();
+  }
+
+  #extras(tx: Tx, timer: TimerState, events: OutboxEvent[], answer?: IdempotentAnswer): void {
+    if (events.length > 0) tx.insert(timerOutbox).values(events).run();
+    if (!answer) return;
+    const { scope, key, requestHash, status, createdAt } = answer;
+    try {
+      tx.insert(idempotencyKeys)
+        .values({ scope, key, requestHash, status, body: answer.body(timer), createdAt })
+        .run();
+    } catch (error) {
+      if (isPrimaryKeyClash(error)) throw new AnswerExistsError(scope, key);
+      throw error;
+    }
   }
 }

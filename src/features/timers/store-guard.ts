@@ -1,18 +1,27 @@
 /**
- * How the timer service answers while the database is unreachable: the query's
- * {@link StoreUnavailableError} becomes a 503 with `Retry-After`, so requests are refused
- * rather than served from a copy that may be stale.
+ * How the timer service answers while the database is unreachable or silent: a query the
+ * database refused ({@link StoreUnavailableError}) becomes a 503 with `Retry-After` (nothing was
+ * written), a write whose outcome is unknown ({@link StoreOutcomeUnknownError}) a 504
+ * `outcome_unknown` (it may still commit; its outbox events will then publish it, and a retry
+ * with the same `Idempotency-Key` returns its answer instead of changing anything twice).
  * @module
  */
-import { unavailable } from "../../http/errors.ts";
-import { StoreUnavailableError } from "./timer-store.ts";
+import { HttpError, unavailable } from "../../http/errors.ts";
+import { StoreOutcomeUnknownError, StoreUnavailableError } from "./timer-store.ts";
 
-/** Turns an unreachable database into a 503 for requests. */
-export async function guardStore<T>(query: () => Promise<T>): Promise<T> {
+/** Turns an unreachable database into a 503, an unknown outcome into a 504. */
+export async function guardStore<T>(query: () => Promise<T>, onUnknown?: () => void): Promise<T> {
   try {
     return await query();
   } catch (error) {
     if (error instanceof StoreUnavailableError) throw unavailable(`${error.message}; timer changes are refused until it is back`, 2, error);
+    if (error instanceof StoreOutcomeUnknownError) {
+      onUnknown?.();
+      throw new HttpError(504, "outcome_unknown", `${error.message}; retry with the same Idempotency-Key to learn the outcome`, undefined, {
+        cause: error,
+        headers: { "Retry-After": "2" },
+      });
+    }
     throw error;
   }
 }

@@ -1,44 +1,145 @@
 /**
- * The durable `timers` topic as the timer service writes it: one append per committed event, and
- * the seqs of this instance's own appends, so that the tail does not make it read back a change
- * it already holds.
+ * The outbox publisher: moves committed timer events from the database's `timer_outbox` to the
+ * durable `timers` log, in id order, and deletes a row only once the log acknowledged it. Appends
+ * are idempotent by event id, so a row published twice (a crash between the append and the
+ * delete, or two instances taking the same row) reaches subscribers once.
+ *
+ * Every instance drains the outbox: its own rows at once (a change kicks it), another instance's
+ * rows once they are `claimAfterMs` old (their writer may have died). A timer whose oldest row is
+ * another instance's and still young holds back this instance's later rows for the same timer,
+ * so each timer's events keep their commit order whoever publishes them. While the log is down
+ * nothing is deleted; the sweep retries, oldest first, so events go out in order once it is back.
  * @module
  */
+import type { Clock } from "../../core/clock.ts";
 import type { Hub } from "../../core/hub.ts";
 import type { Logger } from "../../log.ts";
-import type { TimerEventType, TimerView } from "./timer-state.ts";
+import type { OutboxRow, TimerStore } from "./timer-store.ts";
 
 /** The durable root topic of timer events (the hub derives `timer:<id>` and `session:<sessionId>`). */
 export const TIMERS_TOPIC = "timers";
 
-/** How many of our own appended seqs to remember until the tail hands them back. */
-const OWN_SEQS_KEPT = 4096;
+export interface OutboxOptions {
+  store: TimerStore;
+  hub: Hub;
+  clock: Clock;
+  log: Logger;
+  /** This instance's id, as written in its outbox rows. */
+  instance: string;
+  /** Another instance's rows are taken over once this old (ms). */
+  claimAfterMs?: number;
+  /** How often the outbox is swept without a kick (ms): others' rows, retries after a failure. */
+  sweepMs?: number;
+  /** Rows read per pass. */
+  batch?: number;
+  /** Counts an append that failed and will be retried. */
+  onRetry?: () => void;
+  /** Runs at most every `housekeepingMs` from the sweep (e.g. purging old idempotent answers). */
+  housekeeping?: () => Promise<void>;
+  housekeepingMs?: number;
+}
 
-export class TimerEvents {
-  /** Seqs of entries this instance appended, not yet seen on the tail (bounded, oldest dropped). */
-  readonly #ownSeqs = new Set<string>();
-  readonly #hub: Hub;
-  readonly #log: Logger;
+export class OutboxPublisher {
+  readonly #o: Required<Omit<OutboxOptions, "onRetry" | "housekeeping">> & Pick<OutboxOptions, "onRetry" | "housekeeping">;
+  #draining: Promise<void> | undefined;
+  #again = false;
+  #sweeper: ReturnType<typeof setInterval> | undefined;
+  #failing = false;
+  #lastHousekeeping = 0;
+  #stopped = false;
 
-  constructor(hub: Hub, log: Logger) {
-    this.#hub = hub;
-    this.#log = log;
+  constructor(opts: OutboxOptions) {
+    this.#o = { claimAfterMs: 2000, sweepMs: 1000, batch: 200, housekeepingMs: 10 * 60_000, ...opts };
   }
 
-  /** Appends a durable event. The change is already committed, so a failure is logged, not thrown. */
-  async append(type: TimerEventType, payload: TimerView): Promise<void> {
-    try {
-      const { seq } = await this.#hub.append(TIMERS_TOPIC, { type, payload });
-      // Our own change is already in the map: `applyEntry` need not read it back from Redis.
-      this.#ownSeqs.add(seq);
-      if (this.#ownSeqs.size > OWN_SEQS_KEPT) this.#ownSeqs.delete(this.#ownSeqs.values().next().value!);
-    } catch (error) {
-      this.#log.error({ err: String(error), type, id: payload.id }, "timers: event committed to the database but not published");
+  /** Publishes every pending row, then sweeps every `sweepMs`. */
+  start(): Promise<void> {
+    this.#sweeper = setInterval(() => this.#sweep(), this.#o.sweepMs);
+    return this.kick();
+  }
+
+  /** Asks for a pass soon (after a commit); resolves when the pass that covers it has run. */
+  kick(): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
+    if (this.#draining) {
+      this.#again = true;
+      return this.#draining;
+    }
+    this.#draining = this.#drain().finally(() => (this.#draining = undefined));
+    return this.#draining;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#sweeper);
+    await this.#draining;
+  }
+
+  #sweep(): void {
+    void this.kick();
+    const now = this.#o.clock.now();
+    if (this.#o.housekeeping && now - this.#lastHousekeeping >= this.#o.housekeepingMs) {
+      this.#lastHousekeeping = now;
+      this.#o.housekeeping().catch((err: unknown) => this.#o.log.warn({ err: String(err) }, "timers: outbox housekeeping failed"));
     }
   }
 
-  /** Whether this instance appended the entry `seq` (remembered once: the tail delivers it once). */
-  takeOwn(seq: string): boolean {
-    return this.#ownSeqs.delete(seq);
+  async #drain(): Promise<void> {
+    do {
+      this.#again = false;
+      let more: boolean;
+      try {
+        more = await this.#pass();
+      } catch (error) {
+        // The database is unreachable: the sweep tries again.
+        this.#o.log.warn({ err: String(error) }, "timers: outbox read failed; retrying");
+        return;
+      }
+      if (more) this.#again = true;
+    } while (this.#again && !this.#stopped);
   }
+
+  /** One pass over the oldest rows; `true` if a full batch was published (read again). */
+  async #pass(): Promise<boolean> {
+    const rows = await this.#o.store.outbox(this.#o.batch);
+    const now = this.#o.clock.now();
+    const held = new Set<number>();
+    const published: number[] = [];
+    let failed = false;
+    for (const row of rows) {
+      if (held.has(row.timerId)) continue;
+      if (row.instance !== this.#o.instance && now - row.createdAt < this.#o.claimAfterMs) {
+        held.add(row.timerId);
+        continue;
+      }
+      if (!(await this.#publish(row))) {
+        failed = true;
+        break;
+      }
+      published.push(row.id);
+    }
+    await this.#o.store.removeOutbox(published);
+    return !failed && rows.length === this.#o.batch && published.length > 0;
+  }
+
+  async #publish(row: OutboxRow): Promise<boolean> {
+    const body = { type: row.type, payload: JSON.parse(row.payload) as unknown, eventId: row.eventId, version: row.version };
+    try {
+      await this.#o.hub.append(TIMERS_TOPIC, body, { eventId: row.eventId });
+      if (this.#failing) this.#o.log.info({ eventId: row.eventId }, "timers: outbox publishing again");
+      this.#failing = false;
+      return true;
+    } catch (error) {
+      this.#o.onRetry?.();
+      if (!this.#failing) this.#o.log.warn({ err: String(error), eventId: row.eventId }, "timers: the log refused an outbox event; kept, retrying in order");
+      this.#failing = true;
+      return false;
+    }
+  }
+}
+
+/** Unpublished events in `store`'s outbox, and the age of the oldest in seconds, for `/metrics`. */
+export async function outboxGauges(store: TimerStore, now: number): Promise<{ depth: number; oldestSeconds: number }> {
+  const { depth, oldestAt } = await store.outboxStats();
+  return { depth, oldestSeconds: oldestAt === undefined ? 0 : Math.max(0, (now - oldestAt) / 1000) };
 }

@@ -10,8 +10,10 @@ import type { RouteMethods } from "../../app/feature.ts";
 import { canSubscribe } from "../../auth/access.ts";
 import { readJson, Validator } from "../../http/body.ts";
 import { HttpError, jsonResponse, notFound } from "../../http/errors.ts";
+import { idempotent } from "./idempotency.ts";
 import { CreateTimerBody, ListTimersQuery, ModifyTimerBody } from "./timer-schemas.ts";
-import { TIMERS_TOPIC, type TimerService } from "./timer-service.ts";
+import { type Idempotency, TIMERS_TOPIC, type TimerService } from "./timer-service.ts";
+import type { TimerView } from "./timer-state.ts";
 
 const createBody = new Validator(CreateTimerBody);
 const modifyBody = new Validator(ModifyTimerBody);
@@ -26,16 +28,33 @@ export function timerIdParam(req: BunRequest): number {
 }
 
 export function timerRoutes(ctx: AppContext, timers: TimerService): Record<string, RouteMethods> {
-  const mutation = (run: (req: BunRequest, id: number) => Promise<unknown>) => async (req: BunRequest) => {
-    await ctx.auth.requirePublish(req, TIMERS_TOPIC);
-    return jsonResponse(await run(req, timerIdParam(req)));
-  };
+  /** A change of one timer: `input` reads and validates the body, `run` makes the change. */
+  const mutation =
+    <I>(change: {
+      input?: (req: BunRequest) => Promise<I>;
+      render?: (view: TimerView) => unknown;
+      run: (id: number, input: I, idem?: Idempotency) => Promise<TimerView>;
+    }) =>
+    async (req: BunRequest) => {
+      const principal = await ctx.auth.requirePublish(req, TIMERS_TOPIC);
+      const id = timerIdParam(req);
+      const input = change.input ? await change.input(req) : (undefined as I);
+      return idempotent(req, principal, timers, input, {
+        status: 200,
+        render: change.render ?? ((view) => view),
+        run: (idem) => change.run(id, input, idem),
+      });
+    };
   return {
     "/timer": {
       POST: async (req) => {
-        await ctx.auth.requirePublish(req, TIMERS_TOPIC);
-        const { sessionId, maxTime } = createBody.parse(await readJson(req));
-        return jsonResponse(await timers.create(sessionId, maxTime), 201);
+        const principal = await ctx.auth.requirePublish(req, TIMERS_TOPIC);
+        const input = createBody.parse(await readJson(req));
+        return idempotent(req, principal, timers, input, {
+          status: 201,
+          render: (view) => view,
+          run: (idem) => timers.create(input.sessionId, input.maxTime, idem),
+        });
       },
     },
     "/timer/:id": {
@@ -57,19 +76,16 @@ export function timerRoutes(ctx: AppContext, timers: TimerService): Record<strin
         return jsonResponse(timers.list(query.sessionId));
       },
     },
-    "/timer/:id/pause": { PUT: mutation((_, id) => timers.pause(id)) },
-    "/timer/:id/resume": { PUT: mutation((_, id) => timers.resume(id)) },
+    "/timer/:id/pause": { PUT: mutation({ run: (id, _, idem) => timers.pause(id, idem) }) },
+    "/timer/:id/resume": { PUT: mutation({ run: (id, _, idem) => timers.resume(id, idem) }) },
     "/timer/:id/modify": {
-      PUT: mutation(async (req, id) => {
-        const { maxTime } = modifyBody.parse(await readJson(req));
-        return timers.modify(id, maxTime);
+      PUT: mutation({
+        input: async (req) => modifyBody.parse(await readJson(req)),
+        run: (id, { maxTime }, idem) => timers.modify(id, maxTime, idem),
       }),
     },
     "/timer/:id/stop": {
-      PUT: mutation(async (_, id) => {
-        await timers.stop(id);
-        return { message: "Timer stopped and deleted" };
-      }),
+      PUT: mutation({ render: () => ({ message: "Timer stopped and deleted" }), run: (id, _, idem) => timers.stop(id, idem) }),
     },
   };
 }

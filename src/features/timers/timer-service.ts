@@ -2,15 +2,18 @@
  * The timers of this instance: an in-memory map kept in step with the database (the source of
  * truth), the hot state (Redis hashes when shared) and the `timers` topic log.
  *
- * Every change runs the same path: the pure transition (`timer-state.ts`), a conditional write
- * to the database (`WHERE id = ? AND version = ?`), the hot state, then one durable append per
- * event on `timers` (the hub derives `timer:<id>` and `session:<sessionId>` from it). A write
+ * Every change runs the same path: the pure transition (`timer-state.ts`), then ONE database
+ * transaction holding the conditional write (`WHERE id = ? AND version = ?`) and the change's
+ * events in the outbox, then the hot state; the outbox publisher (`timer-events.ts`) moves the
+ * events to `timers` (the hub derives `timer:<id>` and `session:<sessionId>` from it). A write
  * that loses a race (another instance or a concurrent request changed the row) reloads the row
- * and retries the operation; so a timer expires exactly once however many instances tick it.
+ * and retries the operation; so a timer expires exactly once however many instances tick it,
+ * and no committed change can miss its event, whatever crashes in between.
  *
- * Changes to one timer are serialized within the instance, so its events are appended in the
- * order they were committed. Other instances' changes arrive through {@link TimerService.applyEntry}
- * (a tap on `timers`) and are read back from the hot state.
+ * Changes to one timer are serialized within the instance. Every instance follows `timers`
+ * through {@link TimerService.applyEntry} (a tap): an event newer than the version it holds makes
+ * it read the timer again (hot state if as new, else the database), so every instance converges
+ * to the database, also after Redis or the database was away.
  *
  * The parts live next to it: the map and its cached JSON (`timer-map.ts`), the per-tick loop
  * (`timer-tick.ts`), the per-timer chain of changes (`keyed-serial.ts`), the appends on `timers`
@@ -23,13 +26,13 @@ import type { Tick } from "../../core/ticker.ts";
 import type { LogEntry } from "../../core/topic-log.ts";
 import { conflict, notFound, unavailable } from "../../http/errors.ts";
 import type { Logger } from "../../log.ts";
+import { type Idempotency, idempotentAnswer, outboxEvents } from "./change-records.ts";
 import { type HotState, inProcessHotState } from "./hot-state.ts";
 import { KeyedSerial } from "./keyed-serial.ts";
 import { guardStore } from "./store-guard.ts";
-import { TimerEvents } from "./timer-events.ts";
 import { loadTimers } from "./timer-load.ts";
 import { TimerMap } from "./timer-map.ts";
-import type { TimerEventType, TimerState, TimerView, Transition } from "./timer-state.ts";
+import type { TimerState, TimerView, Transition } from "./timer-state.ts";
 import * as machine from "./timer-state.ts";
 import type { TimerStore } from "./timer-store.ts";
 import { tickTimers } from "./timer-tick.ts";
@@ -40,8 +43,14 @@ export { updateFragments } from "./timer-map.ts";
 /** A write losing this many races in a row gives up with 503 rather than spin. */
 const MAX_ATTEMPTS = 5;
 
+export type { Idempotency } from "./change-records.ts";
+
 export interface TimerServiceOptions {
   store: TimerStore;
+  /** This instance's id in outbox rows (the outbox publisher's). */
+  instance: string;
+  /** Called after every commit: the outbox has new rows to publish. */
+  onCommitted?: () => void;
   /** Defaults to none (the map is the only copy); see {@link TimerService.useHotState}. */
   hot?: HotState;
   hub: Hub;
@@ -55,7 +64,10 @@ export class TimerService {
   readonly #hub: Hub;
   readonly #clock: Clock;
   readonly #log: Logger;
-  readonly #events: TimerEvents;
+  readonly #committed: () => void;
+  readonly #instance: string;
+  /** Timers whose hot-state write failed: rewritten when their event comes back on the tail. */
+  readonly #hotStale = new Set<number>();
   readonly #timers = new TimerMap();
   /** Changes to one timer id run one after another. */
   readonly #serial = new KeyedSerial<number>();
@@ -66,7 +78,8 @@ export class TimerService {
     this.#hub = opts.hub;
     this.#clock = opts.clock;
     this.#log = opts.log;
-    this.#events = new TimerEvents(opts.hub, opts.log);
+    this.#instance = opts.instance;
+    this.#committed = opts.onCommitted ?? (() => {});
   }
 
   /** Switches to shared hot state (Redis), connected at start; call before {@link load}. */
@@ -88,12 +101,20 @@ export class TimerService {
     return loadTimers({ store: this.#store, hot: this.#hot, timers: this.#timers, log: this.#log, saveHot: (t) => this.#saveHot(t) });
   }
 
-  async create(sessionId: string, maxTime: number): Promise<TimerView> {
+  /** The answer stored for an `Idempotency-Key`, if a change made with it committed. */
+  answer(scope: string, key: string) {
+    return guardStore(() => this.#store.answer(scope, key));
+  }
+
+  async create(sessionId: string, maxTime: number, idem?: Idempotency): Promise<TimerView> {
     const now = this.#clock.now();
-    const t = await guardStore(() => this.#store.insert(machine.createTimer(sessionId, maxTime, now)));
+    const draft = machine.createTimer(sessionId, maxTime, now);
+    const t = await guardStore(() =>
+      this.#store.insert(draft, (row) => outboxEvents(["TIMER_CREATE"], row, this.#instance, this.#clock.now()), idempotentAnswer(idem, this.#clock.now())),
+    );
     this.#timers.adopt(t);
     await this.#saveHot(t);
-    await this.#publish("TIMER_CREATE", t);
+    this.#committed();
     return this.#view(t);
   }
 
@@ -108,31 +129,45 @@ export class TimerService {
     return out.sort((a, b) => a.id - b.id);
   }
 
-  pause(id: number): Promise<TimerView> {
-    return this.#change(id, (t, now) => machine.pause(t, now));
+  pause(id: number, idem?: Idempotency): Promise<TimerView> {
+    return this.#change(id, (t, now) => machine.pause(t, now), idem);
   }
 
-  resume(id: number): Promise<TimerView> {
-    return this.#change(id, (t, now) => machine.resume(t, now));
+  resume(id: number, idem?: Idempotency): Promise<TimerView> {
+    return this.#change(id, (t, now) => machine.resume(t, now), idem);
   }
 
-  modify(id: number, maxTime: number): Promise<TimerView> {
-    return this.#change(id, (t, now) => machine.modify(t, maxTime, now));
+  modify(id: number, maxTime: number, idem?: Idempotency): Promise<TimerView> {
+    return this.#change(id, (t, now) => machine.modify(t, maxTime, now), idem);
   }
 
   /** Deletes the timer; returns its last state (the `TIMER_STOP` payload). */
-  stop(id: number): Promise<TimerView> {
+  stop(id: number, idem?: Idempotency): Promise<TimerView> {
     return this.#serial.run(id, async () => {
-      const t = await this.#find(id);
-      const view = this.#view(t);
-      if (!(await guardStore(() => this.#store.delete(id)))) {
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        const t = await this.#find(id);
+        const view = this.#view(t);
+        const gone = { ...t, version: t.version + 1 };
+        const deleted = await guardStore(
+          () =>
+            this.#store.delete(
+              gone,
+              t.version,
+              outboxEvents(["TIMER_STOP"], gone, this.#instance, this.#clock.now(), view),
+              idempotentAnswer(idem, this.#clock.now(), view),
+            ),
+          () => this.#timers.delete(id),
+        );
+        if (!deleted) {
+          await this.#reload(id);
+          continue;
+        }
         this.#timers.delete(id);
-        throw notFound(`timer ${id} not found`);
+        await this.#hot.remove(id).catch((err: unknown) => this.#log.warn({ err: String(err), id }, "timers: hot state remove failed"));
+        this.#committed();
+        return view;
       }
-      this.#timers.delete(id);
-      await this.#hot.remove(id).catch((err: unknown) => this.#log.warn({ err: String(err), id }, "timers: hot state remove failed"));
-      await this.#events.append("TIMER_STOP", view);
-      return view;
+      throw unavailable(`timer ${id} is being changed concurrently; retry`);
     });
   }
 
@@ -145,24 +180,35 @@ export class TimerService {
   }
 
   /**
-   * Follows a durable entry on `timers` (ours or another instance's): with shared hot state the
-   * map is refreshed from it, so that this instance ticks and expires timers changed elsewhere.
+   * Follows a durable entry on `timers` (ours or another instance's). An event at or below the
+   * version this instance holds is already applied (its own changes, mostly); a newer one makes
+   * it read the timer again, so that it ticks and expires timers changed elsewhere and picks up
+   * changes whose commit it could not see (an unknown outcome that committed later).
    */
   applyEntry(entry: LogEntry): void {
-    if (!this.#hot.shared) return;
-    // The tail may deliver our own entry before XADD's reply: then it is read back once, harmlessly.
-    if (this.#events.takeOwn(entry.seq)) return;
-    const type = entry.body.type;
+    const { type, version } = entry.body as { type?: unknown; version?: unknown };
     const id = (entry.body.payload as { id?: unknown } | undefined)?.id;
-    if (typeof id !== "number") return;
+    if (typeof id !== "number" || typeof version !== "number") return;
+    const held = this.#timers.state(id);
+    if (held && held.version >= version) {
+      if (this.#hotStale.delete(id)) void this.#saveHot(held);
+      return;
+    }
+    if (!held && type === "TIMER_STOP") return;
     this.#serial
       .run(id, async () => {
         if (type === "TIMER_STOP") {
           this.#timers.delete(id);
           return;
         }
-        const t = (await this.#hot.get(id)) ?? (await this.#store.get(id));
-        if (t) this.#timers.adopt(t);
+        const current = this.#timers.state(id);
+        if (current && current.version >= version) return;
+        const hot = this.#hot.shared ? await this.#hot.get(id).catch(() => undefined) : undefined;
+        const t = hot && hot.version >= version ? hot : await this.#store.get(id);
+        if (!t) return;
+        this.#timers.adopt(t);
+        // The hot state lagged (its write failed during a Redis outage): bring it up to date.
+        if (this.#hot.shared && t !== hot) await this.#saveHot(t);
       })
       .catch((error: unknown) => this.#log.warn({ err: String(error), id, type }, "timers: could not refresh a timer changed elsewhere"));
   }
@@ -180,7 +226,7 @@ export class TimerService {
     }
   }
 
-  #change(id: number, op: (t: TimerState, now: number) => Transition): Promise<TimerView> {
+  #change(id: number, op: (t: TimerState, now: number) => Transition, idem?: Idempotency): Promise<TimerView> {
     return this.#serial.run(id, async () => {
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         let t = await this.#find(id);
@@ -197,19 +243,28 @@ export class TimerService {
         const tr = op(t, now);
         if (tr.kind === "conflict") throw conflict(tr.message);
         if (tr.kind === "unchanged") return this.#view(t);
-        if (await this.#commit(t, tr)) return this.#view(tr.timer);
+        if (await this.#commit(t, tr, idem)) return this.#view(tr.timer);
         await this.#reload(id);
       }
       throw unavailable(`timer ${id} is being changed concurrently; retry`);
     });
   }
 
-  /** Writes a transition conditionally; on success updates map and hot state and publishes. */
-  async #commit(prev: TimerState, tr: Extract<Transition, { kind: "changed" }>): Promise<boolean> {
-    if (!(await guardStore(() => this.#store.update(tr.timer, prev.version)))) return false;
+  /**
+   * Writes a transition and its events conditionally, in one transaction; on success updates
+   * map and hot state and kicks the publisher. An unknown outcome drops the timer from the map,
+   * so that the next read asks the database.
+   */
+  async #commit(prev: TimerState, tr: Extract<Transition, { kind: "changed" }>, idem?: Idempotency): Promise<boolean> {
+    const events = outboxEvents(tr.events, tr.timer, this.#instance, this.#clock.now());
+    const written = await guardStore(
+      () => this.#store.update(tr.timer, prev.version, events, idempotentAnswer(idem, this.#clock.now())),
+      () => this.#timers.delete(prev.id),
+    );
+    if (!written) return false;
     this.#timers.adopt(tr.timer);
     await this.#saveHot(tr.timer);
-    for (const type of tr.events) await this.#publish(type, tr.timer);
+    this.#committed();
     return true;
   }
 
@@ -234,12 +289,9 @@ export class TimerService {
   }
 
   async #saveHot(t: TimerState): Promise<void> {
-    await this.#hot
-      .save(t)
-      .catch((err: unknown) => this.#log.warn({ err: String(err), id: t.id }, "timers: hot state write failed; the database has the change"));
-  }
-
-  #publish(type: TimerEventType, t: TimerState): Promise<void> {
-    return this.#events.append(type, this.#view(t));
+    await this.#hot.save(t).catch((err: unknown) => {
+      this.#hotStale.add(t.id);
+      this.#log.warn({ err: String(err), id: t.id }, "timers: hot state write failed; the database has the change");
+    });
   }
 }

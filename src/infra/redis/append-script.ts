@@ -9,20 +9,34 @@
  * if the stream already has an id at or past it (same millisecond, or another instance's clock
  * ahead), takes the last generated id's counter + 1. The millisecond is built as a string
  * because Lua 5.1 prints large numbers in exponent form. One round trip, atomic.
+ *
+ * With a second key (an event id's dedupe key, `<prefix>:eid:<eventId>`), an event appended
+ * before is not appended again: the script answers the seq it got then. The key lives
+ * `ARGV[4]` seconds, longer than any outbox row waits to be published again.
  */
 export const APPEND_SCRIPT = `
+if KEYS[2] then
+  local seen = redis.call('GET', KEYS[2])
+  if seen then return seen end
+end
 local t = redis.call('TIME')
 local ms = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))
 local id = redis.pcall('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], ms .. '-1', 'd', ARGV[2], 'ts', ARGV[3])
-if type(id) == 'string' then return id end
-local info = redis.call('XINFO', 'STREAM', KEYS[1])
-local last
-for i = 1, #info, 2 do
-  if info[i] == 'last-generated-id' then last = info[i + 1] end
+if type(id) ~= 'string' then
+  local info = redis.call('XINFO', 'STREAM', KEYS[1])
+  local last
+  for i = 1, #info, 2 do
+    if info[i] == 'last-generated-id' then last = info[i + 1] end
+  end
+  local lms, ln = string.match(last, '^(%d+)-(%d+)$')
+  id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], lms .. '-' .. tostring(tonumber(ln) + 1), 'd', ARGV[2], 'ts', ARGV[3])
 end
-local lms, ln = string.match(last, '^(%d+)-(%d+)$')
-return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], lms .. '-' .. tostring(tonumber(ln) + 1), 'd', ARGV[2], 'ts', ARGV[3])
+if KEYS[2] then redis.call('SET', KEYS[2], id, 'EX', ARGV[4]) end
+return id
 `;
+
+/** How long an event id is remembered for idempotent appends: a day. */
+export const EVENT_ID_TTL_SECONDS = 86_400;
 
 /**
  * Half the retained history, within 64..1024: see {@link RedisTopicLogOptions.maxInFlight}.

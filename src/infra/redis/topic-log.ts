@@ -19,9 +19,17 @@
 import type { Clock } from "../../core/clock.ts";
 import { Listeners } from "../../core/listeners.ts";
 import { compareSeq } from "../../core/seq.ts";
-import { type HistoryRead, type LogEntry, LogUnavailableError, StoredEntry, type TailListener, type TopicLog } from "../../core/topic-log.ts";
+import {
+  type AppendOptions,
+  type HistoryRead,
+  type LogEntry,
+  LogUnavailableError,
+  StoredEntry,
+  type TailListener,
+  type TopicLog,
+} from "../../core/topic-log.ts";
 import type { Logger } from "../../log.ts";
-import { APPEND_SCRIPT, defaultMaxInFlight } from "./append-script.ts";
+import { APPEND_SCRIPT, defaultMaxInFlight, EVENT_ID_TTL_SECONDS } from "./append-script.ts";
 import type { Redis } from "./client.ts";
 import { checkTailGaps, recoveredSince, type TailGapCheck } from "./gap-check.ts";
 import { infoField, isNoSuchKey, type RawEntry, streamsOf, toEntry } from "./stream-replies.ts";
@@ -102,7 +110,7 @@ export class RedisTopicLog implements TopicLog {
     this.#loop = this.#tailLoop(tail);
   }
 
-  async append(topic: string, body: Record<string, unknown>): Promise<LogEntry> {
+  async append(topic: string, body: Record<string, unknown>, opts?: AppendOptions): Promise<LogEntry> {
     if (!this.#positions.has(topic)) throw new Error(`topic ${topic} is not a durable root topic of this log (${this.#opts.topics.join(", ")})`);
     if (this.#stopping || !this.#client.isReady) throw new LogUnavailableError("redis is unreachable; retry shortly", "unavailable");
     if (this.#inFlight >= this.#opts.maxInFlight) {
@@ -111,7 +119,8 @@ export class RedisTopicLog implements TopicLog {
     this.#inFlight++;
     const ts = Math.floor(this.#opts.clock.now());
     const json = JSON.stringify(body);
-    const args = ["EVAL", APPEND_SCRIPT, "1", this.#key(topic), String(this.#opts.historySize), json, String(ts)];
+    const keys = opts?.eventId === undefined ? [this.#key(topic)] : [this.#key(topic), `${this.#opts.prefix}:eid:${opts.eventId}`];
+    const args = ["EVAL", APPEND_SCRIPT, String(keys.length), ...keys, String(this.#opts.historySize), json, String(ts), String(EVENT_ID_TTL_SECONDS)];
     try {
       const seq = await this.#client.sendCommand<string>(args);
       return new StoredEntry(topic, seq, ts, json, body);
