@@ -6,10 +6,10 @@
  * answers 503 / `overloaded` instead of accepting work it could lose.
  */
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
-import { connect } from "node:net";
 import { compareSeq } from "../src/core/seq.ts";
 import { defaultMaxInFlight } from "../src/infra/redis/append-script.ts";
 import type { Tickwire } from "../src/main.ts";
+import { DedicatedRedis, freePort } from "./support/dedicated-redis.ts";
 import { REDIS_URL, startServer, uniquePrefix, wsUrl } from "./support/server.ts";
 import { type SseTestClient, sseClient } from "./support/sse-client.ts";
 import { until } from "./support/until.ts";
@@ -17,50 +17,6 @@ import { type WsTestClient, wsClient } from "./support/ws-client.ts";
 
 // Response bodies are checked by the assertions; typed loosely on purpose.
 const anyJson = (v: unknown): any => v;
-
-/** A free TCP port, found by listening on port 0. */
-function freePort(): number {
-  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = probe.port;
-  probe.stop(true);
-  return port;
-}
-
-/** Whether something accepts TCP connections on `port` right now. */
-function accepts(port: number): Promise<boolean> {
-  return new Promise<boolean>((resolve) => {
-    const sock = connect(port, "127.0.0.1");
-    sock.once("connect", () => (sock.destroy(), resolve(true)));
-    sock.once("error", () => resolve(false));
-  });
-}
-
-class DedicatedRedis {
-  proc: ReturnType<typeof Bun.spawn> | undefined;
-  constructor(readonly port: number) {}
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-  async start(): Promise<void> {
-    this.proc = Bun.spawn(["redis-server", "--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
-      stdout: "ignore",
-      stderr: "pipe",
-    });
-    await until(() => accepts(this.port), { message: `redis-server to listen on ${this.port}` });
-  }
-  async kill(): Promise<void> {
-    this.proc?.kill(9);
-    await this.proc?.exited;
-    this.proc = undefined;
-  }
-  /** Runs one command through redis-cli against this server. */
-  async cli(...args: string[]): Promise<string> {
-    const p = Bun.spawn(["redis-cli", "-p", String(this.port), ...args], { stdout: "pipe" });
-    const out = await new Response(p.stdout).text();
-    await p.exited;
-    return out.trim();
-  }
-}
 
 const health = async (app: Tickwire) => {
   const res = await fetch(`${app.url}/health`);

@@ -4,10 +4,10 @@
  * are idempotent by event id, so a row published twice (a crash between the append and the
  * delete, or two instances taking the same row) reaches subscribers once.
  *
- * Every instance drains the outbox: its own rows at once (a change kicks it), another instance's
- * rows once they are `claimAfterMs` old (their writer may have died). A timer whose oldest row is
- * another instance's and still young holds back this instance's later rows for the same timer,
- * so each timer's events keep their commit order whoever publishes them. While the log is down
+ * Every instance drains the outbox in id order: its own rows at once (a change kicks it), another
+ * instance's rows once they are `claimAfterMs` old (their writer may have died). Another
+ * instance's young row holds back every later row until its writer has published it (a pass
+ * is retried every 20 ms meanwhile), so events keep their commit order whoever publishes them. While the log is down
  * nothing is deleted; the sweep retries, oldest first, so events go out in order once it is back.
  * @module
  */
@@ -47,6 +47,7 @@ export class OutboxPublisher {
   #failing = false;
   #lastHousekeeping = 0;
   #stopped = false;
+  #soon: ReturnType<typeof setTimeout> | undefined;
 
   constructor(opts: OutboxOptions) {
     this.#o = { claimAfterMs: 2000, sweepMs: 1000, batch: 200, housekeepingMs: 10 * 60_000, ...opts };
@@ -72,6 +73,7 @@ export class OutboxPublisher {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#sweeper);
+    clearTimeout(this.#soon);
     await this.#draining;
   }
 
@@ -103,23 +105,33 @@ export class OutboxPublisher {
   async #pass(): Promise<boolean> {
     const rows = await this.#o.store.outbox(this.#o.batch);
     const now = this.#o.clock.now();
-    const held = new Set<number>();
     const published: number[] = [];
-    let failed = false;
+    let stopped = false;
     for (const row of rows) {
-      if (held.has(row.timerId)) continue;
+      // Commit order is kept across instances: another instance's young row is its own to
+      // publish (it is probably doing so now); wait for it rather than overtake it.
       if (row.instance !== this.#o.instance && now - row.createdAt < this.#o.claimAfterMs) {
-        held.add(row.timerId);
-        continue;
+        this.#retrySoon();
+        stopped = true;
+        break;
       }
       if (!(await this.#publish(row))) {
-        failed = true;
+        stopped = true;
         break;
       }
       published.push(row.id);
     }
     await this.#o.store.removeOutbox(published);
-    return !failed && rows.length === this.#o.batch && published.length > 0;
+    return !stopped && rows.length === this.#o.batch && published.length > 0;
+  }
+
+  /** Another pass shortly, while an older row of another instance holds the rest back. */
+  #retrySoon(): void {
+    if (this.#soon || this.#stopped) return;
+    this.#soon = setTimeout(() => {
+      this.#soon = undefined;
+      void this.kick();
+    }, 20);
   }
 
   async #publish(row: OutboxRow): Promise<boolean> {

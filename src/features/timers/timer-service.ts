@@ -107,7 +107,7 @@ export class TimerService {
   }
 
   async create(sessionId: string, maxTime: number, idem?: Idempotency): Promise<TimerView> {
-    const now = this.#clock.now();
+    const now = this.#now();
     const draft = machine.createTimer(sessionId, maxTime, now);
     const t = await guardStore(() =>
       this.#store.insert(draft, (row) => outboxEvents(["TIMER_CREATE"], row, this.#instance, this.#clock.now()), idempotentAnswer(idem, this.#clock.now())),
@@ -218,7 +218,7 @@ export class TimerService {
       await this.#serial.run(id, async () => {
         const t = this.#timers.state(id);
         if (!t) return;
-        const tr = machine.expire(t, this.#clock.now());
+        const tr = machine.expire(t, this.#now());
         if (tr.kind === "changed" && !(await this.#commit(t, tr))) await this.#reload(id);
       });
     } catch (error) {
@@ -230,7 +230,7 @@ export class TimerService {
     return this.#serial.run(id, async () => {
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         let t = await this.#find(id);
-        const now = this.#clock.now();
+        const now = this.#now();
         // A timer past due finishes first, exactly as the tick would have done.
         const expiry = machine.expire(t, now);
         if (expiry.kind === "changed") {
@@ -282,6 +282,14 @@ export class TimerService {
     const t = await guardStore(() => this.#store.get(id));
     if (t) this.#timers.adopt(t, true);
     else this.#timers.delete(id);
+  }
+
+  /**
+   * Whole milliseconds for stored instants: the database keeps integers, and a fraction kept in
+   * memory would make an answer differ from the same timer read back (an idempotent replay).
+   */
+  #now(): number {
+    return Math.floor(this.#clock.now());
   }
 
   #view(t: TimerState): TimerView {
