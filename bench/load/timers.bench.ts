@@ -7,22 +7,34 @@
  * counters). Measured: wall and CPU time of `TimerService.tick()` over many ticks (target: under
  * 20 ms per tick), and heap / RSS per timer. Baseline in the same run: the hub alone emitting
  * 10 000 updates with a prebuilt payload, i.e. what the timer service adds on top of fan-out.
+ * Also checked: the store sees no write during the ticks (a timer's time is derived, not stored).
  *
- *   bun bench/load/timers.bench.ts                 # table
+ * Then the cost of a timer change before and after the transactional outbox, on MySQL with the
+ * Redis topic log (`timer-changes.ts`, which takes its own flags; it writes
+ * bench/results/timer-changes.json).
+ *
+ *   bun bench/load/timers.bench.ts                 # both tables
  *   bun bench/load/timers.bench.ts --json          # also writes bench/results/timers.bench.json
  *   TIMERS=20000 TICKS=100 bun bench/load/timers.bench.ts
+ *   bun bench/load/timers.bench.ts --changes 500 --rounds 5   # see timer-changes.ts
+ *   bun bench/load/timers.bench.ts --ticks-only               # the per-tick section alone
  */
 import { systemClock } from "../../src/core/clock.ts";
 import { Hub } from "../../src/core/hub.ts";
 import { MemoryTopicLog } from "../../src/core/memory-topic-log.ts";
 import type { Tick } from "../../src/core/ticker.ts";
 import { TimerService } from "../../src/features/timers/timer-service.ts";
+import type { TimerStore } from "../../src/features/timers/timer-store.ts";
 import { timerStoreFor } from "../../src/features/timers/timer-store-for.ts";
 import { openDatabase } from "../../src/infra/db/database.ts";
 import { Metrics } from "../../src/infra/metrics.ts";
 import { silentLogger } from "../../src/log.ts";
 import { WsTransport } from "../../src/transports/ws/ws-transport.ts";
 import { percentile, printTable, writeResult } from "../support/report.ts";
+import { changeBenchOptions, runTimerChanges } from "./timer-changes.ts";
+
+// Parsed first, so that a bad flag fails before the per-tick section runs.
+const changeOptions = process.argv.includes("--ticks-only") ? undefined : changeBenchOptions();
 
 const TIMERS = Number(process.env.TIMERS ?? 10_000);
 const TICKS = Number(process.env.TICKS ?? 60);
@@ -68,9 +80,24 @@ const heap = () => {
   return { heap: process.memoryUsage().heapUsed, rss: process.memoryUsage.rss() };
 };
 const before = heap();
-const service = new TimerService({ store: timerStoreFor(database), instance: "bench", hub, clock, log: silentLogger });
+/** Counts the store's writes (insert, update, delete): none may happen during a tick. */
+let storeWrites = 0;
+const countWrites = (store: TimerStore): TimerStore =>
+  new Proxy(store, {
+    get(target, key) {
+      const value = Reflect.get(target, key, target) as unknown;
+      if (typeof value !== "function") return value;
+      const write = key === "insert" || key === "update" || key === "delete";
+      return (...args: unknown[]) => {
+        if (write) storeWrites++;
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+const service = new TimerService({ store: countWrites(timerStoreFor(database)), instance: "bench", hub, clock, log: silentLogger });
 for (let i = 0; i < TIMERS; i++) await service.create(`s${i % SESSIONS}`, 604_800);
 const after = heap();
+const writesBeforeTicks = storeWrites;
 
 /** Runs `fn` once per tick, letting sockets drain between ticks; returns wall and CPU ms. */
 async function measure(fn: (tick: Tick) => void): Promise<{ wall: number[]; cpu: number[] }> {
@@ -120,6 +147,7 @@ for (let i = 0; i < CUSTOMERS; i++) await connect(`session:s${i}`);
 await scenario(`${CUSTOMERS} customer sockets (${CUSTOMERS * 10} timers watched)`);
 await connect("timers");
 await scenario(`+ 1 game master socket on timers (all ${TIMERS})`);
+const writesDuringTicks = storeWrites - writesBeforeTicks;
 
 const stats = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -134,6 +162,7 @@ const result = {
     serviceTick: { wallMs: stats(r.service.wall), cpuMs: stats(r.service.cpu) },
     baselineHubOnly: { wallMs: stats(r.baseline.wall), cpuMs: stats(r.baseline.cpu) },
   })),
+  storeWritesDuringTicks: writesDuringTicks,
   memoryPerTimer: { heapBytes: Math.round((after.heap - before.heap) / TIMERS), rssBytes: Math.round((after.rss - before.rss) / TIMERS) },
   targetMs: 20,
   bun: Bun.version,
@@ -150,7 +179,10 @@ printTable(
     row(`${s.scenario}: baseline hub.emit x N CPU`, s.baselineHubOnly.cpuMs),
   ]),
 );
-console.log(`\nmemory per timer: ${result.memoryPerTimer.heapBytes} B heap, ${result.memoryPerTimer.rssBytes} B RSS (incl. SQLite row)`);
+console.log(
+  `\nmemory per timer: ${result.memoryPerTimer.heapBytes} B heap, ${result.memoryPerTimer.rssBytes} B RSS (incl. its SQLite row and unpublished TIMER_CREATE outbox row)`,
+);
+console.log(`database writes during the ${runs.length * (TICKS + 5)} ticks: ${writesDuringTicks}${writesDuringTicks === 0 ? "" : " (expected 0)"}`);
 for (const s of result.scenarios)
   console.log(
     `target CPU per tick < ${result.targetMs} ms, ${s.scenario}: p50 ${s.serviceTick.cpuMs.p50.toFixed(1)} ms → ${s.serviceTick.cpuMs.p50 < result.targetMs ? "met" : "MISSED"}`,
@@ -160,3 +192,5 @@ if (process.argv.includes("--json")) console.log(`wrote ${await writeResult("tim
 for (const ws of sockets) ws.close();
 server.stop(true);
 await database.close();
+
+if (changeOptions) await runTimerChanges(changeOptions);
