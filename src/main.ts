@@ -118,7 +118,13 @@ async function compose(config: Config, clock: Clock, log: Logger, disposers: (()
       return Object.fromEntries(Object.entries(checks).flatMap(([name, state]) => (state === "off" ? [] : [[name, state === "up"]])));
     },
   });
-  const hub = new Hub({ log: topicLog, clock, metrics, onError: (err, where) => log.error({ err, where }, "hub delivery failed") });
+  const hub = new Hub({
+    log: topicLog,
+    clock,
+    metrics,
+    durableRoots: DURABLE_TOPICS,
+    onError: (err, where) => log.error({ err, where }, "hub delivery failed"),
+  });
   disposers.push(() => hub.stop());
   const ticker = buildTicker(config, clock, metrics, log);
   const ctx: AppContext = { config, log, clock, hub, metrics, ticker, auth: new Auth(config.jwtSecret), publishers: new Map(), healthChecks, queueDepths };

@@ -49,6 +49,8 @@ describe.each(MODES)("chat ($name)", (mode) => {
     expect(event.event).toBeUndefined();
     expect(event.id).toBe(sent.seq);
     expect(event.json).toEqual({
+      // The history this seq belongs to (issue #16): resuming from another epoch is not recovered.
+      epoch: expect.stringMatching(EPOCH),
       topic: "chat",
       seq: sent.seq,
       ts: expect.any(Number),
@@ -112,7 +114,7 @@ describe.each(MODES)("chat ($name)", (mode) => {
     expect(res.status).toBe(202);
     const { seq } = await res.json().then(anyJson);
     const event = await sse.next((e) => e.json?.id === body.id);
-    expect(event.json).toEqual({ topic: "chat", seq, ts: expect.any(Number), ...body });
+    expect(event.json).toEqual({ topic: "chat", seq, ts: expect.any(Number), epoch: expect.stringMatching(EPOCH), ...body });
     const bad = await post(app, "/notify", { ...body, timestamp: undefined });
     expect(bad.status).toBe(400);
     expect((await bad.json().then(anyJson)).error.field).toBe("timestamp");
@@ -137,6 +139,8 @@ describe.each(MODES)("chat ($name)", (mode) => {
     b.close();
   });
 });
+
+const EPOCH = /^[0-9a-f]{8}$/;
 
 describe("chat with auth on", () => {
   const secret = "chat-test-secret-0123456789";

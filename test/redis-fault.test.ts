@@ -1,6 +1,7 @@
 /**
- * Redis going away and coming back, on a DEDICATED redis-server (its own port, no persistence;
- * the machine's shared Redis is never touched): the instance stays up and serves what it can,
+ * Redis going away and coming back, on a DEDICATED redis-server (its own port, with AOF
+ * persistence so that it comes back with its history; the machine's shared Redis is never
+ * touched; a Redis that comes back EMPTY is `redis-epoch.test.ts`): the instance stays up and serves what it can,
  * `/health` reports `redis` down with 503, appends fail with 503 and a clear error, the tailer
  * resumes from its last delivered id (nothing missed, nothing twice), and a full append queue
  * answers 503 / `overloaded` instead of accepting work it could lose.
@@ -28,7 +29,7 @@ const chatIds = (events: SseTestClient["events"]) => events.filter((e) => e.even
 const isChat = (f: any) => f?.topic === "chat" && f.op === undefined;
 
 describe("Redis faults (dedicated redis-server)", () => {
-  const redis = new DedicatedRedis(freePort());
+  const redis = new DedicatedRedis(freePort(), { persistent: true });
   const prefix = uniquePrefix("fault");
   let app: Tickwire;
   let sse: SseTestClient;

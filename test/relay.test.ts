@@ -134,7 +134,7 @@ describe.each(MODES)("relay ($name)", (mode) => {
     const manager = await connect("/ws/manager");
     const [seq] = await sendAll(manager, ["wrapped please"]);
     const frame = await unified.next((f) => f?.topic === "relay" && f.message === "wrapped please");
-    expect(Object.keys(frame).sort()).toEqual(["message", "seq", "topic", "ts"]);
+    expect(Object.keys(frame).sort()).toEqual(["epoch", "message", "seq", "topic", "ts"]);
     expect(frame.seq).toBe(seq);
     expect(typeof frame.ts).toBe("number");
     const event = await sse.next((e) => e.json?.message === "wrapped please");

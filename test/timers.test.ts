@@ -5,6 +5,7 @@
  * `session:<id>`, one ephemeral `TIMER_UPDATE` per tick, a last update then `TIMER_EXPIRE`).
  */
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
+import { compareSeq } from "../src/core/seq.ts";
 import type { Tickwire } from "../src/main.ts";
 import { MODES, startServer, wsUrl } from "./support/server.ts";
 import { wsClient } from "./support/ws-client.ts";
@@ -158,6 +159,7 @@ describe.each(MODES)("timers ($name)", (mode) => {
       ts: expect.any(Number),
       type: "TIMER_PAUSE",
       payload: { ...t, currentTime: 0, isPaused: true, status: "paused", updatedAt: expect.stringMatching(ISO) },
+      epoch: expect.stringMatching(/^[0-9a-f]{8}$/),
       // The outbox row's event id (appends are idempotent by it) and the row's version after the change.
       eventId: expect.stringMatching(/^[0-9a-f-]{36}$/),
       version: 2,
@@ -179,15 +181,19 @@ describe.each(MODES)("timers ($name)", (mode) => {
     for (const u of updates) {
       expect(u).toEqual({
         topic: `session:${sid}`,
-        seq: expect.stringMatching(/^\d+-0$/),
+        // After the last durable entry on the topic, `<seq>.<k>` (issue #16: one order per topic).
+        seq: expect.stringMatching(/^\d+-\d+\.\d+$/),
         ts: expect.any(Number),
+        epoch: expect.stringMatching(/^[0-9a-f]{8}$/),
         type: "TIMER_UPDATE",
         payload: { ...t, currentTime: 0 },
       });
     }
-    const seqs = updates.map((u) => Number(u.seq.split("-")[0]));
-    expect(seqs[1]! - seqs[0]!).toBe(100);
-    expect(seqs[2]! - seqs[1]!).toBe(100);
+    // One per tick: `ts` is the tick's boundary; seqs only increase.
+    const ticks = updates.map((u) => u.ts as number);
+    expect(ticks[1]! - ticks[0]!).toBe(100);
+    expect(ticks[2]! - ticks[1]!).toBe(100);
+    expect(updates.map((u) => u.seq)).toEqual([...updates.map((u) => u.seq)].sort(compareSeq));
     await http.pause(t.id);
     await customer.next((f) => f.type === "TIMER_PAUSE");
     const before = customer.frames.length;

@@ -73,7 +73,8 @@ export class CatchUps {
     set.add(c);
     try {
       const derivation = this.#opts.derivations.of(topic);
-      const history = await this.#opts.log.readAfter(derivation?.parent ?? topic, since);
+      const root = derivation?.parent ?? topic;
+      const history = this.#opts.log.readRecent?.(root, since) ?? (await this.#opts.log.readAfter(root, since));
       if (target.closed) return this.#end(topic, c, false);
       if (!set.has(c)) return;
       if (!history.recovered) target.notRecovered();
@@ -86,7 +87,7 @@ export class CatchUps {
       for (const entry of history.entries) {
         if (c.last !== undefined && compareSeq(entry.seq, c.last) <= 0) continue;
         if (derivation && !derivation.topicsOf(entry).includes(topic)) continue;
-        const frame = frameFromBodyJson(topic, entry.seq, entry.ts, entry.json);
+        const frame = frameFromBodyJson(topic, entry.seq, entry.ts, entry.json, entry.epoch);
         if (!target.send(frame, entry.seq, false)) return this.#end(topic, c, false);
         c.last = entry.seq;
         c.mustPass = entry.seq;

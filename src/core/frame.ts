@@ -5,9 +5,15 @@
  * @module
  */
 
-/** `{"topic":…,"seq":…,"ts":…,…body}` from an already serialized body. */
-export function frameFromBodyJson(topic: string, seq: string, ts: number, bodyJson: string): string {
-  const head = `{"topic":${JSON.stringify(topic)},"seq":"${seq}","ts":${ts}`;
+/**
+ * `{"topic":…,"seq":…,"ts":…,"epoch":…,…body}` from an already serialized body; `epoch` (the
+ * history the seq belongs to) is left out when the topic has none (cron).
+ */
+export function frameFromBodyJson(topic: string, seq: string, ts: number, bodyJson: string, epoch?: string): string {
+  const head =
+    epoch === undefined
+      ? `{"topic":${JSON.stringify(topic)},"seq":"${seq}","ts":${ts}`
+      : `{"topic":${JSON.stringify(topic)},"seq":"${seq}","ts":${ts},"epoch":"${epoch}"`;
   return bodyJson.length <= 2 ? `${head}}` : `${head},${bodyJson.slice(1)}`;
 }
 

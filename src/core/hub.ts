@@ -19,7 +19,7 @@ import { type Derivation, Derivations } from "./derivation.ts";
 import { frameFromBodyJson } from "./frame.ts";
 import { type HubMetrics, noopHubMetrics } from "./hub-metrics.ts";
 import { Listeners } from "./listeners.ts";
-import { ephemeralSeq } from "./seq.ts";
+import { ephemeralAfter, ephemeralSeq } from "./seq.ts";
 import { topicFamily } from "./topic.ts";
 import type { AppendOptions, LogEntry, TopicLog } from "./topic-log.ts";
 import type { Transport } from "./transport.ts";
@@ -38,6 +38,12 @@ export interface HubOptions {
   replayBufferSize?: number;
   /** Reports errors thrown by taps or transports; delivery continues. */
   onError?: (error: unknown, context: string) => void;
+  /**
+   * Root topics with a durable log. An ephemeral frame on one of them (or a topic derived from
+   * it) carries the position of the last durable entry delivered there, `<seq>.<k>` (see
+   * `seq.ts`); on other topics (cron) its seq is its tick's, `<tick>-0`.
+   */
+  durableRoots?: readonly string[];
 }
 
 /** Event options. An event with a `deadline` is ephemeral. */
@@ -60,6 +66,11 @@ export class Hub {
   #catchUps: CatchUps;
   #lastDelivered = new Map<string, string>();
   #derivations = new Derivations();
+  #durableRoots: ReadonlySet<string>;
+  /** Epoch of the last entry delivered per root, for ephemeral frames after it. */
+  #lastEpoch = new Map<string, string>();
+  /** Counter of ephemeral frames (`.<k>` of their seqs): one per emit, increasing. */
+  #ephemeralK: number;
   #untail: () => void;
 
   constructor(opts: HubOptions) {
@@ -67,6 +78,9 @@ export class Hub {
     this.#clock = opts.clock;
     this.#metrics = opts.metrics ?? noopHubMetrics;
     this.#onError = opts.onError ?? (() => {});
+    this.#durableRoots = new Set(opts.durableRoots ?? []);
+    // Starts from the clock so that a restarted process's counters are larger than its last run's.
+    this.#ephemeralK = Math.floor(opts.clock.now()) * 1000;
     this.#catchUps = new CatchUps({
       log: opts.log,
       metrics: this.#metrics,
@@ -111,7 +125,8 @@ export class Hub {
       return;
     }
     let json: string | undefined;
-    const seq = ephemeralSeq(tickAt);
+    const tickSeq = ephemeralSeq(tickAt);
+    const k = ++this.#ephemeralK;
     const ts = Math.floor(tickAt);
     for (const topic of topics) {
       // Most per-timer topics have nobody listening: count the event, skip building its frame
@@ -121,7 +136,14 @@ export class Hub {
         continue;
       }
       json ??= bodyJson();
-      const frame = frameFromBodyJson(topic, seq, ts, json);
+      const root = this.#derivations.rootOf(topic);
+      let seq = tickSeq;
+      let epoch: string | undefined;
+      if (this.#durableRoots.has(root)) {
+        seq = ephemeralAfter(this.lastDelivered(root) ?? "0-0", k);
+        epoch = this.#lastEpoch.get(root) ?? this.#log.epoch?.(root)?.id;
+      }
+      const frame = frameFromBodyJson(topic, seq, ts, json, epoch);
       this.#fanout(topic, frame, seq, true);
       this.#catchUps.feed(topic, frame, seq, true);
     }
@@ -201,6 +223,7 @@ export class Hub {
 
   #deliverEntry(entry: LogEntry): void {
     this.#lastDelivered.set(entry.topic, entry.seq);
+    if (entry.epoch !== undefined) this.#lastEpoch.set(entry.topic, entry.epoch);
     this.#deliverOn(entry.topic, entry);
     const derivations = this.#derivations.children(entry.topic);
     if (derivations) {
@@ -216,7 +239,7 @@ export class Hub {
       this.#metrics.published(topicFamily(topic));
       return;
     }
-    const frame = frameFromBodyJson(topic, entry.seq, entry.ts, entry.json);
+    const frame = frameFromBodyJson(topic, entry.seq, entry.ts, entry.json, entry.epoch);
     this.#fanout(topic, frame, entry.seq, false);
     taps?.emit(entry, frame);
     this.#catchUps.feed(topic, frame, entry.seq, false);

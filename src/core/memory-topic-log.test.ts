@@ -25,9 +25,11 @@ describe("MemoryTopicLog", () => {
     for (let i = 0; i < 5; i++) entries.push(await log.append("t", { i }));
     await log.append("other", { i: 99 });
     const after = await log.readAfter("t", entries[1]!.seq);
-    expect(after).toEqual({ entries: entries.slice(2), recovered: true });
+    expect(after).toEqual({ entries: entries.slice(2), recovered: true, epoch: log.epoch().id });
     expect((await log.readAfter("t", undefined, 2)).entries).toEqual(entries.slice(0, 2));
-    expect(await log.readAfter("missing", "1-0")).toEqual({ entries: [], recovered: true });
+    expect(await log.readAfter("missing", entries[0]!.seq)).toEqual({ entries: [], recovered: true, epoch: log.epoch().id });
+    // A seq from before this log existed belongs to another epoch (a previous process): not recovered.
+    expect(await log.readAfter("missing", "1-0")).toEqual({ entries: [], recovered: false, epoch: log.epoch().id });
     // Offsets that are not in the log (another topic's seq, an ephemeral `<tick>-0`) still split it.
     expect((await log.readAfter("t", `${entries[2]!.seq}9`)).entries).toEqual([]); // far after the newest
     expect((await log.readAfter("t", "0-0")).entries).toEqual(entries);

@@ -7,7 +7,7 @@ import type { Clock } from "./clock.ts";
 import { Listeners } from "./listeners.ts";
 import { RingBuffer } from "./ring-buffer.ts";
 import { compareSeq, SeqGenerator } from "./seq.ts";
-import { type AppendOptions, type HistoryRead, type LogEntry, StoredEntry, type TailListener, type TopicLog } from "./topic-log.ts";
+import { type AppendOptions, type Epoch, type HistoryRead, type LogEntry, StoredEntry, type TailListener, type TopicLog } from "./topic-log.ts";
 
 /** Event ids remembered for idempotent appends. */
 const EVENT_IDS_KEPT = 10_000;
@@ -32,12 +32,18 @@ export class MemoryTopicLog implements TopicLog {
   // One generator for all topics keeps seqs unique process-wide, like stream ids on one clock.
   #seq = new SeqGenerator();
   #listeners: Listeners<[LogEntry]>;
+  /**
+   * One epoch for every topic, born with the log: its history dies with the process, so a seq
+   * from an earlier process (older than `start`) is never taken for recovered.
+   */
+  readonly #epoch: Epoch;
   /** Entries appended with an event id, newest last (bounded): idempotent appends. */
   #eventIds = new Map<string, LogEntry>();
 
   constructor(opts: MemoryTopicLogOptions) {
     this.#opts = opts;
     this.#listeners = new Listeners((error) => opts.onListenerError?.(error));
+    this.#epoch = { id: randomEpochId(), start: `${Math.floor(opts.clock.now())}-0` };
   }
 
   async append(topic: string, body: Record<string, unknown>, opts?: AppendOptions): Promise<LogEntry> {
@@ -51,7 +57,7 @@ export class MemoryTopicLog implements TopicLog {
       if (seen) return seen;
     }
     const now = this.#opts.clock.now();
-    const entry = new StoredEntry(topic, this.#seq.next(now), Math.floor(now), JSON.stringify(body), body);
+    const entry = new StoredEntry(topic, this.#seq.next(now), Math.floor(now), JSON.stringify(body), body, this.#epoch.id);
     const state = this.#state(topic);
     if (state.entries.isFull) state.evictedUpTo = state.entries.at(0)?.seq;
     state.entries.push(entry);
@@ -64,9 +70,11 @@ export class MemoryTopicLog implements TopicLog {
   }
 
   async readAfter(topic: string, since: string | undefined, limit = Infinity): Promise<HistoryRead> {
+    const epoch = this.#epoch;
+    const current = since === undefined || compareSeq(since, epoch.start) >= 0;
     const state = this.#topics.get(topic);
-    if (!state) return { entries: [], recovered: true };
-    const recovered = since === undefined || state.evictedUpTo === undefined || compareSeq(since, state.evictedUpTo) >= 0;
+    if (!state) return { entries: [], recovered: current, epoch: epoch.id };
+    const recovered = current && (since === undefined || state.evictedUpTo === undefined || compareSeq(since, state.evictedUpTo) >= 0);
     // Seqs increase along the buffer: binary-search the first entry after `since`.
     const buf = state.entries;
     let lo = 0;
@@ -83,7 +91,7 @@ export class MemoryTopicLog implements TopicLog {
       if (entries.length >= limit) break;
       entries.push(entry);
     }
-    return { entries, recovered };
+    return { entries, recovered, epoch: epoch.id };
   }
 
   tail(listener: TailListener): () => void {
@@ -92,6 +100,10 @@ export class MemoryTopicLog implements TopicLog {
 
   lastDelivered(topic: string): string | undefined {
     return this.#topics.get(topic)?.entries.peekLast()?.seq;
+  }
+
+  epoch(): Epoch {
+    return this.#epoch;
   }
 
   healthy(): boolean {
@@ -110,4 +122,11 @@ export class MemoryTopicLog implements TopicLog {
     }
     return state;
   }
+}
+
+/** 8 random hex characters. */
+export function randomEpochId(): string {
+  return Math.floor(Math.random() * 0x1_0000_0000)
+    .toString(16)
+    .padStart(8, "0");
 }

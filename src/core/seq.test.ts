@@ -17,7 +17,14 @@ describe("seq", () => {
     expect(compareSeq(durable, tickSeq)).toBeGreaterThan(0);
   });
 
-  it("parses only the <ms>-<n> form", () => {
+  it("orders an ephemeral frame's seq after its durable position and before the next entry", () => {
+    expect(compareSeq("10-2.5", "10-2")).toBeGreaterThan(0);
+    expect(compareSeq("10-2.5", "10-2.6")).toBeLessThan(0);
+    expect(compareSeq("10-2.99", "10-3")).toBeLessThan(0);
+    expect(parseSeq("10-2.5")).toEqual({ ms: 10, n: 2, k: 5 });
+  });
+
+  it("parses only the <ms>-<n> and <ms>-<n>.<k> forms", () => {
     expect(parseSeq("1700000000000-3")).toEqual({ ms: 1_700_000_000_000, n: 3 });
     expect(isSeq("abc")).toBe(false);
     expect(isSeq("1-2-3")).toBe(false);

@@ -1,23 +1,39 @@
 /**
- * Topic offsets. A `seq` is `"<ms>-<n>"`, the form of Redis Stream ids, in both storage modes, so
- * a client can hand back any seq it saw (durable or ephemeral) as `since`.
+ * Topic offsets. A durable entry's `seq` is `"<ms>-<n>"`, the form of Redis Stream ids, in both
+ * storage modes. An ephemeral frame on a topic with a durable log carries the position of the
+ * last durable entry delivered on that topic plus its own counter, `"<ms>-<n>.<k>"`: so the seqs
+ * a client receives on a topic strictly increase in delivery order, ephemeral frames included,
+ * and resuming from ANY seq it saw replays exactly the durable entries after that position.
  * @module
  */
 
-const SEQ_RE = /^(\d{1,16})-(\d{1,16})$/;
+const SEQ_RE = /^(\d{1,16})-(\d{1,16})(?:\.(\d{1,20}))?$/;
 
-/** A parsed offset: milliseconds and the counter within that millisecond. */
+/** A parsed offset: milliseconds, the counter within that millisecond, and an ephemeral frame's counter. */
 export interface SeqParts {
   ms: number;
   n: number;
+  /** Present on ephemeral frames: after the durable position `<ms>-<n>`, before the next entry. */
+  k?: number;
 }
 
-/** Parses `"<ms>-<n>"`; also accepts a bare `"<ms>"` (Redis does too) as `<ms>-0`. */
+/** Parses `"<ms>-<n>"` or `"<ms>-<n>.<k>"`; also accepts a bare `"<ms>"` (Redis does too) as `<ms>-0`. */
 export function parseSeq(seq: string): SeqParts | undefined {
   const m = SEQ_RE.exec(seq);
-  if (m) return { ms: Number(m[1]), n: Number(m[2]) };
+  if (m) return m[3] === undefined ? { ms: Number(m[1]), n: Number(m[2]) } : { ms: Number(m[1]), n: Number(m[2]), k: Number(m[3]) };
   if (/^\d{1,16}$/.test(seq)) return { ms: Number(seq), n: 0 };
   return undefined;
+}
+
+/** The durable position of a seq: `"<ms>-<n>"` without an ephemeral frame's `.<k>`. */
+export function durablePart(seq: string): string {
+  const dot = seq.indexOf(".");
+  return dot === -1 ? seq : seq.slice(0, dot);
+}
+
+/** The seq of an ephemeral frame after durable position `position`, its counter `k`. */
+export function ephemeralAfter(position: string, k: number): string {
+  return `${position}.${k}`;
 }
 
 export function isSeq(value: unknown): value is string {
@@ -33,10 +49,10 @@ export function compareSeq(a: string, b: string): number {
   const pa = parseSeq(a);
   const pb = parseSeq(b);
   if (!pa || !pb) throw new TypeError(`not a seq: ${pa ? b : a}`);
-  return pa.ms - pb.ms || pa.n - pb.n;
+  return pa.ms - pb.ms || pa.n - pb.n || (pa.k ?? -1) - (pb.k ?? -1);
 }
 
-/** The seq of an ephemeral event emitted at tick `tickMs`: it orders among log ids. */
+/** The seq of an ephemeral event emitted at tick `tickMs` on a topic without a durable log. */
 export function ephemeralSeq(tickMs: number): string {
   return `${Math.floor(tickMs)}-0`;
 }

@@ -19,6 +19,8 @@ export interface LogEntry {
   readonly ts: number;
   readonly json: string;
   readonly body: Record<string, unknown>;
+  /** The epoch of the history this entry belongs to (see {@link TopicLog.epoch}). */
+  readonly epoch?: string | undefined;
 }
 
 /** A {@link LogEntry} whose body is parsed from its JSON text only when someone reads it. */
@@ -31,6 +33,7 @@ export class StoredEntry implements LogEntry {
     readonly ts: number,
     readonly json: string,
     body?: Record<string, unknown>,
+    readonly epoch?: string,
   ) {
     this.#body = body;
   }
@@ -45,10 +48,13 @@ export class StoredEntry implements LogEntry {
 export interface HistoryRead {
   entries: LogEntry[];
   /**
-   * `false` when events after the requested offset were already evicted from the retained
-   * history, so the reader has a gap and must reload its state.
+   * `false` when events after the requested offset may be missing: evicted from the retained
+   * history, or `since` is older than the current epoch (that history may have been lost), so
+   * the reader has a gap and must reload its state.
    */
   recovered: boolean;
+  /** The epoch of the history read. */
+  epoch?: string | undefined;
   /**
    * The log's newest seq for the topic when it was read, if the log knows it. A log whose tail
    * may lag behind its reads (Redis) sets it, so a replay knows how far the tail must get before
@@ -71,6 +77,13 @@ export class LogUnavailableError extends Error {
   }
 }
 
+/** A history's identity (see {@link TopicLog.epoch}). */
+export interface Epoch {
+  id: string;
+  /** Every seq of this epoch is at or after it (`<ms>-0` of its creation). */
+  start: string;
+}
+
 /** Options of one append. */
 export interface AppendOptions {
   /**
@@ -89,10 +102,23 @@ export interface TopicLog {
    * oldest first, at most `limit`.
    */
   readAfter(topic: string, since: string | undefined, limit?: number): Promise<HistoryRead>;
+  /**
+   * What a replay reads first: the entries after `since` from memory, up to what this instance's
+   * tail delivered, when the log keeps them there (`undefined`: call `readAfter`). A log whose
+   * history lives elsewhere (Redis) implements it so that replays in the window read no store.
+   */
+  readRecent?(topic: string, since: string | undefined): HistoryRead | undefined;
   /** Registers a listener for every entry appended to any topic, in log order. */
   tail(listener: TailListener): () => void;
   /** The newest seq delivered to tail listeners for `topic` on this instance. */
   lastDelivered(topic: string): string | undefined;
+  /**
+   * The current epoch of `topic`'s history: an id that changes whenever that history may have
+   * been lost (a new stream, a Redis that came back empty, an embedded log that could not be
+   * reopened), and the first seq that belongs to it. Seqs are comparable only within an epoch:
+   * a reader resuming from a seq older than `start` is told it was not recovered.
+   */
+  epoch?(topic: string): Epoch | undefined;
   /** Whether the backing store is reachable. */
   healthy(): boolean;
   /**

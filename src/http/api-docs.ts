@@ -34,7 +34,11 @@ export interface ApiDocs {
   fallback?(method: string, path: string): Operation | undefined;
 }
 
-export const Seq = Type.String({ pattern: "^\\d{1,16}-\\d{1,16}$", description: 'topic offset "<ms>-<n>"', examples: ["1700000000000-0"] });
+export const Seq = Type.String({
+  pattern: "^\\d{1,16}-\\d{1,16}(\\.\\d{1,20})?$",
+  description: 'topic offset "<ms>-<n>" (durable) or "<ms>-<n>.<k>" (ephemeral frame after that position)',
+  examples: ["1700000000000-1"],
+});
 
 export const ErrorBody = Type.Object({
   error: Type.Object({

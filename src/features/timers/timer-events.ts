@@ -30,7 +30,7 @@ export interface OutboxOptions {
   claimAfterMs?: number;
   /** How often the outbox is swept without a kick (ms): others' rows, retries after a failure. */
   sweepMs?: number;
-  /** Rows read per pass. */
+  /** Rows read (and appended at once) per pass; under the log's in-flight limit (64 at least). */
   batch?: number;
   /** Counts an append that failed and will be retried. */
   onRetry?: () => void;
@@ -50,7 +50,7 @@ export class OutboxPublisher {
   #soon: ReturnType<typeof setTimeout> | undefined;
 
   constructor(opts: OutboxOptions) {
-    this.#o = { claimAfterMs: 2000, sweepMs: 1000, batch: 200, housekeepingMs: 10 * 60_000, ...opts };
+    this.#o = { claimAfterMs: 2000, sweepMs: 1000, batch: 64, housekeepingMs: 10 * 60_000, ...opts };
   }
 
   /** Publishes every pending row, then sweeps every `sweepMs`. */
@@ -105,24 +105,26 @@ export class OutboxPublisher {
   async #pass(): Promise<boolean> {
     const rows = await this.#o.store.outbox(this.#o.batch);
     const now = this.#o.clock.now();
-    const published: number[] = [];
-    let stopped = false;
-    for (const row of rows) {
-      // Commit order is kept across instances: another instance's young row is its own to
-      // publish (it is probably doing so now); wait for it rather than overtake it.
+    // Rows up to the first young row of another instance: commit order is kept across
+    // instances, so that row is its writer's to publish (it is probably doing so now); wait for it
+    // rather than overtake it.
+    let ready = rows.length;
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
       if (row.instance !== this.#o.instance && now - row.createdAt < this.#o.claimAfterMs) {
+        ready = i;
         this.#retrySoon();
-        stopped = true;
         break;
       }
-      if (!(await this.#publish(row))) {
-        stopped = true;
-        break;
-      }
-      published.push(row.id);
     }
+    // All appends at once: one connection runs them in the order sent, so the log keeps the
+    // outbox's order, and a pass costs one round trip instead of one per row. Only a prefix that
+    // all succeeded is deleted; the rest is sent again, in order (appends are idempotent).
+    const results = await Promise.all(rows.slice(0, ready).map((row) => this.#publish(row)));
+    const failed = results.indexOf(false);
+    const published = rows.slice(0, failed === -1 ? ready : failed).map((row) => row.id);
     await this.#o.store.removeOutbox(published);
-    return !stopped && rows.length === this.#o.batch && published.length > 0;
+    return failed === -1 && ready === rows.length && rows.length === this.#o.batch;
   }
 
   /** Another pass shortly, while an older row of another instance holds the rest back. */

@@ -10,18 +10,27 @@
  * ahead), takes the last generated id's counter + 1. The millisecond is built as a string
  * because Lua 5.1 prints large numbers in exponent form. One round trip, atomic.
  *
- * With a second key (an event id's dedupe key, `<prefix>:eid:<eventId>`), an event appended
- * before is not appended again: the script answers the seq it got then. The key lives
- * `ARGV[4]` seconds, longer than any outbox row waits to be published again.
+ * KEYS[2] is the stream's epoch key (see `epochs.ts`): created here, with the new id ARGV[5],
+ * when missing (a new stream, or a Redis that came back empty), and written into the entry as
+ * field `e`. With a third key (an event id's dedupe key, `<prefix>:eid:<eventId>`), an event
+ * appended before is not appended again: the script answers the seq it got then. That key lives
+ * `ARGV[4]` seconds, longer than any outbox row waits to be published again. Answers
+ * `{seq, epoch id}`.
  */
 export const APPEND_SCRIPT = `
-if KEYS[2] then
-  local seen = redis.call('GET', KEYS[2])
-  if seen then return seen end
-end
 local t = redis.call('TIME')
 local ms = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))
-local id = redis.pcall('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], ms .. '-1', 'd', ARGV[2], 'ts', ARGV[3])
+local ep = redis.call('GET', KEYS[2])
+if not ep then
+  ep = ARGV[5] .. ' ' .. ms .. '-0'
+  redis.call('SET', KEYS[2], ep)
+end
+local epid = string.match(ep, '^(%S+)')
+if KEYS[3] then
+  local seen = redis.call('GET', KEYS[3])
+  if seen then return {seen, epid} end
+end
+local id = redis.pcall('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], ms .. '-1', 'd', ARGV[2], 'ts', ARGV[3], 'e', epid)
 if type(id) ~= 'string' then
   local info = redis.call('XINFO', 'STREAM', KEYS[1])
   local last
@@ -29,10 +38,10 @@ if type(id) ~= 'string' then
     if info[i] == 'last-generated-id' then last = info[i + 1] end
   end
   local lms, ln = string.match(last, '^(%d+)-(%d+)$')
-  id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], lms .. '-' .. tostring(tonumber(ln) + 1), 'd', ARGV[2], 'ts', ARGV[3])
+  id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], lms .. '-' .. tostring(tonumber(ln) + 1), 'd', ARGV[2], 'ts', ARGV[3], 'e', epid)
 end
-if KEYS[2] then redis.call('SET', KEYS[2], id, 'EX', ARGV[4]) end
-return id
+if KEYS[3] then redis.call('SET', KEYS[3], id, 'EX', ARGV[4]) end
+return {id, epid}
 `;
 
 /** How long an event id is remembered for idempotent appends: a day. */

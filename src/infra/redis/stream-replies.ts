@@ -3,6 +3,7 @@
  * shape depends on the RESP version and the command.
  * @module
  */
+import { compareSeq } from "../../core/seq.ts";
 import { type LogEntry, StoredEntry } from "../../core/topic-log.ts";
 
 export type RawEntry = [id: string, fields: string[]];
@@ -11,13 +12,15 @@ export type RawEntry = [id: string, fields: string[]];
 export function toEntry(topic: string, [seq, fields]: RawEntry): LogEntry | undefined {
   let d: string | undefined;
   let ts = 0;
+  let epoch: string | undefined;
   for (let i = 0; i + 1 < fields.length; i += 2) {
     if (fields[i] === "d") d = fields[i + 1];
     else if (fields[i] === "ts") ts = Number(fields[i + 1]);
+    else if (fields[i] === "e") epoch = fields[i + 1];
   }
   if (d === undefined) return undefined;
   // The body stays JSON text: it is spliced into frames as is, and parsed only if read.
-  return new StoredEntry(topic, seq, ts || Number(seq.split("-")[0]), d);
+  return new StoredEntry(topic, seq, ts || Number(seq.split("-")[0]), d, undefined, epoch);
 }
 
 /**
@@ -43,3 +46,18 @@ export function streamsOf(reply: unknown): [string, RawEntry[]][] {
 
 /** Whether `error` is Redis saying the stream does not exist. */
 export const isNoSuchKey = (error: unknown) => error instanceof Error && /no such key/i.test(error.message);
+
+/**
+ * One `XREAD`'s entries as `[topic, entry]` in id order across streams (it answers stream by
+ * stream), so that a client following several topics with one resume offset (SSE
+ * `Last-Event-ID`) sees ids only increase.
+ */
+export function inIdOrder(reply: [string, RawEntry[]][], keys: readonly string[], topics: readonly string[]): [string, RawEntry][] {
+  const batch: [string, RawEntry][] = [];
+  for (const [key, items] of reply) {
+    const topic = topics[keys.indexOf(key)];
+    if (topic !== undefined) for (const item of items) batch.push([topic, item]);
+  }
+  if (reply.length > 1) batch.sort((a, b) => compareSeq(a[1][0], b[1][0]));
+  return batch;
+}

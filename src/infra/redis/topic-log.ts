@@ -1,26 +1,10 @@
-/**
- * The topic log on Redis Streams (`REDIS_URL` set): one stream per durable root topic,
- * `<prefix>:<topic>`, each entry holding the body as one JSON field (`d`) and the append time
- * (`ts`). The stream id is the entry's `seq`.
- *
- * Delivery: `append` only writes (`XADD … MAXLEN ~ HISTORY_SIZE`); ONE tailer per instance reads
- * every stream (`XREAD BLOCK` on its own connection) and hands entries to the tail listeners, so
- * an entry appended on any instance reaches each instance exactly once, in stream order. The
- * tailer starts at the end of each stream (no old history re-delivered) and, after an outage,
- * resumes from the last id it delivered: nothing missed, nothing twice.
- *
- * Appends are never accepted and then lost: while Redis is down, or while `maxInFlight` appends
- * are already waiting for Redis, `append` rejects with {@link LogUnavailableError} at once.
- *
- * Detecting entries lost to `MAXLEN ~` trimming is in `gap-check.ts`; waiting out an outage in
- * `wait-ready.ts`.
- * @module
- */
-import type { Clock } from "../../core/clock.ts";
 import { Listeners } from "../../core/listeners.ts";
+import { randomEpochId } from "../../core/memory-topic-log.ts";
+import { RecentEntries } from "../../core/recent-entries.ts";
 import { compareSeq } from "../../core/seq.ts";
 import {
   type AppendOptions,
+  type Epoch,
   type HistoryRead,
   type LogEntry,
   LogUnavailableError,
@@ -28,42 +12,20 @@ import {
   type TailListener,
   type TopicLog,
 } from "../../core/topic-log.ts";
-import type { Logger } from "../../log.ts";
 import { APPEND_SCRIPT, defaultMaxInFlight, EVENT_ID_TTL_SECONDS } from "./append-script.ts";
 import type { Redis } from "./client.ts";
-import { checkTailGaps, recoveredSince, type TailGapCheck } from "./gap-check.ts";
-import { infoField, isNoSuchKey, type RawEntry, streamsOf, toEntry } from "./stream-replies.ts";
+import { EpochWatch, epochKey } from "./epochs.ts";
+import { checkTailGaps, type TailGapCheck } from "./gap-check.ts";
+import { type HistorySource, readHistory, streamStart } from "./history-read.ts";
+import { inIdOrder, type RawEntry, streamsOf, toEntry } from "./stream-replies.ts";
+import type { RedisTopicLogOptions } from "./topic-log-options.ts";
 import { waitReady } from "./wait-ready.ts";
+import { watchTrims } from "./window-check.ts";
 
-export interface RedisTopicLogOptions {
-  /** Command connection (appends, history reads). The tailer duplicates it. */
-  client: Redis;
-  /** Key prefix (`STREAM_PREFIX`): stream names are `<prefix>:<topic>`. */
-  prefix: string;
-  /**
-   * The durable root topics, a fixed set (e.g. `chat`, `relay`, `timers`). The tailer follows
-   * exactly these streams; derived topics ride on them (see the hub's `derive()`).
-   */
-  topics: readonly string[];
-  /** Approximate entries kept per stream (`MAXLEN ~`), i.e. `HISTORY_SIZE`. */
-  historySize: number;
-  clock: Clock;
-  log: Logger;
-  /**
-   * Appends waiting for Redis at once. Past it `append` rejects as `overloaded` (HTTP 503 with
-   * `Retry-After`) instead of queueing without bound behind a slow Redis. The default,
-   * {@link defaultMaxInFlight}, stays under half the retained history so that one burst landing
-   * between two tailer reads cannot push unread entries out of the stream.
-   */
-  maxInFlight?: number;
-  /** `XREAD BLOCK` time in ms. The tail connection's command timeout is this plus 3 s. */
-  blockMs?: number;
-  /** Entries read per stream per `XREAD`. */
-  readCount?: number;
-}
+export type { RedisTopicLogOptions } from "./topic-log-options.ts";
 
 export class RedisTopicLog implements TopicLog {
-  #opts: Required<Omit<RedisTopicLogOptions, "client">>;
+  #opts: Required<Omit<RedisTopicLogOptions, "client" | "onHistoryRead">>;
   #client: Redis;
   #tailClient: Redis | undefined;
   #listeners: Listeners<[LogEntry]>;
@@ -77,6 +39,13 @@ export class RedisTopicLog implements TopicLog {
   /** For {@link waitReady}: the tailer stops waiting once the log is stopping. */
   readonly #isStopping = () => this.#stopping;
   readonly #gapCheck: TailGapCheck;
+  readonly #recent: RecentEntries;
+  readonly #epochs: EpochWatch;
+  readonly #history: HistorySource;
+  readonly #onHistoryRead: RedisTopicLogOptions["onHistoryRead"];
+  /** The tailer's connection dropped: check the epochs before reading on (Redis may be new). */
+  #mustVerify = false;
+  #unwatch: (() => void) | undefined;
 
   constructor(opts: RedisTopicLogOptions) {
     this.#client = opts.client;
@@ -84,6 +53,10 @@ export class RedisTopicLog implements TopicLog {
     this.#listeners = new Listeners((error) => this.#opts.log.error({ err: error }, "topic log listener failed"));
     const { topics, readCount, historySize, log } = this.#opts;
     this.#gapCheck = { client: this.#client, topics, readCount, historySize, log, gapListeners: this.#gapListeners };
+    this.#recent = new RecentEntries(historySize);
+    this.#epochs = new EpochWatch(this.#client, this.#opts.prefix);
+    this.#onHistoryRead = opts.onHistoryRead;
+    this.#history = { client: this.#client, prefix: this.#opts.prefix, historySize, onRead: () => this.#onHistoryRead?.("redis") };
   }
 
   /** Appends waiting for Redis (reported as a queue depth). */
@@ -105,8 +78,10 @@ export class RedisTopicLog implements TopicLog {
     });
     await tail.connect();
     this.#tailClient = tail;
-    await Promise.all(this.#opts.topics.map(async (topic) => this.#positions.set(topic, await this.#streamEnd(topic))));
+    await this.#epochs.refresh(this.#opts.topics);
+    await Promise.all(this.#opts.topics.map((topic) => this.#startTopic(topic)));
     this.#tailerUp = true;
+    this.#unwatch = watchTrims(this.#client, this.#opts.prefix, this.#opts.topics, this.#recent);
     this.#loop = this.#tailLoop(tail);
   }
 
@@ -119,11 +94,22 @@ export class RedisTopicLog implements TopicLog {
     this.#inFlight++;
     const ts = Math.floor(this.#opts.clock.now());
     const json = JSON.stringify(body);
-    const keys = opts?.eventId === undefined ? [this.#key(topic)] : [this.#key(topic), `${this.#opts.prefix}:eid:${opts.eventId}`];
-    const args = ["EVAL", APPEND_SCRIPT, String(keys.length), ...keys, String(this.#opts.historySize), json, String(ts), String(EVENT_ID_TTL_SECONDS)];
+    const keys = [this.#key(topic), epochKey(this.#opts.prefix, topic)];
+    if (opts?.eventId !== undefined) keys.push(`${this.#opts.prefix}:eid:${opts.eventId}`);
+    const args = [
+      "EVAL",
+      APPEND_SCRIPT,
+      String(keys.length),
+      ...keys,
+      String(this.#opts.historySize),
+      json,
+      String(ts),
+      String(EVENT_ID_TTL_SECONDS),
+      randomEpochId(),
+    ];
     try {
-      const seq = await this.#client.sendCommand<string>(args);
-      return new StoredEntry(topic, seq, ts, json, body);
+      const [seq, epoch] = await this.#client.sendCommand<[string, string]>(args);
+      return new StoredEntry(topic, seq, ts, json, body, epoch);
     } catch (error) {
       // A timed-out XADD may still have been stored: the caller answers 503 and may retry, which
       // can duplicate but never loses an entry it was told was stored.
@@ -134,38 +120,30 @@ export class RedisTopicLog implements TopicLog {
   }
 
   /**
-   * `XRANGE (since +`, then `XINFO STREAM` for the eviction point: in that order, a trim racing
-   * with the read can only make `recovered` falsely negative (the client reloads), never hide a gap.
+   * A bounded read of Redis (`history-read.ts`): `recovered` is `false` when `since` is older
+   * than the stream's epoch or than its retained history.
    */
-  async readAfter(topic: string, since: string | undefined, limit = Infinity): Promise<HistoryRead> {
+  async readAfter(topic: string, since: string | undefined, limit?: number): Promise<HistoryRead> {
     // Not a durable topic (e.g. `cron`): nothing stored, nothing for the tail to catch up on.
     if (!this.#positions.has(topic)) return { entries: [], recovered: true };
-    const key = this.#key(topic);
-    const range = ["XRANGE", key, since === undefined ? "-" : `(${since}`, "+"];
-    if (Number.isFinite(limit)) range.push("COUNT", String(Math.max(0, Math.floor(limit))));
-    let raw: RawEntry[];
-    let info: unknown;
-    try {
-      const [r, i] = await Promise.all([
-        this.#client.sendCommand<RawEntry[]>(range),
-        this.#client.sendCommand<unknown>(["XINFO", "STREAM", key]).catch((error: unknown) => {
-          if (isNoSuchKey(error)) return undefined;
-          throw error;
-        }),
-      ]);
-      raw = r ?? [];
-      info = i;
-    } catch (error) {
-      throw new LogUnavailableError(`reading redis stream ${key}: ${(error as Error).message}`, "unavailable", { cause: error });
-    }
-    const entries: LogEntry[] = [];
-    for (const item of raw) {
-      const entry = toEntry(topic, item);
-      if (entry) entries.push(entry);
-    }
-    if (!info) return { entries, recovered: true };
-    const tip = String(infoField(info, "last-generated-id") ?? "0-0");
-    return { entries, recovered: since === undefined || recoveredSince(info, since, this.#opts.historySize), tip };
+    return readHistory(this.#history, topic, since, limit);
+  }
+
+  /**
+   * From the in-memory window, when it holds every entry after `since` up to what this
+   * instance's tailer delivered (a replay gets the rest live), with no Redis read.
+   */
+  readRecent(topic: string, since: string | undefined): HistoryRead | undefined {
+    const epoch = this.#epochs.get(topic);
+    if (!epoch || this.#mustVerify) return undefined;
+    const entries = this.#recent.after(topic, since);
+    if (!entries) return undefined;
+    this.#onHistoryRead?.("memory");
+    return { entries, recovered: since === undefined || compareSeq(since, epoch.start) >= 0, tip: this.#positions.get(topic), epoch: epoch.id };
+  }
+
+  epoch(topic: string): Epoch | undefined {
+    return this.#epochs.get(topic);
   }
 
   tail(listener: TailListener): () => void {
@@ -188,6 +166,7 @@ export class RedisTopicLog implements TopicLog {
   async stop(): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
+    this.#unwatch?.();
     this.#listeners.clear();
     // Destroying the connection rejects the pending XREAD at once instead of waiting out BLOCK.
     this.#tailClient?.destroy();
@@ -198,15 +177,22 @@ export class RedisTopicLog implements TopicLog {
     return `${this.#opts.prefix}:${topic}`;
   }
 
-  /** The stream's last generated id (`$` resolved), `0-0` when it does not exist yet. */
-  async #streamEnd(topic: string): Promise<string> {
-    try {
-      const info = await this.#client.sendCommand<unknown>(["XINFO", "STREAM", this.#key(topic)]);
-      return String(infoField(info, "last-generated-id") ?? "0-0");
-    } catch (error) {
-      if (isNoSuchKey(error)) return "0-0";
-      throw error;
-    }
+  /** The stream's end as the tailer's start, and its newest entries as the window. */
+  async #startTopic(topic: string): Promise<void> {
+    const { end, untrimmed, newest } = await streamStart(this.#history, topic);
+    this.#recent.fill(topic, newest, untrimmed);
+    this.#positions.set(topic, end);
+  }
+
+  /**
+   * The stream's history was replaced (a new epoch: Redis came back empty, or from an older
+   * copy): the window is stale and live subscribers may have missed acknowledged entries, so they
+   * are reset to resume, and told they were not recovered.
+   */
+  #historyReplaced(topic: string): void {
+    this.#recent.reset(topic);
+    this.#opts.log.error({ topic, epoch: this.#epochs.get(topic)?.id }, "redis history of this topic was replaced (new epoch): resetting its subscribers");
+    for (const listener of this.#gapListeners) listener(topic);
   }
 
   /** Never throws: errors are logged once per outage and the loop waits for the connection. */
@@ -217,10 +203,15 @@ export class RedisTopicLog implements TopicLog {
     while (!this.#stopping) {
       if (!tail.isReady) {
         this.#tailerUp = false;
+        this.#mustVerify = true;
         await waitReady(tail, this.#isStopping);
         continue;
       }
       try {
+        if (this.#mustVerify) {
+          for (const topic of await this.#epochs.refresh(topics)) this.#historyReplaced(topic);
+          this.#mustVerify = false;
+        }
         const ids = topics.map((t) => this.#positions.get(t)!);
         const reply = await tail.sendCommand<unknown>([
           "XREAD",
@@ -243,6 +234,7 @@ export class RedisTopicLog implements TopicLog {
         this.#tailerUp = false;
         if (!failing) this.#opts.log.warn({ err: (error as Error).message }, "redis tailer read failed; resuming from the last delivered ids");
         failing = true;
+        this.#mustVerify = true;
         await waitReady(tail, this.#isStopping, 200);
       }
     }
@@ -250,15 +242,7 @@ export class RedisTopicLog implements TopicLog {
   }
 
   #deliver(reply: [string, RawEntry[]][], keys: string[]): void {
-    // One XREAD answers stream by stream; deliver in id order across them, so that a client
-    // following several topics with one resume offset (SSE Last-Event-ID) sees ids only increase.
-    const batch: [string, RawEntry][] = [];
-    for (const [key, items] of reply) {
-      const topic = this.#opts.topics[keys.indexOf(key)];
-      if (topic !== undefined) for (const item of items) batch.push([topic, item]);
-    }
-    if (reply.length > 1) batch.sort((a, b) => compareSeq(a[1][0], b[1][0]));
-    for (const [topic, item] of batch) {
+    for (const [topic, item] of inIdOrder(reply, keys, this.#opts.topics)) {
       // Advance first: a listener that throws must not make the tailer read the entry again.
       this.#positions.set(topic, item[0]);
       const entry = toEntry(topic, item);
@@ -266,6 +250,8 @@ export class RedisTopicLog implements TopicLog {
         this.#opts.log.warn({ topic, seq: item[0] }, "skipping a stream entry without a JSON `d` field");
         continue;
       }
+      if (this.#epochs.seen(topic, entry.epoch, entry.seq)) this.#historyReplaced(topic);
+      this.#recent.push(entry);
       this.#listeners.emit(entry);
     }
   }

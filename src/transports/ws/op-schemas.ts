@@ -11,7 +11,9 @@ const Ref = Type.Optional(Type.Union([Type.String({ maxLength: 128 }), Type.Numb
 export const SubscribeOp = Type.Object({
   op: Type.Literal("subscribe"),
   topic: Topic,
-  since: Type.Optional(Type.String({ pattern: "^\\d{1,16}(-\\d{1,16})?$", description: "replay retained events after this seq" })),
+  since: Type.Optional(
+    Type.String({ pattern: "^\\d{1,16}(-\\d{1,16}(\\.\\d{1,20})?)?$", description: "replay retained events after this seq (any seq received on the topic)" }),
+  ),
   ref: Ref,
 });
 export const UnsubscribeOp = Type.Object({ op: Type.Literal("unsubscribe"), topic: Topic, ref: Ref });

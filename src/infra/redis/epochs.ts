@@ -1,0 +1,66 @@
+/**
+ * Epochs of the Redis topic log: one key per stream, `<prefix>:epoch:<topic>`, holding
+ * `"<id> <start>"`. The append script creates it with the stream (and after a Redis that came
+ * back empty, whose streams and keys are gone alike), so a new history always has a new epoch,
+ * and every entry records the epoch it was appended in (field `e`).
+ * @module
+ */
+import type { Epoch } from "../../core/topic-log.ts";
+import type { Redis } from "./client.ts";
+
+export const epochKey = (prefix: string, topic: string) => `${prefix}:epoch:${topic}`;
+
+/** `"<id> <start>"` → an epoch; `undefined` for anything else (no key). */
+export function parseEpoch(value: unknown): Epoch | undefined {
+  if (typeof value !== "string") return undefined;
+  const [id, start] = value.split(" ");
+  return id && start ? { id, start } : undefined;
+}
+
+export async function readEpoch(client: Redis, prefix: string, topic: string): Promise<Epoch | undefined> {
+  return parseEpoch(await client.sendCommand<string | null>(["GET", epochKey(prefix, topic)]));
+}
+
+/**
+ * The epochs of the streams one instance follows, as it last saw them. A different epoch on a
+ * tailed entry, or on the key after the tailer's connection came back, means the history this
+ * instance delivered from was replaced: its live subscribers must resume (and be told they were
+ * not recovered), and its in-memory window is stale.
+ */
+export class EpochWatch {
+  #known = new Map<string, Epoch | undefined>();
+  #client: Redis;
+  #prefix: string;
+
+  constructor(client: Redis, prefix: string) {
+    this.#client = client;
+    this.#prefix = prefix;
+  }
+
+  get(topic: string): Epoch | undefined {
+    return this.#known.get(topic);
+  }
+
+  /** Reads the current epochs of `topics`; returns those that changed since last read. */
+  async refresh(topics: readonly string[]): Promise<string[]> {
+    const read = await Promise.all(topics.map((topic) => readEpoch(this.#client, this.#prefix, topic)));
+    const changed: string[] = [];
+    topics.forEach((topic, i) => {
+      const before = this.#known.get(topic);
+      const now = read[i];
+      if (this.#known.has(topic) && before?.id !== now?.id) changed.push(topic);
+      this.#known.set(topic, now);
+    });
+    return changed;
+  }
+
+  /** Notes the epoch of a tailed entry; `true` if it differs from the known one. */
+  seen(topic: string, epoch: string | undefined, seq: string): boolean {
+    if (epoch === undefined) return false;
+    const known = this.#known.get(topic);
+    if (known?.id === epoch) return false;
+    // The new epoch began at or before its first entry.
+    this.#known.set(topic, { id: epoch, start: `${seq.split("-")[0]}-0` });
+    return known !== undefined;
+  }
+}

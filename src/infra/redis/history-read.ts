@@ -1,0 +1,98 @@
+/**
+ * Reading a stream's history from Redis, for replays outside the in-memory window: bounded
+ * (`COUNT`), with the eviction point and the epoch read in the same round trip, and identical
+ * reads in flight at once sharing one answer (a burst of clients resuming from the same offset
+ * costs one read).
+ * @module
+ */
+import { compareSeq, durablePart } from "../../core/seq.ts";
+import { type HistoryRead, type LogEntry, LogUnavailableError } from "../../core/topic-log.ts";
+import type { Redis } from "./client.ts";
+import { epochKey, parseEpoch } from "./epochs.ts";
+import { recoveredSince } from "./gap-check.ts";
+import { infoField, isNoSuchKey, type RawEntry, toEntry } from "./stream-replies.ts";
+
+export interface HistorySource {
+  client: Redis;
+  prefix: string;
+  historySize: number;
+  /** Counts each read that went to Redis. */
+  onRead?: () => void;
+}
+
+/** Entries `MAXLEN ~` may keep beyond the history size (a radix-tree node, 100 by default). */
+const STREAM_NODE_SLACK = 128;
+
+const inFlight = new WeakMap<HistorySource, Map<string, Promise<HistoryRead>>>();
+
+/** Entries of `topic` after `since` (the newest `limit` when absent), at most `limit` (default: the history size). */
+export function readHistory(src: HistorySource, topic: string, since: string | undefined, limit?: number): Promise<HistoryRead> {
+  let reads = inFlight.get(src);
+  if (!reads) inFlight.set(src, (reads = new Map()));
+  const id = `${topic}\n${since ?? ""}\n${limit ?? ""}`;
+  const shared = reads.get(id);
+  if (shared) return shared;
+  const read = readOnce(src, topic, since, limit).finally(() => reads.delete(id));
+  reads.set(id, read);
+  return read;
+}
+
+async function readOnce(src: HistorySource, topic: string, since: string | undefined, limit: number | undefined): Promise<HistoryRead> {
+  const key = `${src.prefix}:${topic}`;
+  // `MAXLEN ~` keeps up to one stream node (100 entries by default) beyond the history size.
+  const cap = src.historySize + STREAM_NODE_SLACK;
+  const count = String(Math.max(0, Math.floor(Math.min(limit ?? cap, cap))));
+  // Without `since`, the newest entries: read backwards, then put them in order.
+  const range = since === undefined ? ["XREVRANGE", key, "+", "-", "COUNT", count] : ["XRANGE", key, `(${durablePart(since)}`, "+", "COUNT", count];
+  src.onRead?.();
+  let raw: RawEntry[];
+  let info: unknown;
+  let epochValue: unknown;
+  try {
+    [raw, info, epochValue] = await Promise.all([
+      src.client.sendCommand<RawEntry[]>(range).then((r) => r ?? []),
+      src.client.sendCommand<unknown>(["XINFO", "STREAM", key]).catch((error: unknown) => {
+        if (isNoSuchKey(error)) return undefined;
+        throw error;
+      }),
+      src.client.sendCommand<unknown>(["GET", epochKey(src.prefix, topic)]),
+    ]);
+  } catch (error) {
+    throw new LogUnavailableError(`reading redis stream ${key}: ${(error as Error).message}`, "unavailable", { cause: error });
+  }
+  if (since === undefined) raw.reverse();
+  const entries: LogEntry[] = [];
+  for (const item of raw) {
+    const entry = toEntry(topic, item);
+    if (entry) entries.push(entry);
+  }
+  const epoch = parseEpoch(epochValue);
+  // A replay asked for everything after `since` but got the bounded count: more may follow that
+  // it will never be sent, so it must not count as recovered.
+  const truncated = limit === undefined && since !== undefined && raw.length >= Number(count);
+  // No epoch: no history at all in this Redis (new, or it came back empty): a reader with an
+  // offset cannot have been recovered.
+  const inEpoch = since === undefined || (epoch !== undefined && compareSeq(since, epoch.start) >= 0);
+  if (!info) return { entries, recovered: inEpoch && !truncated, epoch: epoch?.id };
+  const tip = String(infoField(info, "last-generated-id") ?? "0-0");
+  const recovered = inEpoch && !truncated && (since === undefined || recoveredSince(info, since, src.historySize));
+  return { entries, recovered, tip, epoch: epoch?.id };
+}
+
+/**
+ * Where a tailer starts on `topic`: the stream's end (`$` resolved, `0-0` when there is none),
+ * whether it never lost an entry to trimming, and its newest entries (oldest first).
+ */
+export async function streamStart(src: HistorySource, topic: string): Promise<{ end: string; untrimmed: boolean; newest: LogEntry[] }> {
+  let end = "0-0";
+  let untrimmed = true;
+  try {
+    const info = await src.client.sendCommand<unknown>(["XINFO", "STREAM", `${src.prefix}:${topic}`]);
+    end = String(infoField(info, "last-generated-id") ?? "0-0");
+    untrimmed = Number(infoField(info, "entries-added") ?? Number.POSITIVE_INFINITY) <= Number(infoField(info, "length") ?? 0);
+  } catch (error) {
+    if (!isNoSuchKey(error)) throw error;
+  }
+  const { entries } = await readHistory(src, topic, undefined);
+  return { end, untrimmed, newest: entries };
+}

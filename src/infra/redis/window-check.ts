@@ -1,0 +1,36 @@
+/**
+ * Keeps the in-memory window honest about trims made from outside (an operator's
+ * `XTRIM <prefix>:relay MAXLEN 0`, the seed's clean-up command): every `everyMs` each stream's
+ * first retained entry is read (`XINFO STREAM`, O(1)), and window entries older than it are
+ * dropped, so a replay no longer serves them and a reader from before the trim is told it was not
+ * recovered. Until then (at most `everyMs`) the window may still hold what was just trimmed.
+ * @module
+ */
+import type { RecentEntries } from "../../core/recent-entries.ts";
+import type { Redis } from "./client.ts";
+import { infoField, isNoSuchKey, type RawEntry } from "./stream-replies.ts";
+
+export function watchTrims(client: Redis, prefix: string, topics: readonly string[], recent: RecentEntries, everyMs = 500): () => void {
+  let running = false;
+  const check = async () => {
+    if (running || !client.isReady) return;
+    running = true;
+    try {
+      await Promise.all(
+        topics.map(async (topic) => {
+          try {
+            const info = await client.sendCommand<unknown>(["XINFO", "STREAM", `${prefix}:${topic}`]);
+            const first = infoField(info, "first-entry") as RawEntry | null | undefined;
+            recent.trimBefore(topic, first ? first[0] : undefined);
+          } catch (error) {
+            if (isNoSuchKey(error)) recent.trimBefore(topic, undefined);
+          }
+        }),
+      );
+    } finally {
+      running = false;
+    }
+  };
+  const timer = setInterval(() => void check(), everyMs);
+  return () => clearInterval(timer);
+}
