@@ -13,31 +13,24 @@ import type { Feature } from "./app/feature.ts";
 import { createServer, type RunningServer } from "./app/server.ts";
 import { buildTicker } from "./app/ticker-settings.ts";
 import { Auth } from "./auth/auth.ts";
-import { type Config, ConfigError, databaseUrl, loadConfig, redisUrl } from "./config/index.ts";
+import { type Config, ConfigError, loadConfig, redisUrl } from "./config/index.ts";
 import { type Clock, systemClock } from "./core/clock.ts";
 import { Hub } from "./core/hub.ts";
-import { MemoryTopicLog } from "./core/memory-topic-log.ts";
-import type { TopicLog } from "./core/topic-log.ts";
+import { ReplayLimits } from "./core/replay-limits.ts";
 import { chatFeature } from "./features/chat/index.ts";
 import { cronFeature } from "./features/cron/index.ts";
 import { relayFeature } from "./features/relay/index.ts";
 import { timersFeature } from "./features/timers/index.ts";
-import { RedisHotState } from "./features/timers/redis-hot-state.ts";
 import { webFeature } from "./features/web/index.ts";
-import { openDatabase } from "./infra/db/database.ts";
 import { Metrics } from "./infra/metrics.ts";
-import { connectRedis, pingRedis } from "./infra/redis/client.ts";
-import { RedisTopicLog } from "./infra/redis/topic-log.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { DURABLE_TOPICS, openStorage } from "./main/storage.ts";
 import { healthFeature, runChecks } from "./ops/health.ts";
 import { openapiFeature } from "./ops/openapi.ts";
 import { sseEndpoint } from "./transports/sse/endpoint.ts";
 import { SseTransport } from "./transports/sse/sse-transport.ts";
 import { unifiedEndpoint } from "./transports/ws/unified.ts";
 import { WsTransport } from "./transports/ws/ws-transport.ts";
-
-/** The root topics with a durable log (Redis: one stream each); others derive from them. */
-const DURABLE_TOPICS = ["chat", "relay", "timers"];
 
 export interface StartOptions {
   clock?: Clock;
@@ -76,32 +69,16 @@ async function compose(config: Config, clock: Clock, log: Logger, disposers: (()
   const healthChecks: AppContext["healthChecks"] = new Map([["redis", () => "off" as const]]);
   const queueDepths: AppContext["queueDepths"] = new Map();
 
-  // With REDIS_URL the durable topic logs are Redis Streams shared by every instance, and timer
-  // hot state lives in Redis hashes; each gets its own connection.
-  const redisAt = redisUrl(config);
-  let topicLog: TopicLog;
-  let hotState: RedisHotState | undefined;
-  if (redisAt) {
-    const client = await connectRedis({ url: redisAt, log, name: `tickwire-${config.streamPrefix}` });
-    disposers.push(() => client.destroy());
-    healthChecks.set("redis", () => pingRedis(client));
-    const redisLog = new RedisTopicLog({ client, prefix: config.streamPrefix, topics: DURABLE_TOPICS, historySize: config.historySize, clock, log });
-    disposers.push(() => redisLog.stop());
-    await redisLog.start();
-    queueDepths.set("log_appends", () => redisLog.inFlight);
-    topicLog = redisLog;
-    const hot = new RedisHotState(await connectRedis({ url: redisAt, log, name: "tickwire-timers" }), config.streamPrefix);
-    disposers.push(() => hot.stop());
-    hotState = hot;
-  } else {
-    topicLog = new MemoryTopicLog({ historySize: config.historySize, clock, onListenerError: (err) => log.error({ err }, "topic log listener failed") });
-    disposers.push(() => topicLog.stop());
-  }
-
-  // The timers database (MySQL or the embedded SQLite file), migrated before any feature starts.
-  const database = await openDatabase(databaseUrl(config));
-  disposers.push(() => database.close());
-  healthChecks.set("db", () => database.ping());
+  // Metrics exist only once the log does; the log's read counter looks them up when it counts.
+  let metricsRef: Metrics | undefined;
+  const { topicLog, hotState, database } = await openStorage(config, {
+    clock,
+    log,
+    disposers,
+    healthChecks,
+    queueDepths,
+    onHistoryRead: (source) => metricsRef?.replayReads.inc({ source }),
+  });
 
   let draining = false;
   let sse: ReturnType<typeof sseEndpoint> | undefined;
@@ -118,7 +95,16 @@ async function compose(config: Config, clock: Clock, log: Logger, disposers: (()
       return Object.fromEntries(Object.entries(checks).flatMap(([name, state]) => (state === "off" ? [] : [[name, state === "up"]])));
     },
   });
+  metricsRef = metrics;
+  const replayLimits = new ReplayLimits({
+    rate: config.replayRate,
+    burst: config.replayBurst,
+    maxConcurrent: config.replayMaxConcurrent,
+    now: () => clock.now(),
+    onRefused: (reason) => metrics.replaysRefused.inc({ reason }),
+  });
   const hub = new Hub({
+    replayLimits,
     log: topicLog,
     clock,
     metrics,
@@ -132,10 +118,10 @@ async function compose(config: Config, clock: Clock, log: Logger, disposers: (()
   // The transports, as equals: each registers with the hub and delivers in its own way.
   const sseTransport = new SseTransport((err, topic) => log.error({ err, topic }, "sse delivery failed"));
   hub.addTransport(sseTransport);
-  ws = new WsTransport({ replayer: hub, backpressureLimit: config.backpressureLimit, metrics, log });
+  ws = new WsTransport({ replayer: hub, backpressureLimit: config.backpressureLimit, metrics, log, replayBudget: () => replayLimits.budget() });
   hub.addTransport(ws);
   sse = sseEndpoint(
-    { hub, transport: sseTransport, auth: ctx.auth, log, metrics },
+    { hub, transport: sseTransport, auth: ctx.auth, log, metrics, replayBudget: () => replayLimits.budget() },
     { queueBytes: config.backpressureLimit, pingMs: config.ssePingMs, retryMs: 3000 },
   );
 
@@ -176,7 +162,16 @@ async function compose(config: Config, clock: Clock, log: Logger, disposers: (()
 
   const port = running.server.port!;
   const shownHost = config.host === "0.0.0.0" ? "127.0.0.1" : config.host;
-  log.info({ port, host: config.host, env: config.appEnv, tickMs: config.tickMs, log: redisAt ? "redis" : "memory" }, "tickwire listening");
+  log.info(
+    {
+      port,
+      host: config.host,
+      env: config.appEnv,
+      tickMs: config.tickMs,
+      log: redisUrl(config) ? "redis" : database.dialect === "sqlite" ? "sqlite" : "memory",
+    },
+    "tickwire listening",
+  );
 
   let stopping: Promise<void> | undefined;
   return {

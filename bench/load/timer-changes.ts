@@ -39,7 +39,7 @@ import { createConnection } from "mysql2/promise";
 import { systemClock } from "../../src/core/clock.ts";
 import { Hub } from "../../src/core/hub.ts";
 import type { LogEntry } from "../../src/core/topic-log.ts";
-import { OutboxPublisher } from "../../src/features/timers/timer-events.ts";
+import { OutboxPublisher } from "../../src/features/timers/outbox-publisher.ts";
 import { TIMERS_TOPIC, TimerService } from "../../src/features/timers/timer-service.ts";
 import { timerStoreFor } from "../../src/features/timers/timer-store-for.ts";
 import { openDatabase } from "../../src/infra/db/database.ts";

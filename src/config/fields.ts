@@ -118,6 +118,34 @@ export const settings = {
     expected: "a comma-separated list of origins or *",
     parse: list,
   },
+  replayRate: {
+    env: ["REPLAY_RATE"],
+    schema: Type.Integer({
+      minimum: 1,
+      maximum: 10_000,
+      default: 10,
+      description: "replays (subscribe with since, SSE resume) one connection may start per second, on average; more answer rate_limited",
+    }),
+    expected: "an integer 1..10000",
+    parse: int,
+  },
+  replayBurst: {
+    env: ["REPLAY_BURST"],
+    schema: Type.Integer({ minimum: 1, maximum: 10_000, default: 20, description: "replays one connection may start at once after being idle" }),
+    expected: "an integer 1..10000",
+    parse: int,
+  },
+  replayMaxConcurrent: {
+    env: ["REPLAY_MAX_CONCURRENT"],
+    schema: Type.Integer({
+      minimum: 1,
+      maximum: 100_000,
+      default: 256,
+      description: "history reads from the store (outside the in-memory window) in progress at once on one instance; more answer replay_busy",
+    }),
+    expected: "an integer 1..100000",
+    parse: int,
+  },
   dbQueryTimeoutMs: {
     env: ["DB_QUERY_TIMEOUT_MS"],
     schema: Type.Integer({

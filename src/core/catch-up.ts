@@ -11,6 +11,7 @@
 import type { Derivations } from "./derivation.ts";
 import { frameFromBodyJson } from "./frame.ts";
 import type { HubMetrics } from "./hub-metrics.ts";
+import type { ReplayLimits } from "./replay-limits.ts";
 import type { ReplayTarget } from "./replay-target.ts";
 import { RingBuffer } from "./ring-buffer.ts";
 import { compareSeq } from "./seq.ts";
@@ -30,6 +31,8 @@ export interface CatchUpOptions {
    * with `overflowed()`: the client reconnects from its last seq and loses nothing.
    */
   bufferSize: number;
+  /** Bounds the history reads in progress at once (see `replay-limits.ts`). */
+  limits?: ReplayLimits;
 }
 
 interface Held {
@@ -74,7 +77,9 @@ export class CatchUps {
     try {
       const derivation = this.#opts.derivations.of(topic);
       const root = derivation?.parent ?? topic;
-      const history = this.#opts.log.readRecent?.(root, since) ?? (await this.#opts.log.readAfter(root, since));
+      const log = this.#opts.log;
+      const recent = log.readRecent?.(root, since);
+      const history = recent ?? (await (this.#opts.limits ? this.#opts.limits.run(() => log.readAfter(root, since)) : log.readAfter(root, since)));
       if (target.closed) return this.#end(topic, c, false);
       if (!set.has(c)) return;
       if (!history.recovered) target.notRecovered();

@@ -19,6 +19,7 @@ import { type Derivation, Derivations } from "./derivation.ts";
 import { frameFromBodyJson } from "./frame.ts";
 import { type HubMetrics, noopHubMetrics } from "./hub-metrics.ts";
 import { Listeners } from "./listeners.ts";
+import type { ReplayLimits } from "./replay-limits.ts";
 import { ephemeralAfter, ephemeralSeq } from "./seq.ts";
 import { topicFamily } from "./topic.ts";
 import type { AppendOptions, LogEntry, TopicLog } from "./topic-log.ts";
@@ -44,6 +45,8 @@ export interface HubOptions {
    * `seq.ts`); on other topics (cron) its seq is its tick's, `<tick>-0`.
    */
   durableRoots?: readonly string[];
+  /** Bounds on replays (history reads in progress at once); see `replay-limits.ts`. */
+  replayLimits?: ReplayLimits;
 }
 
 /** Event options. An event with a `deadline` is ephemeral. */
@@ -87,6 +90,7 @@ export class Hub {
       derivations: this.#derivations,
       lastDelivered: (topic) => this.lastDelivered(topic),
       bufferSize: opts.replayBufferSize ?? 10_000,
+      limits: opts.replayLimits,
     });
     const untail = opts.log.tail((entry) => this.#deliverEntry(entry));
     const ungap = opts.log.onGap?.((topic) => this.#resetSubscribers(topic));

@@ -6,6 +6,7 @@
  * @module
  */
 import type { ReplayTarget } from "./catch-up.ts";
+import type { ReplayBudget } from "./replay-limits.ts";
 
 /** What a connection offers the subscribe path, whatever its transport. */
 export interface Subscriber {
@@ -56,9 +57,13 @@ export class Subscriptions {
   #sub: Subscriber;
   #topics = new Map<string, Entry>();
 
-  constructor(hub: Replayer, subscriber: Subscriber) {
+  #budget: ReplayBudget | undefined;
+
+  /** @param budget this connection's replay allowance (`replay-limits.ts`); none: unbounded. */
+  constructor(hub: Replayer, subscriber: Subscriber, budget?: ReplayBudget) {
     this.#hub = hub;
     this.#sub = subscriber;
+    this.#budget = budget;
   }
 
   get size(): number {
@@ -82,6 +87,14 @@ export class Subscriptions {
     if (opts.since === undefined) {
       this.#sub.live(channel);
       return true;
+    }
+    try {
+      this.#budget?.take();
+    } catch (error) {
+      this.#topics.delete(topic);
+      if (opts.onReplayFailed) opts.onReplayFailed(error);
+      else this.#sub.replayFailed(topic, error);
+      return false;
     }
     const target = this.#target(topic, entry, opts.encode);
     entry.replay = target;

@@ -1,14 +1,10 @@
 /**
- * The query and header parameters several endpoints share, parsed in one place: `since` (a seq
- * to resume after) and `topics` (a comma-separated list).
+ * The resume offset several endpoints share (`?since=`, `Last-Event-ID`), parsed in one place;
+ * `?topics=` is `topics-param.ts`.
  * @module
  */
 import { isSeq } from "../core/seq.ts";
-import { isTopic } from "../core/topic.ts";
 import { badRequest } from "./errors.ts";
-
-/** Topics one connection may name in `?topics=`. */
-export const MAX_TOPICS_PARAM = 64;
 
 /**
  * A resume offset from a query parameter or header: `undefined` when absent or empty, 400 when
@@ -25,33 +21,4 @@ export function sinceParam(req: Request): string | undefined {
   return parseSince(new URL(req.url).searchParams.get("since"));
 }
 
-/** `a, b,,a` → `["a", "b"]`: trimmed, empty names dropped, duplicates removed, order kept. */
-export function splitTopics(raw: string): string[] {
-  return [
-    ...new Set(
-      raw
-        .split(",")
-        .map((t) => t.trim())
-        .filter(Boolean),
-    ),
-  ];
-}
-
-/** Why `topic` is not a topic name, or `undefined` when it is one. */
-export function topicProblem(topic: string, field = "topics"): string | undefined {
-  if (isTopic(topic)) return undefined;
-  return `${field}: ${JSON.stringify(String(topic).slice(0, 140))} is not a topic name ([A-Za-z0-9:_-]{1,128})`;
-}
-
-/** A whole `?topics=` list, or 400 naming the first bad name. `fallback` when absent. */
-export function topicsParam(raw: string | null, fallback: string): string[] {
-  const topics = splitTopics(raw ?? fallback);
-  if (topics.length === 0 || topics.length > MAX_TOPICS_PARAM) {
-    throw badRequest(`topics: give 1..${MAX_TOPICS_PARAM} comma-separated topic names`, "topics");
-  }
-  for (const topic of topics) {
-    const problem = topicProblem(topic);
-    if (problem) throw badRequest(problem, "topics");
-  }
-  return topics;
-}
+export { MAX_TOPICS_PARAM, splitTopics, topicProblem, topicsParam } from "./topics-param.ts";

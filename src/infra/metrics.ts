@@ -27,6 +27,8 @@ export class Metrics implements HubMetrics {
   readonly httpRequests: Counter<"route" | "method" | "status">;
   readonly wsMessages: Counter<"kind" | "outcome">;
   readonly outboxRetries: Counter;
+  readonly replayReads: Counter<"source">;
+  readonly replaysRefused: Counter<"reason">;
 
   constructor(gauges: Gauges) {
     const registers = [this.registry];
@@ -84,6 +86,18 @@ export class Metrics implements HubMetrics {
     this.outboxRetries = new Counter({
       name: "tickwire_timer_outbox_publish_retries_total",
       help: "Timer outbox events the log refused, kept and published again later",
+      registers,
+    });
+    this.replayReads = new Counter({
+      name: "tickwire_replay_reads_total",
+      help: "History reads for replays, by where they were served from (memory window, redis)",
+      labelNames: ["source"],
+      registers,
+    });
+    this.replaysRefused = new Counter({
+      name: "tickwire_replays_refused_total",
+      help: "Replays refused by a limit, by reason (rate_limited, replay_busy)",
+      labelNames: ["reason"],
       registers,
     });
     registerGauges(this.registry, gauges);

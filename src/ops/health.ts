@@ -6,33 +6,16 @@
 import type { AppContext } from "../app/context.ts";
 import type { Feature } from "../app/feature.ts";
 import { jsonResponse } from "../http/errors.ts";
+import { runChecks } from "./checks.ts";
 import { opsDocs } from "./ops-docs.ts";
+
+export { runChecks } from "./checks.ts";
 
 export interface HealthSources {
   startedAt: number;
   wsConnections(): number;
   sseConnections(): number;
   draining(): boolean;
-}
-
-/** Runs every registered check; a check that throws or takes over 1 s counts as down. */
-export async function runChecks(ctx: AppContext): Promise<Record<string, "up" | "down" | "off">> {
-  const results: Record<string, "up" | "down" | "off"> = {};
-  await Promise.all(
-    [...ctx.healthChecks].map(async ([name, check]) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 1000)));
-      try {
-        const result = await Promise.race([Promise.resolve(check()), timeout]);
-        results[name] = result === "off" ? "off" : result ? "up" : "down";
-      } catch {
-        results[name] = "down";
-      } finally {
-        clearTimeout(timer);
-      }
-    }),
-  );
-  return results;
 }
 
 export function healthFeature(ctx: AppContext, src: HealthSources): Feature {

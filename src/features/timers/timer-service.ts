@@ -2,22 +2,16 @@
  * The timers of this instance: an in-memory map kept in step with the database (the source of
  * truth), the hot state (Redis hashes when shared) and the `timers` topic log.
  *
- * Every change runs the same path: the pure transition (`timer-state.ts`), then ONE database
- * transaction holding the conditional write (`WHERE id = ? AND version = ?`) and the change's
- * events in the outbox, then the hot state; the outbox publisher (`timer-events.ts`) moves the
- * events to `timers` (the hub derives `timer:<id>` and `session:<sessionId>` from it). A write
- * that loses a race (another instance or a concurrent request changed the row) reloads the row
- * and retries the operation; so a timer expires exactly once however many instances tick it,
- * and no committed change can miss its event, whatever crashes in between.
+ * Every change is the pure transition (`timer-state.ts`), then ONE transaction with the
+ * conditional write (`WHERE id = ? AND version = ?`) and the change's outbox events
+ * (`change-records.ts`), then the hot state; the outbox publisher (`timer-events.ts`) moves the
+ * events to `timers`. A write that loses a race reloads the row and retries, so a timer expires
+ * exactly once however many instances tick it, and no committed change misses its event.
  *
- * Changes to one timer are serialized within the instance. Every instance follows `timers`
- * through {@link TimerService.applyEntry} (a tap): an event newer than the version it holds makes
- * it read the timer again (hot state if as new, else the database), so every instance converges
- * to the database, also after Redis or the database was away.
- *
- * The parts live next to it: the map and its cached JSON (`timer-map.ts`), the per-tick loop
- * (`timer-tick.ts`), the per-timer chain of changes (`keyed-serial.ts`), the appends on `timers`
- * (`timer-events.ts`), the start-up load (`timer-load.ts`) and the 503 guard (`store-guard.ts`).
+ * Changes to one timer are serialized within the instance (`keyed-serial.ts`). Every instance
+ * follows `timers` ({@link TimerService.applyEntry}): an event newer than the version it holds
+ * makes it read the timer again, so every instance converges to the database. Also here: the map
+ * (`timer-map.ts`), the tick (`timer-tick.ts`), the load (`timer-load.ts`), `store-guard.ts`.
  * @module
  */
 import type { Clock } from "../../core/clock.ts";

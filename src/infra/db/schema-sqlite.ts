@@ -4,5 +4,7 @@
  * @module
  */
 export { idempotencyKeys } from "./sqlite/idempotency-table.ts";
+export { logEpochs } from "./sqlite/log-epochs-table.ts";
 export { timerOutbox } from "./sqlite/outbox-table.ts";
 export { timers } from "./sqlite/timers-table.ts";
+export { topicLog } from "./sqlite/topic-log-table.ts";

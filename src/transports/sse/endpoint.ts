@@ -11,6 +11,7 @@ import { canSubscribe } from "../../auth/access.ts";
 import type { Auth } from "../../auth/auth.ts";
 import { sseComment } from "../../core/frame.ts";
 import type { HubMetrics } from "../../core/hub-metrics.ts";
+import type { ReplayBudget } from "../../core/replay-limits.ts";
 import { type Replayer, Subscriptions } from "../../core/subscriptions.ts";
 import { HttpError } from "../../http/errors.ts";
 import { parseSince, topicsParam } from "../../http/params.ts";
@@ -40,6 +41,8 @@ export interface SseDeps {
   auth: Auth;
   log: Logger;
   metrics: HubMetrics;
+  /** Gives each stream its replay allowance. */
+  replayBudget?: () => ReplayBudget;
 }
 
 /** The SSE transport's endpoint: the `/events` route plus its streams, for pings and shutdown. */
@@ -63,7 +66,7 @@ export function sseEndpoint(deps: SseDeps, opts: SseOptions) {
       subscriptions?.clear();
       deps.log.debug({ clientId, topics }, "sse closed");
     });
-    subscriptions = new Subscriptions(deps.hub, sseSubscriber(conn, deps.transport, deps.log));
+    subscriptions = new Subscriptions(deps.hub, sseSubscriber(conn, deps.transport, deps.log), deps.replayBudget?.());
     server.timeout(req, 0);
     const stream = new ReadableStream<Uint8Array>({
       type: "direct",

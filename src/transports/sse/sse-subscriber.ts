@@ -4,6 +4,7 @@
  * @module
  */
 import { sseEvent } from "../../core/frame.ts";
+import { ReplayRefusedError } from "../../core/replay-limits.ts";
 import type { Subscriber } from "../../core/subscriptions.ts";
 import { topicFamily } from "../../core/topic.ts";
 import type { Logger } from "../../log.ts";
@@ -28,6 +29,10 @@ export function sseSubscriber(conn: SseConnection, transport: SseTransport, log:
     },
     overflowed: () => conn.overflow(),
     replayFailed(topic, error) {
+      if (error instanceof ReplayRefusedError) {
+        conn.writeText(`event: error\ndata: ${JSON.stringify({ op: "error", code: error.code, message: `topic ${topic}: ${error.message}` })}\n\n`);
+        return conn.close();
+      }
       log.warn({ err: String(error), topic }, "sse replay failed");
       conn.close();
     },

@@ -4,6 +4,7 @@
  * client resumes later), live delivery is native pub/sub (`ws.subscribe`).
  * @module
  */
+import { ReplayRefusedError } from "../../core/replay-limits.ts";
 import type { Subscriber } from "../../core/subscriptions.ts";
 import type { Logger } from "../../log.ts";
 import { CloseCode, closeSocket, type Socket, sendError, sendJson } from "./socket.ts";
@@ -30,6 +31,7 @@ export function wsSubscriber(ws: Socket, limit: number, log: Logger): Subscriber
       closeSocket(ws, CloseCode.overflow, "could not keep up; reconnect with since");
     },
     replayFailed(topic, error) {
+      if (error instanceof ReplayRefusedError) return sendError(ws, error.code, `topic: ${error.message}`);
       log.warn({ err: String(error), topic, socket: ws.data.id }, "replay failed");
       sendError(ws, "replay_failed", `could not read history of ${topic}; retry`);
     },

@@ -10,6 +10,7 @@
  */
 
 import type { HubMetrics } from "../../core/hub-metrics.ts";
+import type { ReplayBudget } from "../../core/replay-limits.ts";
 import { type Replayer, Subscriptions } from "../../core/subscriptions.ts";
 import { topicFamily } from "../../core/topic.ts";
 import type { Transport } from "../../core/transport.ts";
@@ -29,6 +30,8 @@ export interface WsTransportOptions {
   backpressureLimit: number;
   metrics: HubMetrics;
   log: Logger;
+  /** Gives each socket its replay allowance. */
+  replayBudget?: () => ReplayBudget;
 }
 
 export class WsTransport implements Transport {
@@ -53,7 +56,7 @@ export class WsTransport implements Transport {
   /** Registers an opened socket and gives it its subscriptions. */
   opened(ws: Socket): void {
     this.#sockets.add(ws);
-    ws.data.subscriptions = new Subscriptions(this.#opts.replayer, wsSubscriber(ws, this.#opts.backpressureLimit, this.#opts.log));
+    ws.data.subscriptions = new Subscriptions(this.#opts.replayer, wsSubscriber(ws, this.#opts.backpressureLimit, this.#opts.log), this.#opts.replayBudget?.());
   }
 
   /** Forgets a closed socket and cancels its replays. */

@@ -1,0 +1,82 @@
+/**
+ * Bounds on replays, so that no client can make an instance re-read history without end (a
+ * customer token re-subscribing with `since:"0-0"` 2000 times): each connection may start
+ * `rate` replays a second (bursts of `burst`), and an instance runs at most `maxConcurrent` at
+ * once. A refused replay fails with {@link ReplayRefusedError}; the client is told its code
+ * (`rate_limited`, `replay_busy`) and may retry later.
+ * @module
+ */
+
+export interface ReplayLimitOptions {
+  /** Replays a connection may start per second, on average. */
+  rate: number;
+  /** Replays a connection may start at once after being idle. */
+  burst: number;
+  /** Replays in progress at once on this instance. */
+  maxConcurrent: number;
+  now: () => number;
+  /** Counts a refusal by reason. */
+  onRefused?: (reason: ReplayRefusedError["code"]) => void;
+}
+
+export class ReplayRefusedError extends Error {
+  constructor(
+    readonly code: "rate_limited" | "replay_busy",
+    message: string,
+  ) {
+    super(message);
+    this.name = "ReplayRefusedError";
+  }
+}
+
+/** A connection's replay allowance: a token bucket. */
+export interface ReplayBudget {
+  /** Takes one replay from the allowance; throws {@link ReplayRefusedError} when there is none. */
+  take(): void;
+}
+
+export class ReplayLimits {
+  readonly #o: ReplayLimitOptions;
+  #active = 0;
+
+  constructor(opts: ReplayLimitOptions) {
+    this.#o = opts;
+  }
+
+  /** Replays in progress. */
+  get active(): number {
+    return this.#active;
+  }
+
+  /** A new connection's allowance. */
+  budget(): ReplayBudget {
+    let tokens = this.#o.burst;
+    let at = this.#o.now();
+    return {
+      take: () => {
+        const now = this.#o.now();
+        tokens = Math.min(this.#o.burst, tokens + ((now - at) / 1000) * this.#o.rate);
+        at = now;
+        if (tokens < 1) throw this.#refuse("rate_limited", `more than ${this.#o.rate} replays a second on this connection; retry shortly`);
+        tokens -= 1;
+      },
+    };
+  }
+
+  /** Runs `replay` if fewer than `maxConcurrent` are running. */
+  async run<T>(replay: () => Promise<T>): Promise<T> {
+    if (this.#active >= this.#o.maxConcurrent)
+      throw this.#refuse("replay_busy", `${this.#o.maxConcurrent} replays already in progress on this instance; retry shortly`);
+    this.#active++;
+    try {
+      return await replay();
+    } finally {
+      this.#active--;
+    }
+  }
+
+  #refuse(code: ReplayRefusedError["code"], message: string): ReplayRefusedError {
+    this.#o.onRefused?.(code);
+    return new ReplayRefusedError(code, message);
+  }
+}

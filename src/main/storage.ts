@@ -1,0 +1,89 @@
+/**
+ * Opening tickwire's storage, for `main.ts`: with `REDIS_URL` the durable topic logs are Redis
+ * Streams shared by every instance and timer hot state lives in Redis hashes (each on its own
+ * connection); without it the logs live in the embedded SQLite file (or, next to MySQL without
+ * Redis, in memory). Then the timers database. Every opened resource pushes its disposer, so a
+ * failure half-way is cleaned up by the caller.
+ * @module
+ */
+import type { AppContext } from "../app/context.ts";
+import { type Config, databaseUrl, redisUrl } from "../config/index.ts";
+import type { Clock } from "../core/clock.ts";
+import { MemoryTopicLog } from "../core/memory-topic-log.ts";
+import type { TopicLog } from "../core/topic-log.ts";
+import { RedisHotState } from "../features/timers/redis-hot-state.ts";
+import { type Database, openDatabase } from "../infra/db/database.ts";
+import { SqliteTopicLog } from "../infra/db/sqlite-topic-log.ts";
+import { connectRedis, pingRedis } from "../infra/redis/client.ts";
+import { keepsEveryAck, persistenceWarning, redisPersistence } from "../infra/redis/persistence.ts";
+import { RedisTopicLog } from "../infra/redis/topic-log.ts";
+import type { Logger } from "../log.ts";
+
+/** The root topics with a durable log (Redis: one stream each); others derive from them. */
+export const DURABLE_TOPICS = ["chat", "relay", "timers"];
+
+export interface StorageDeps {
+  clock: Clock;
+  log: Logger;
+  disposers: (() => unknown)[];
+  healthChecks: AppContext["healthChecks"];
+  queueDepths: AppContext["queueDepths"];
+  onHistoryRead: (source: "memory" | "redis") => void;
+}
+
+export interface Storage {
+  topicLog: TopicLog;
+  hotState: RedisHotState | undefined;
+  database: Database;
+}
+
+export async function openStorage(config: Config, deps: StorageDeps): Promise<Storage> {
+  const { clock, log, disposers, healthChecks } = deps;
+  const redisAt = redisUrl(config);
+  if (!redisAt) {
+    // The timers database, migrated before any feature starts; the embedded logs share its file.
+    const database = await openDb(config, deps);
+    const topicLog: TopicLog =
+      database.dialect === "sqlite"
+        ? new SqliteTopicLog({
+            db: database.db,
+            historySize: config.historySize,
+            clock,
+            onListenerError: (err) => log.error({ err }, "topic log listener failed"),
+          })
+        : new MemoryTopicLog({ historySize: config.historySize, clock, onListenerError: (err) => log.error({ err }, "topic log listener failed") });
+    disposers.push(() => topicLog.stop());
+    return { topicLog, hotState: undefined, database };
+  }
+  const client = await connectRedis({ url: redisAt, log, name: `tickwire-${config.streamPrefix}` });
+  disposers.push(() => client.destroy());
+  healthChecks.set("redis", () => pingRedis(client));
+  // Say so when this Redis can lose acknowledged messages (nothing on disk, or not fsynced).
+  const persistence = await redisPersistence(client);
+  const persistenceRisk = persistenceWarning(persistence);
+  if (persistenceRisk) log.warn({ redisPersistence: persistence.summary }, persistenceRisk);
+  healthChecks.set("redis_persistence", async () => (keepsEveryAck(await redisPersistence(client)) ? true : "off"));
+  const redisLog = new RedisTopicLog({
+    client,
+    prefix: config.streamPrefix,
+    topics: DURABLE_TOPICS,
+    historySize: config.historySize,
+    clock,
+    log,
+    onHistoryRead: deps.onHistoryRead,
+  });
+  disposers.push(() => redisLog.stop());
+  await redisLog.start();
+  deps.queueDepths.set("log_appends", () => redisLog.inFlight);
+  const hot = new RedisHotState(await connectRedis({ url: redisAt, log, name: "tickwire-timers" }), config.streamPrefix);
+  disposers.push(() => hot.stop());
+  const database = await openDb(config, deps);
+  return { topicLog: redisLog, hotState: hot, database };
+}
+
+async function openDb(config: Config, { disposers, healthChecks }: StorageDeps): Promise<Database> {
+  const database = await openDatabase(databaseUrl(config));
+  disposers.push(() => database.close());
+  healthChecks.set("db", () => database.ping());
+  return database;
+}
