@@ -20,7 +20,10 @@ const ChatFrame = Type.Object({
 });
 const History = Type.Object({
   messages: Type.Array(ChatFrame, { description: "oldest first" }),
-  recovered: Type.Boolean({ description: "false when messages after `since` were already evicted" }),
+  recovered: Type.Boolean({
+    description: "false when messages after `since` may be missing: evicted, or `since` is from another epoch (the history was lost since); reload",
+  }),
+  epoch: Type.Optional(Type.String({ description: "the history's epoch; frames carry it too" })),
 });
 const NotifyReply = Type.Object({ status: Type.Literal("accepted"), seq: Seq });
 

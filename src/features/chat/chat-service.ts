@@ -56,11 +56,11 @@ export class ChatService {
    * newest `limit` when `since` is absent. `recovered: false` when messages after `since` were
    * already evicted.
    */
-  async history(since: string | undefined, limit: number): Promise<{ messages: ChatFrame[]; recovered: boolean }> {
+  async history(since: string | undefined, limit: number): Promise<{ messages: ChatFrame[]; recovered: boolean; epoch?: string }> {
     const read = await this.#ctx.hub.log.readAfter(CHAT_TOPIC, since, since === undefined ? undefined : limit);
     const entries = since === undefined ? read.entries.slice(-limit) : read.entries;
     const messages = entries.map((e) => ({ topic: e.topic, seq: e.seq, ts: e.ts, ...(e.body as ChatBody) }));
-    return { messages, recovered: read.recovered };
+    return { messages, recovered: read.recovered, ...(read.epoch === undefined ? {} : { epoch: read.epoch }) };
   }
 
   async #append(body: ChatBody): Promise<string> {
