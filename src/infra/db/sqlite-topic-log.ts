@@ -96,7 +96,8 @@ export class SqliteTopicLog implements TopicLog {
     const json = JSON.stringify(body);
     const eventId = opts?.eventId ?? null;
     const state = this.#state(topic);
-    const epoch = this.#epoch(topic);
+    // A topic's first append starts its epoch at its own seq's millisecond, never after it.
+    const epoch = this.#epoch(topic, ms);
     const unstored = this.#unstored.has(topic);
     const evicting = state.entries.isFull ? state.entries.at(0)!.seq : undefined;
     // Rows past `historySize + 1 + trimEvery` are deleted up to the entry this append evicts;
@@ -237,10 +238,11 @@ export class SqliteTopicLog implements TopicLog {
   }
 
   /** The topic's epoch, created on first use (a topic this file has never stored gets a new one). */
-  #epoch(topic: string): Epoch {
+  /** `topic`'s epoch, created at `startMs` (default: now) if it has none. */
+  #epoch(topic: string, startMs = Math.floor(this.#opts.clock.now())): Epoch {
     let epoch = this.#epochs.get(topic);
     if (!epoch) {
-      epoch = Object.freeze({ id: randomBytes(4).toString("hex"), start: formatSeq(Math.floor(this.#opts.clock.now()), 0) });
+      epoch = Object.freeze({ id: randomBytes(4).toString("hex"), start: formatSeq(startMs, 0) });
       this.#epochs.set(topic, epoch);
       this.#unstored.add(topic);
     }

@@ -31,7 +31,7 @@ export function wsSubscriber(ws: Socket, limit: number, log: Logger): Subscriber
       closeSocket(ws, CloseCode.overflow, "could not keep up; reconnect with since");
     },
     replayFailed(topic, error) {
-      if (error instanceof ReplayRefusedError) return sendError(ws, error.code, `topic: ${error.message}`);
+      if (error instanceof ReplayRefusedError) return sendJson(ws, { op: "error", code: error.code, topic, message: `topic: ${error.message}` });
       log.warn({ err: String(error), topic, socket: ws.data.id }, "replay failed");
       sendError(ws, "replay_failed", `could not read history of ${topic}; retry`);
     },
