@@ -118,10 +118,10 @@ async function compose(config: Config, clock: Clock, log: Logger, disposers: (()
   // The transports, as equals: each registers with the hub and delivers in its own way.
   const sseTransport = new SseTransport((err, topic) => log.error({ err, topic }, "sse delivery failed"));
   hub.addTransport(sseTransport);
-  ws = new WsTransport({ replayer: hub, backpressureLimit: config.backpressureLimit, metrics, log, replayBudget: () => replayLimits.budget() });
+  ws = new WsTransport({ replayer: hub, backpressureLimit: config.backpressureLimit, metrics, log, replayBudget: (sub) => replayLimits.budget(sub) });
   hub.addTransport(ws);
   sse = sseEndpoint(
-    { hub, transport: sseTransport, auth: ctx.auth, log, metrics, replayBudget: () => replayLimits.budget() },
+    { hub, transport: sseTransport, auth: ctx.auth, log, metrics, replayBudget: (sub) => replayLimits.budget(sub) },
     { queueBytes: config.backpressureLimit, pingMs: config.ssePingMs, retryMs: 3000 },
   );
 

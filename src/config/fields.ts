@@ -123,15 +123,21 @@ export const settings = {
     schema: Type.Integer({
       minimum: 1,
       maximum: 10_000,
-      default: 10,
-      description: "replays (subscribe with since, SSE resume) one connection may start per second, on average; more answer rate_limited",
+      default: 2,
+      description:
+        "replays (subscribe with since, SSE resume) one token subject (or, with auth off, one connection) may start per second, on average; more answer rate_limited",
     }),
     expected: "an integer 1..10000",
     parse: int,
   },
   replayBurst: {
     env: ["REPLAY_BURST"],
-    schema: Type.Integer({ minimum: 1, maximum: 10_000, default: 20, description: "replays one connection may start at once after being idle" }),
+    schema: Type.Integer({
+      minimum: 1,
+      maximum: 10_000,
+      default: 10,
+      description: "replays one token subject (or connection) may start at once after being idle",
+    }),
     expected: "an integer 1..10000",
     parse: int,
   },

@@ -1,8 +1,8 @@
 /**
  * Bounds on replays, so that no client can make an instance re-read history without end (a
- * customer token re-subscribing with `since:"0-0"` 2000 times): each connection may start
- * `rate` replays a second (bursts of `burst`), and an instance runs at most `maxConcurrent` at
- * once. A refused replay fails with {@link ReplayRefusedError}; the client is told its code
+ * customer token re-subscribing with `since:"0-0"` 2000 times): each token subject (or, with
+ * auth off, each connection) may start `rate` replays a second (bursts of `burst`), and an
+ * instance runs at most `maxConcurrent` Redis history reads at once. A refused replay fails with {@link ReplayRefusedError}; the client is told its code
  * (`rate_limited`, `replay_busy`) and may retry later.
  * @module
  */
@@ -48,8 +48,25 @@ export class ReplayLimits {
     return this.#active;
   }
 
-  /** A new connection's allowance. */
-  budget(): ReplayBudget {
+  #byPrincipal = new Map<string, ReplayBudget>();
+
+  /**
+   * A connection's allowance: shared by every connection of the same token subject (`sub`), so
+   * reconnecting does not refill it; its own when auth is off.
+   */
+  budget(sub?: string): ReplayBudget {
+    if (sub === undefined) return this.#bucket();
+    let budget = this.#byPrincipal.get(sub);
+    if (!budget) {
+      budget = this.#bucket();
+      this.#byPrincipal.set(sub, budget);
+      // Bounded: the oldest subject's allowance is forgotten first (it refills anyway).
+      if (this.#byPrincipal.size > 10_000) this.#byPrincipal.delete(this.#byPrincipal.keys().next().value!);
+    }
+    return budget;
+  }
+
+  #bucket(): ReplayBudget {
     let tokens = this.#o.burst;
     let at = this.#o.now();
     return {

@@ -21,9 +21,12 @@ export function watchTrims(client: Redis, prefix: string, topics: readonly strin
           try {
             const info = await client.sendCommand<unknown>(["XINFO", "STREAM", `${prefix}:${topic}`]);
             const first = infoField(info, "first-entry") as RawEntry | null | undefined;
-            recent.trimBefore(topic, first ? first[0] : undefined);
+            if (first) recent.trimBefore(topic, first[0]);
+            // Empty, but it had entries: trimmed to nothing. (Never had any: nothing to drop.)
+            else if (Number(infoField(info, "entries-added") ?? 0) > 0) recent.trimBefore(topic, undefined);
           } catch (error) {
-            if (isNoSuchKey(error)) recent.trimBefore(topic, undefined);
+            // No stream (yet): the window holds what it holds.
+            if (!isNoSuchKey(error)) throw error;
           }
         }),
       );

@@ -42,7 +42,7 @@ export interface SseDeps {
   log: Logger;
   metrics: HubMetrics;
   /** Gives each stream its replay allowance. */
-  replayBudget?: () => ReplayBudget;
+  replayBudget?: (sub: string | undefined) => ReplayBudget;
 }
 
 /** The SSE transport's endpoint: the `/events` route plus its streams, for pings and shutdown. */
@@ -66,7 +66,7 @@ export function sseEndpoint(deps: SseDeps, opts: SseOptions) {
       subscriptions?.clear();
       deps.log.debug({ clientId, topics }, "sse closed");
     });
-    subscriptions = new Subscriptions(deps.hub, sseSubscriber(conn, deps.transport, deps.log), deps.replayBudget?.());
+    subscriptions = new Subscriptions(deps.hub, sseSubscriber(conn, deps.transport, deps.log), deps.replayBudget?.(principal?.sub));
     server.timeout(req, 0);
     const stream = new ReadableStream<Uint8Array>({
       type: "direct",

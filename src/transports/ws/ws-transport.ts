@@ -31,7 +31,7 @@ export interface WsTransportOptions {
   metrics: HubMetrics;
   log: Logger;
   /** Gives each socket its replay allowance. */
-  replayBudget?: () => ReplayBudget;
+  replayBudget?: (sub: string | undefined) => ReplayBudget;
 }
 
 export class WsTransport implements Transport {
@@ -56,7 +56,11 @@ export class WsTransport implements Transport {
   /** Registers an opened socket and gives it its subscriptions. */
   opened(ws: Socket): void {
     this.#sockets.add(ws);
-    ws.data.subscriptions = new Subscriptions(this.#opts.replayer, wsSubscriber(ws, this.#opts.backpressureLimit, this.#opts.log), this.#opts.replayBudget?.());
+    ws.data.subscriptions = new Subscriptions(
+      this.#opts.replayer,
+      wsSubscriber(ws, this.#opts.backpressureLimit, this.#opts.log),
+      this.#opts.replayBudget?.(ws.data.principal?.sub),
+    );
   }
 
   /** Forgets a closed socket and cancels its replays. */
