@@ -131,7 +131,14 @@ async function compose(config: Config, clock: Clock, log: Logger, disposers: (()
   const features: Feature[] = [
     healthFeature(ctx, { startedAt, wsConnections: () => wsTransport.count, sseConnections: () => sseStreams.count, draining: () => draining }),
     sseStreams,
-    unifiedEndpoint({ auth: ctx.auth, clock, log, publishers: ctx.publishers }),
+    unifiedEndpoint({
+      auth: ctx.auth,
+      clock,
+      log,
+      publishers: ctx.publishers,
+      opsPerSecond: config.wsOpsPerSecond,
+      onOpRefused: () => metrics.limitRefusals.inc({ limit: "ws_ops" }),
+    }),
     cronFeature(ctx),
     (timers = timersFeature(ctx, { database, hotState })),
     relayFeature(ctx),

@@ -118,6 +118,18 @@ export const settings = {
     expected: "a comma-separated list of origins or *",
     parse: list,
   },
+  wsOpsPerSecond: {
+    env: ["WS_OPS_PER_SECOND"],
+    schema: Type.Integer({
+      minimum: 1,
+      maximum: 100_000,
+      default: 1000,
+      description:
+        "in-band ops (ping included) one WebSocket may send per second; past it one rate_limited error and the rest dropped, past twice it closed with 1008",
+    }),
+    expected: "an integer 1..100000",
+    parse: int,
+  },
   replayRate: {
     env: ["REPLAY_RATE"],
     schema: Type.Integer({

@@ -29,6 +29,7 @@ export class Metrics implements HubMetrics {
   readonly outboxRetries: Counter;
   readonly replayReads: Counter<"source">;
   readonly replaysRefused: Counter<"reason">;
+  readonly limitRefusals: Counter<"limit">;
 
   constructor(gauges: Gauges) {
     const registers = [this.registry];
@@ -98,6 +99,12 @@ export class Metrics implements HubMetrics {
       name: "tickwire_replays_refused_total",
       help: "Replays refused by a limit, by reason (rate_limited, replay_busy)",
       labelNames: ["reason"],
+      registers,
+    });
+    this.limitRefusals = new Counter({
+      name: "tickwire_limit_refusals_total",
+      help: "Client actions refused by a limit, by limit (ws_ops: in-band ops a second per socket)",
+      labelNames: ["limit"],
       registers,
     });
     registerGauges(this.registry, gauges);

@@ -12,7 +12,7 @@ import type { AppContext } from "../../app/context.ts";
 import type { RouteMethods } from "../../app/feature.ts";
 import { HttpError } from "../../http/errors.ts";
 import { sinceParam } from "../../http/params.ts";
-import { parseClientFrame, rejectMalformed } from "../../transports/ws/client-frames.ts";
+import { admitOp, parseClientFrame, rejectMalformed } from "../../transports/ws/client-frames.ts";
 import { type SocketBehavior, upgrade } from "../../transports/ws/socket.ts";
 import { subscribeSocket } from "../../transports/ws/unified.ts";
 import { runGameMasterCommand } from "./game-master-commands.ts";
@@ -63,8 +63,10 @@ export function timerSockets(ctx: AppContext, timers: TimerService): Record<stri
         subscribeSocket(ws, TIMERS_TOPIC, ws.data.since);
       },
       message(ws, message) {
+        const now = ctx.clock.now();
+        if (!admitOp(ws, now, ctx.config.wsOpsPerSecond, () => ctx.metrics.limitRefusals.inc({ limit: "ws_ops" }))) return;
         const parsed = parseClientFrame(message);
-        if ("error" in parsed) return rejectMalformed(ws, ctx.clock.now(), "bad_frame", parsed.error);
+        if ("error" in parsed) return rejectMalformed(ws, now, "bad_frame", parsed.error);
         runGameMasterCommand(ctx, timers, ws, parsed.value).catch((error: unknown) => ctx.log.error({ err: error }, "timers: game master frame failed"));
       },
     },

@@ -1,7 +1,7 @@
 import { Listeners } from "../../core/listeners.ts";
 import { randomEpochId } from "../../core/memory-topic-log.ts";
 import { RecentEntries } from "../../core/recent-entries.ts";
-import { compareSeq } from "../../core/seq.ts";
+import { compareSeq, durablePart } from "../../core/seq.ts";
 import {
   type AppendOptions,
   type Epoch,
@@ -139,7 +139,12 @@ export class RedisTopicLog implements TopicLog {
     const entries = this.#recent.after(topic, since);
     if (!entries) return undefined;
     this.#onHistoryRead?.("memory");
-    return { entries, recovered: since === undefined || compareSeq(since, epoch.start) >= 0, tip: this.#positions.get(topic), epoch: epoch.id };
+    // A client may bring a `since` this instance's tailer has not reached (it saw the entry on
+    // another instance): that is then the tip the tail must pass before the replay goes live.
+    const position = this.#positions.get(topic) ?? "0-0";
+    const seen = since === undefined ? undefined : durablePart(since);
+    const tip = seen !== undefined && compareSeq(seen, position) > 0 ? seen : position;
+    return { entries, recovered: since === undefined || compareSeq(since, epoch.start) >= 0, tip, epoch: epoch.id };
   }
 
   epoch(topic: string): Epoch | undefined {

@@ -31,6 +31,9 @@ export interface SocketData {
   /** Malformed-frame rate limit: window start (ms) and count in the window. */
   malformedWindow: number;
   malformedCount: number;
+  /** In-band op rate limit: window start (ms) and ops in the window. */
+  opsWindow?: number;
+  opsCount?: number;
 }
 
 export type Socket = ServerWebSocket<SocketData>;

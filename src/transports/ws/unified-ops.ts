@@ -24,6 +24,10 @@ export interface UnifiedDeps {
   log: Logger;
   /** Topics clients may publish to over WebSocket, and how (filled in by the features). */
   publishers: ReadonlyMap<string, TopicPublisher>;
+  /** In-band ops one socket may send per second (`WS_OPS_PER_SECOND`). */
+  opsPerSecond?: number;
+  /** Counts an op refused by that limit. */
+  onOpRefused?: () => void;
 }
 
 const checks = {

@@ -8,7 +8,7 @@ import { canSubscribe } from "../../auth/access.ts";
 import { HttpError } from "../../http/errors.ts";
 import { sinceParam, splitTopics, topicProblem } from "../../http/params.ts";
 import type { RouteMethods } from "../../http/routes.ts";
-import { parseClientFrame, rejectMalformed } from "./client-frames.ts";
+import { admitOp, parseClientFrame, rejectMalformed } from "./client-frames.ts";
 import { type AppServer, type SocketBehavior, sendError, upgrade } from "./socket.ts";
 import { unifiedDocs } from "./unified-docs.ts";
 import { handleUnifiedOp, subscribeSocket, type UnifiedDeps } from "./unified-ops.ts";
@@ -55,8 +55,10 @@ export function unifiedSocket(deps: UnifiedDeps): SocketBehavior {
       }
     },
     message(ws, message) {
+      const now = deps.clock.now();
+      if (!admitOp(ws, now, deps.opsPerSecond ?? 1000, deps.onOpRefused)) return;
       const parsed = parseClientFrame(message);
-      if ("error" in parsed) return rejectMalformed(ws, deps.clock.now(), "bad_frame", parsed.error);
+      if ("error" in parsed) return rejectMalformed(ws, now, "bad_frame", parsed.error);
       handleUnifiedOp(deps, ws, parsed.value).catch((error: unknown) => deps.log.error({ err: error }, "ws op failed"));
     },
   };
