@@ -35,6 +35,11 @@ export interface CatchUpOptions {
   limits?: ReplayLimits;
 }
 
+/** History entries sent in one event-loop turn. */
+const REPLAY_SLICE = 64;
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 interface Held {
   frame: string;
   seq: string;
@@ -89,7 +94,15 @@ export class CatchUps {
       if (since !== undefined && history.tip !== undefined) {
         c.mustPass = compareSeq(since, history.tip) < 0 ? since : history.tip;
       }
+      let sent = 0;
       for (const entry of history.entries) {
+        // A long history goes out in slices, the event loop free in between (live frames are
+        // held meanwhile): one replay of 1000 entries must not stall every other client.
+        if (++sent % REPLAY_SLICE === 0) {
+          await nextTurn();
+          if (target.closed) return this.#end(topic, c, false);
+          if (!set.has(c)) return;
+        }
         if (c.last !== undefined && compareSeq(entry.seq, c.last) <= 0) continue;
         if (derivation && !derivation.topicsOf(entry).includes(topic)) continue;
         const frame = frameFromBodyJson(topic, entry.seq, entry.ts, entry.json, entry.epoch);
