@@ -75,8 +75,12 @@ export class SqliteTopicLog implements TopicLog {
   #listeners: Listeners<[LogEntry]>;
   #sql: LogStatements;
 
+  /** `<ms>-0` of when this log was opened. */
+  readonly #openedAt: string;
+
   constructor(opts: SqliteTopicLogOptions) {
     this.#opts = opts;
+    this.#openedAt = formatSeq(Math.floor(opts.clock.now()), 0);
     this.#trimEvery = Math.max(1, opts.trimEvery ?? 64);
     this.#listeners = new Listeners((error) => opts.onListenerError?.(error));
     this.#sql = logStatements(opts.db);
@@ -130,8 +134,11 @@ export class SqliteTopicLog implements TopicLog {
   }
 
   async readAfter(topic: string, since: string | undefined, limit = Infinity): Promise<HistoryRead> {
-    const epoch = this.#epoch(topic);
     const state = this.#topics.get(topic);
+    // A topic this file never stored: nothing to lose after the log was opened. No epoch is
+    // created for it, so clients naming arbitrary topics cannot grow the log's memory.
+    if (!state && !this.#epochs.has(topic)) return { entries: [], recovered: since === undefined || compareSeq(since, this.#openedAt) >= 0 };
+    const epoch = this.#epoch(topic);
     // A seq from before the epoch began belongs to a history this file does not hold.
     const inEpoch = since === undefined || compareSeq(since, epoch.start) >= 0;
     if (!state) return { entries: [], recovered: inEpoch, epoch: epoch.id };
