@@ -101,6 +101,9 @@ describe("browser: chat over SSE", () => {
     await page.waitForSelector("#chat-status[data-state=live]");
     await waitForCount(page, 1);
     await send(page, "before-1", "carol");
+    // The page shows its own message once the POST answered (it needs the seq): only then is
+    // "before-1" stored, so "before-2" cannot overtake it.
+    await waitForCount(page, 2);
     await post(server.url, "before-2");
     await waitForCount(page, 3);
 
