@@ -4,6 +4,7 @@
  * @module
  */
 import type { Clock } from "./clock.ts";
+import { entriesAfter } from "./entries-after.ts";
 import { Listeners } from "./listeners.ts";
 import { RingBuffer } from "./ring-buffer.ts";
 import { compareSeq, SeqGenerator } from "./seq.ts";
@@ -75,22 +76,7 @@ export class MemoryTopicLog implements TopicLog {
     const state = this.#topics.get(topic);
     if (!state) return { entries: [], recovered: current, epoch: epoch.id };
     const recovered = current && (since === undefined || state.evictedUpTo === undefined || compareSeq(since, state.evictedUpTo) >= 0);
-    // Seqs increase along the buffer: binary-search the first entry after `since`.
-    const buf = state.entries;
-    let lo = 0;
-    let hi = buf.size;
-    if (since !== undefined) {
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (compareSeq(buf.at(mid)!.seq, since) > 0) hi = mid;
-        else lo = mid + 1;
-      }
-    }
-    const entries: LogEntry[] = [];
-    for (const entry of buf.from(lo)) {
-      if (entries.length >= limit) break;
-      entries.push(entry);
-    }
+    const entries = entriesAfter(state.entries, since, limit);
     return { entries, recovered, epoch: epoch.id };
   }
 

@@ -5,6 +5,8 @@
  * entry this instance delivered.
  * @module
  */
+
+import { entriesAfter } from "./entries-after.ts";
 import { RingBuffer } from "./ring-buffer.ts";
 import { compareSeq, durablePart } from "./seq.ts";
 import type { LogEntry } from "./topic-log.ts";
@@ -70,22 +72,7 @@ export class RecentEntries {
     const oldest = ring.at(0);
     const covered = this.#complete.has(topic) || (since !== undefined && oldest !== undefined && compareSeq(durablePart(since), oldest.seq) >= 0);
     if (!covered) return undefined;
-    // Seqs increase along the ring: binary-search the first entry after `since`.
-    let lo = 0;
-    let hi = ring.size;
-    if (since !== undefined) {
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (compareSeq(ring.at(mid)!.seq, since) > 0) hi = mid;
-        else lo = mid + 1;
-      }
-    }
-    const out: LogEntry[] = [];
-    for (const entry of ring.from(lo)) {
-      if (out.length >= limit) break;
-      out.push(entry);
-    }
-    return out;
+    return entriesAfter(ring, since, limit);
   }
 
   #ring(topic: string): RingBuffer<LogEntry> {

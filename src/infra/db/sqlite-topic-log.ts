@@ -16,6 +16,7 @@
 import { randomBytes } from "node:crypto";
 import { desc, eq } from "drizzle-orm";
 import type { Clock } from "../../core/clock.ts";
+import { entriesAfter } from "../../core/entries-after.ts";
 import { Listeners } from "../../core/listeners.ts";
 import { RingBuffer } from "../../core/ring-buffer.ts";
 import { compareSeq, formatSeq, parseSeq, SeqGenerator } from "../../core/seq.ts";
@@ -143,22 +144,7 @@ export class SqliteTopicLog implements TopicLog {
     const inEpoch = since === undefined || compareSeq(since, epoch.start) >= 0;
     if (!state) return { entries: [], recovered: inEpoch, epoch: epoch.id };
     const recovered = inEpoch && (since === undefined || state.evictedUpTo === undefined || compareSeq(since, state.evictedUpTo) >= 0);
-    // Seqs increase along the buffer: binary-search the first entry after `since`.
-    const buf = state.entries;
-    let lo = 0;
-    let hi = buf.size;
-    if (since !== undefined) {
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (compareSeq(buf.at(mid)!.seq, since) > 0) hi = mid;
-        else lo = mid + 1;
-      }
-    }
-    const entries: LogEntry[] = [];
-    for (const entry of buf.from(lo)) {
-      if (entries.length >= limit) break;
-      entries.push(entry);
-    }
+    const entries = entriesAfter(state.entries, since, limit);
     return { entries, recovered, epoch: epoch.id };
   }
 
