@@ -11,7 +11,7 @@ import { Hub } from "../src/core/hub.ts";
 import { compareSeq, SeqGenerator } from "../src/core/seq.ts";
 import { type HistoryRead, type LogEntry, StoredEntry, type TailListener, type TopicLog } from "../src/core/topic-log.ts";
 import type { Transport } from "../src/core/transport.ts";
-import { VirtualClock } from "./support/virtual-clock.ts";
+import { VirtualClock } from "../src/core/virtual-clock.ts";
 
 /** A log whose appends are readable at once but reach the tail only when `deliver()` says so. */
 class LaggingLog implements TopicLog {

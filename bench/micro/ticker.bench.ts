@@ -10,9 +10,9 @@ import { Hub } from "../../src/core/hub.ts";
 import { noopHubMetrics } from "../../src/core/hub-metrics.ts";
 import { MemoryTopicLog } from "../../src/core/memory-topic-log.ts";
 import { Ticker } from "../../src/core/ticker.ts";
+import { VirtualClock } from "../../src/core/virtual-clock.ts";
 import { silentLogger } from "../../src/log.ts";
 import { WsTransport } from "../../src/transports/ws/ws-transport.ts";
-import { VirtualClock } from "../support/virtual-clock.ts";
 
 const sink = { publish: (_t: string, d: string) => d.length, subscriberCount: () => 1 };
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "bun:test";
-import { VirtualClock } from "../../test/support/virtual-clock.ts";
 import type { ReplayTarget } from "./catch-up.ts";
 import { Hub } from "./hub.ts";
 import { MemoryTopicLog } from "./memory-topic-log.ts";
 import type { HistoryRead, LogEntry, TopicLog } from "./topic-log.ts";
 import type { Transport } from "./transport.ts";
+import { VirtualClock } from "./virtual-clock.ts";
 
 /**
  * A transport with no Bun behind it: records what the hub hands it; every topic has one

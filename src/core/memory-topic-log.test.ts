@@ -1,8 +1,8 @@
 import { describe, expect, it } from "bun:test";
-import { VirtualClock } from "../../test/support/virtual-clock.ts";
 import { MemoryTopicLog } from "./memory-topic-log.ts";
 import { compareSeq } from "./seq.ts";
 import type { LogEntry } from "./topic-log.ts";
+import { VirtualClock } from "./virtual-clock.ts";
 
 describe("MemoryTopicLog", () => {
   it("appends with strictly increasing seqs and tails every entry in order", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "bun:test";
-import { VirtualClock } from "../../test/support/virtual-clock.ts";
 import { type Tick, Ticker } from "./ticker.ts";
+import { VirtualClock } from "./virtual-clock.ts";
 
 describe("Ticker", () => {
   it("lands every tick on a period boundary with no cumulative drift over 10 000 ticks of random callback delays", () => {

@@ -1,8 +1,10 @@
 /**
- * A clock whose time moves only when the benchmark says so, for driving the real `Ticker` and
- * `Hub` without waiting (micro/ticker.bench.ts). Timers fire in due order as it moves.
+ * A virtual clock for tests and micro benchmarks: time moves only when the caller says so, and
+ * timers fire in order as it moves. This is the only way tests fake anything (an injected
+ * `Clock`); it lives in the core so that tests and `bench/` share it without depending on each
+ * other.
  */
-import type { Clock, TimerHandle } from "../../src/core/clock.ts";
+import type { Clock, TimerHandle } from "./clock.ts";
 
 interface Pending {
   id: number;
@@ -38,6 +40,11 @@ export class VirtualClock implements Clock {
     this.#now += ms;
   }
 
+  /** The earliest pending timer's due time. */
+  get nextDue(): number | undefined {
+    return this.#timers.reduce<number | undefined>((min, t) => (min === undefined || t.at < min ? t.at : min), undefined);
+  }
+
   /**
    * Fires the earliest timer, `delay` ms after it was due (how late the event loop got to it).
    * Returns false when nothing is pending.
@@ -49,5 +56,12 @@ export class VirtualClock implements Clock {
     this.#now = Math.max(this.#now, t.at + delay);
     t.fn();
     return true;
+  }
+
+  /** Advances to `now + ms`, firing every timer due on the way, on time. */
+  advance(ms: number): void {
+    const end = this.#now + ms;
+    for (let due = this.nextDue; due !== undefined && due <= end; due = this.nextDue) this.fireNext(0);
+    this.#now = end;
   }
 }
