@@ -1,7 +1,7 @@
 /**
  * Mints a tickwire access token for operators.
  *
- *   JWT_SECRET=... bun run token -- --sub gm1 --publish timers --subscribe '*' [--expires 24h]
+ *   JWT_SECRET=... npm run token -- --sub gm1 --publish timers --subscribe '*' [--expires 24h]
  *
  * `--publish` and `--subscribe` take comma-separated topic patterns (`*` wildcard) and may repeat.
  * Prints the token on stdout.
@@ -18,9 +18,10 @@ const { values } = parseArgs({
     secret: { type: "string" },
   },
 });
-const secret = values.secret ?? process.env.JWT_SECRET;
+// JWT_SECRET may list several secrets (rotation); the first one signs.
+const secret = values.secret ?? process.env.JWT_SECRET?.split(",")[0]?.trim();
 if (!secret || !values.sub) {
-  console.error("usage: JWT_SECRET=... bun run token -- --sub <name> [--publish topics] [--subscribe topics] [--expires 24h]");
+  console.error("usage: JWT_SECRET=... npm run token -- --sub <name> [--publish topics] [--subscribe topics] [--expires 24h]");
   process.exit(2);
 }
 const split = (list: string[]) =>

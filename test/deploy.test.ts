@@ -316,7 +316,7 @@ describe("docker-compose.yml", () => {
       expect(config.port).toBe(8080);
       expect(config.redisUrl).toBe("redis://redis:6379");
       expect(config.databaseUrl).toStartWith("mysql://");
-      expect(config.jwtSecret!.length).toBeGreaterThanOrEqual(16);
+      expect(config.jwtSecret![0]!.length).toBeGreaterThanOrEqual(16);
     }
     // The database URL matches the credentials the mysql service is created with.
     const db = new URL(dotenv.DATABASE_URL!);

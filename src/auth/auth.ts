@@ -12,8 +12,9 @@ import type { Principal } from "./principal.ts";
 export class Auth {
   #key: Uint8Array | undefined;
 
-  constructor(secret: string | undefined) {
-    this.#key = secret ? new TextEncoder().encode(secret) : undefined;
+  constructor(secret: string | readonly string[] | undefined) {
+    const first = typeof secret === "string" ? secret : secret?.[0];
+    this.#key = first ? new TextEncoder().encode(first) : undefined;
   }
 
   get enabled(): boolean {

@@ -22,6 +22,11 @@ const list = (raw: string): unknown =>
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean);
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
+const seconds = (raw: string): unknown => {
+  const m = /^(\d+)\s*([smhdw]?)$/.exec(raw.trim());
+  return m ? Number(m[1]) * UNIT_SECONDS[m[2] || "s"]! : raw;
+};
 const bool = (raw: string): unknown =>
   ({ 1: true, true: true, yes: true, on: true, 0: false, false: false, no: false, off: false })[raw.trim().toLowerCase()] ?? raw;
 
@@ -64,8 +69,46 @@ export const settings = {
   },
   jwtSecret: {
     env: ["JWT_SECRET"],
-    schema: Type.Optional(Type.String({ minLength: 16, description: "HS256 secret; unset = auth off (dev only)" })),
-    expected: "a secret of at least 16 characters",
+    schema: Type.Optional(
+      Type.Array(Type.String({ minLength: 16 }), {
+        minItems: 1,
+        maxItems: 16,
+        description:
+          "HS256 secrets, comma-separated: all are accepted, the first signs minted tokens (rotation); unset (with no public key) = auth off (dev only)",
+      }),
+    ),
+    expected: "1..16 comma-separated secrets of at least 16 characters each",
+    parse: list,
+  },
+  jwtPublicKey: {
+    env: ["JWT_PUBLIC_KEY"],
+    schema: Type.Optional(
+      Type.String({ minLength: 1, description: "an RS256 or ES256 public key accepted for tokens: PEM text (SPKI) or the path of a PEM file" }),
+    ),
+    expected: "PEM text or the path of a PEM file",
+  },
+  jwtJwksFile: {
+    env: ["JWT_JWKS_FILE"],
+    schema: Type.Optional(
+      Type.String({ minLength: 1, description: "path of a JWKS file (JSON) whose RS256/ES256 keys are accepted for tokens, chosen by `kid`" }),
+    ),
+    expected: "the path of a JWKS JSON file",
+  },
+  jwtMaxTtl: {
+    env: ["JWT_MAX_TTL"],
+    schema: Type.Integer({
+      minimum: 1,
+      maximum: 366 * 86_400,
+      default: 7 * 86_400,
+      description: "longest token lifetime accepted (exp - iat), in seconds or like 15m, 24h, 7d; tokens without exp are refused",
+    }),
+    expected: "a lifetime like 3600, 15m, 24h or 7d (at most 366d)",
+    parse: seconds,
+  },
+  metricsToken: {
+    env: ["METRICS_TOKEN"],
+    schema: Type.Optional(Type.String({ minLength: 16, description: "when set, GET /metrics requires Authorization: Bearer <METRICS_TOKEN>" })),
+    expected: "a token of at least 16 characters",
   },
   tickMs: {
     env: ["TICK_MS"],
@@ -125,9 +168,65 @@ export const settings = {
       maximum: 100_000,
       default: 1000,
       description:
-        "in-band ops (ping included) one WebSocket may send per second; past it one rate_limited error and the rest dropped, past twice it closed with 1008",
+        "frames (in-band ops, ping and refresh included) one WebSocket may send per second, on any endpoint; past it one rate_limited error and the rest dropped, past twice it closed with 1008 (/ws/manager frames count as publishes instead)",
     }),
     expected: "an integer 1..100000",
+    parse: int,
+  },
+  maxTopicsPerConnection: {
+    env: ["MAX_TOPICS_PER_CONNECTION"],
+    schema: Type.Integer({
+      minimum: 1,
+      maximum: 100_000,
+      default: 128,
+      description: "topics one WebSocket or SSE connection may be subscribed to; more answer limit_exceeded",
+    }),
+    expected: "an integer 1..100000",
+    parse: int,
+  },
+  wsPublishesPerSecond: {
+    env: ["WS_PUBLISHES_PER_SECOND"],
+    schema: Type.Integer({
+      minimum: 1,
+      maximum: 1_000_000,
+      default: 500,
+      description: "publishes (publish ops, /ws/manager frames, game-master commands) one WebSocket may send per second; each one past it answers rate_limited",
+    }),
+    expected: "an integer 1..1000000",
+    parse: int,
+  },
+  timersPerSession: {
+    env: ["TIMERS_PER_SESSION"],
+    schema: Type.Integer({
+      minimum: 1,
+      maximum: 1_000_000,
+      default: 100,
+      description: "timers one session may have; creating more answers 429 limit_exceeded",
+    }),
+    expected: "an integer 1..1000000",
+    parse: int,
+  },
+  timersMax: {
+    env: ["TIMERS_MAX"],
+    schema: Type.Integer({
+      minimum: 1,
+      maximum: 10_000_000,
+      default: 20_000,
+      description: "timers in total, across sessions and instances; creating more answers 429 limit_exceeded",
+    }),
+    expected: "an integer 1..10000000",
+    parse: int,
+  },
+  maxConnectionsPerAddress: {
+    env: ["MAX_CONNECTIONS_PER_ADDRESS"],
+    schema: Type.Integer({
+      minimum: 0,
+      maximum: 1_000_000,
+      default: 0,
+      description:
+        "open WebSocket + SSE connections one client address may hold on one instance; 0 = no limit (behind a proxy every client shares its address)",
+    }),
+    expected: "an integer 0..1000000 (0 = off)",
     parse: int,
   },
   replayRate: {

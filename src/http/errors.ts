@@ -34,6 +34,13 @@ export const conflict = (message: string) => new HttpError(409, "conflict", mess
 export const unavailable = (message: string, retryAfterSeconds = 1, cause?: unknown) =>
   new HttpError(503, "unavailable", message, undefined, { cause, headers: { "Retry-After": String(retryAfterSeconds) } });
 
+/** A client past a count limit (topics, timers, connections): 429 `limit_exceeded`. */
+export const limitExceeded = (message: string, field?: string, retryAfterSeconds = 10) =>
+  new HttpError(429, "limit_exceeded", message, field, { headers: { "Retry-After": String(retryAfterSeconds) } });
+/** A client past a rate limit: 429 `rate_limited`. */
+export const rateLimited = (message: string, field?: string, retryAfterSeconds = 1) =>
+  new HttpError(429, "rate_limited", message, field, { headers: { "Retry-After": String(retryAfterSeconds) } });
+
 export function jsonResponse(body: unknown, status = 200, headers?: Record<string, string>): Response {
   return new Response(JSON.stringify(body), {
     status,
