@@ -57,8 +57,11 @@ export function createServer(features: readonly Feature[], opts: ServerOptions):
     port: opts.port,
     hostname: opts.hostname,
     reusePort: opts.reusePort ?? false,
-    // Bodies are limited to 64 KiB by the JSON reader (413 JSON); this is only the hard stop.
-    maxRequestBodySize: 1024 * 1024,
+    // Bodies are limited to 64 KiB by `readJson` (413 JSON, never buffering past 64 KiB; Bun
+    // discards the unread rest, see body.ts). This is only Bun's hard stop: a declared
+    // Content-Length over 1 GiB gets Bun's bare 413 + `Connection: close` before any handler
+    // (Node's fetch then sees EPIPE). Chunked bodies are not cut by it once answered.
+    maxRequestBodySize: 1024 * 1024 * 1024,
     routes: routes as never,
     fetch: notFound as never,
     error(error) {
