@@ -36,6 +36,8 @@ interface Action {
   ok: string;
   /** Outcomes for bad tokens and for a token without the permission (HTTP or WebSocket). */
   transport: "http" | "upgrade" | "in-band";
+  /** Outcome for a token without the permission, when it is not the transport's usual refusal. */
+  lackingOutcome?: string;
 }
 
 async function tokenOf(kind: TokenKind, action: Action): Promise<string | undefined> {
@@ -58,6 +60,7 @@ async function tokenOf(kind: TokenKind, action: Action): Promise<string | undefi
 
 function expected(kind: TokenKind, action: Action): string {
   if (kind === "with permission") return action.ok;
+  if (kind === "without permission" && action.lackingOutcome) return action.lackingOutcome;
   const refused = kind === "without permission" ? 403 : 401;
   if (action.transport === "http") return refused === 401 ? "401 unauthorized" : "403 forbidden";
   if (action.transport === "upgrade") return String(refused + 4000);
@@ -329,6 +332,8 @@ for (const mode of MODES) {
         lacking: { subscribe: [`session:${other}`, "timer"], publish: ["*"] },
         transport: "http",
         ok: "200",
+        // Permission before existence: a timer the token may not see is answered like a missing one.
+        lackingOutcome: "404 not_found",
         run: (t) => http("GET", `/timer/${timerId}`, t),
       },
       {
@@ -376,7 +381,8 @@ for (const mode of MODES) {
         expect(await http("GET", `/timers?sessionId=${other}`, customer)).toBe("403 forbidden");
         expect(await http("GET", "/timers", customer)).toBe("403 forbidden");
         const theirs = await createTimer(other);
-        expect(await http("GET", `/timer/${theirs}`, customer)).toBe("403 forbidden");
+        // Answered like a missing timer, so ids cannot be enumerated.
+        expect(await http("GET", `/timer/${theirs}`, customer)).toBe("404 not_found");
       });
 
       it("receives its own session's frames and never another session's", async () => {

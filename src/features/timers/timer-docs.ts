@@ -3,7 +3,7 @@
  * @module
  */
 import { type ApiDocs, error, json, ref, sinceQuery, tokenQuery, websocket } from "../../http/api-docs.ts";
-import { CreateTimerBody, GameMasterCommands, ListTimersQuery, ModifyTimerBody, StopReply, Timer } from "./timer-schemas.ts";
+import { CreateTimerBody, GameMasterCommands, ListTimersQuery, ModifyTimerBody, SESSION_ID_RULE, StopReply, Timer } from "./timer-schemas.ts";
 
 export const timerDocs: ApiDocs = {
   schemas: {
@@ -25,14 +25,17 @@ export const timerDocs: ApiDocs = {
       summary: "One timer",
       tag: "timers",
       permission: "subscribe on timer:<id>, session:<sessionId> or timers",
-      responses: { "200": json("the timer", ref("Timer")), "404": error("no such timer") },
+      responses: {
+        "200": json("the timer", ref("Timer")),
+        "404": error("no such timer, or one the token may not see: the same answer, so ids cannot be enumerated"),
+      },
     },
     "GET /timers": {
       summary: "List timers, optionally of one session",
       tag: "timers",
       permission: "subscribe on session:<sessionId> (with ?sessionId=) or timers (without)",
       query: ListTimersQuery,
-      responses: { "200": json("timers", { type: "array", items: ref("Timer") }), "400": error("bad sessionId") },
+      responses: { "200": json("timers", { type: "array", items: ref("Timer") }), "400": error(`bad sessionId (${SESSION_ID_RULE})`) },
     },
     "PUT /timer/:id/pause": {
       summary: "Pause (idempotent)",
@@ -63,11 +66,13 @@ export const timerDocs: ApiDocs = {
       tag: "timers",
       permission: "subscribe on session:<sessionId>",
       queryParams: [sinceQuery, tokenQuery],
+      responses: { "400": error(`bad sessionId (${SESSION_ID_RULE}) or since`) },
     }),
     "GET /ws/gamemaster/:sessionId": websocket("a game master: every timer event, and timer commands", {
       tag: "timers",
       permission: "subscribe on timers (commands: publish on timers, else an error frame `forbidden`)",
       queryParams: [sinceQuery, tokenQuery],
+      responses: { "400": error(`bad sessionId (${SESSION_ID_RULE}) or since`) },
       messages: Object.keys(GameMasterCommands).map((t) => `GameMaster_${t}`),
     }),
   },

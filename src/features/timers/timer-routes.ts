@@ -1,7 +1,9 @@
 /**
  * The timer REST API (the seed's paths and shapes): create, read, list, pause, resume, modify,
- * stop. With auth on, changes need publish permission on `timers`; reads need subscribe
- * permission on what they show (`timers` for the full list, `session:<id>` for a session's).
+ * stop. With auth on, changes need publish permission on `timers` (checked before the timer is
+ * looked up); reads need subscribe permission on what they show (`timers` for the full list,
+ * `session:<id>` for a session's), and a timer the caller may not see is answered like a missing
+ * one (404), so ids cannot be enumerated.
  * @module
  */
 import type { BunRequest } from "bun";
@@ -60,11 +62,15 @@ export function timerRoutes(ctx: AppContext, timers: TimerService): Record<strin
     "/timer/:id": {
       GET: async (req) => {
         const principal = await ctx.auth.principal(req);
-        const timer = await timers.get(timerIdParam(req));
+        const id = timerIdParam(req);
+        // Permission before existence: a timer the caller may not watch gets the very answer a
+        // missing one gets (built here for both), so ids cannot be enumerated.
+        const hidden = () => notFound(`timer ${id} not found`);
+        const timer = await timers.get(id).catch((error: unknown) => {
+          throw error instanceof HttpError && error.status === 404 ? hidden() : error;
+        });
         // Readable by whoever may watch it: its own topic, its session's, or all timers.
-        if (![`timer:${timer.id}`, `session:${timer.sessionId}`, TIMERS_TOPIC].some((topic) => canSubscribe(principal, topic))) {
-          throw new HttpError(403, "forbidden", `token: no subscribe permission on timer:${timer.id}`, "token");
-        }
+        if (![`timer:${id}`, `session:${timer.sessionId}`, TIMERS_TOPIC].some((topic) => canSubscribe(principal, topic))) throw hidden();
         return jsonResponse(timer);
       },
     },

@@ -4,8 +4,33 @@
  * @module
  */
 import { Type } from "@sinclair/typebox";
+import { Validator } from "../../http/body.ts";
+import { badRequest } from "../../http/errors.ts";
 
-export const SessionId = Type.String({ minLength: 1, maxLength: 128, description: "the game session the timer belongs to" });
+/**
+ * The one rule for session ids, wherever one enters (`POST /timer`, `GET /timers?sessionId=`,
+ * `TIMER_CREATE`, the `/ws/customer/:sessionId` and `/ws/gamemaster/:sessionId` paths): exactly
+ * the ids whose `session:<id>` is a topic name (`[A-Za-z0-9:_-]{1,128}`), so every accepted
+ * session can be watched on every transport. `:` is left out: it separates a topic's family
+ * from its name (`session:<id>`, `timer:<id>`), so an id stays one segment.
+ */
+export const SESSION_ID_MAX_LENGTH = 128 - "session:".length;
+export const SESSION_ID_RULE = `1..${SESSION_ID_MAX_LENGTH} of A-Z a-z 0-9 _ -`;
+export const SessionId = Type.String({
+  minLength: 1,
+  maxLength: SESSION_ID_MAX_LENGTH,
+  pattern: "^[A-Za-z0-9_-]+$",
+  description: `the game session the timer belongs to: ${SESSION_ID_RULE}`,
+});
+const sessionIdCheck = new Validator(SessionId);
+
+/** A session id from a path parameter, or a 400 naming `sessionId`. */
+export function parseSessionId(raw: string | undefined): string {
+  const value = raw ?? "";
+  if (sessionIdCheck.problem(value)) throw badRequest(`sessionId: expected ${SESSION_ID_RULE}, got ${JSON.stringify(value.slice(0, 40))}`, "sessionId");
+  return value;
+}
+
 export const MaxTime = Type.Integer({ minimum: 1, maximum: 604_800, description: "seconds at which the timer finishes (at most 7 days)" });
 export const TimerId = Type.Integer({ minimum: 1, maximum: 2_147_483_647, description: "timer id" });
 

@@ -10,12 +10,12 @@
  */
 import type { AppContext } from "../../app/context.ts";
 import type { RouteMethods } from "../../app/feature.ts";
-import { HttpError } from "../../http/errors.ts";
 import { sinceParam } from "../../http/params.ts";
 import { admitOp, parseClientFrame, rejectMalformed } from "../../transports/ws/client-frames.ts";
 import { type SocketBehavior, upgrade } from "../../transports/ws/socket.ts";
 import { subscribeSocket } from "../../transports/ws/unified.ts";
 import { runGameMasterCommand } from "./game-master-commands.ts";
+import { parseSessionId } from "./timer-schemas.ts";
 import { TIMERS_TOPIC, type TimerService } from "./timer-service.ts";
 
 export const CUSTOMER_SOCKET = "timer-customer";
@@ -29,17 +29,18 @@ export function timerSocketRoutes(ctx: AppContext): Record<string, RouteMethods>
   return {
     "/ws/customer/:sessionId": {
       GET: async (req, server) => {
-        // Bun has already percent-decoded route params; decoding again breaks ids containing "%".
-        const sessionId = (req.params as Record<string, string>).sessionId ?? "";
+        // Bun has already percent-decoded route params (`/ws/customer/a%2Db` is session `a-b`).
+        const sessionId = parseSessionId((req.params as Record<string, string>).sessionId);
         const since = sinceParam(req);
-        if (sessionId.length < 1 || sessionId.length > 128) throw new HttpError(400, "bad_request", "sessionId: expected 1..128 characters", "sessionId");
         const principal = await ctx.auth.requireSubscribe(req, sessionTopic(sessionId));
         return upgrade(req, server, CUSTOMER_SOCKET, { params: { sessionId }, since, principal });
       },
     },
     "/ws/gamemaster/:sessionId": {
       GET: async (req, server) => {
-        const sessionId = (req.params as Record<string, string>).sessionId ?? "";
+        // The path names a session only for the seed's URL shape (a game master sees every
+        // timer), but it obeys the same rule as every other session id.
+        const sessionId = parseSessionId((req.params as Record<string, string>).sessionId);
         const since = sinceParam(req);
         const principal = await ctx.auth.requireSubscribe(req, TIMERS_TOPIC);
         return upgrade(req, server, GAMEMASTER_SOCKET, { params: { sessionId }, since, principal });
