@@ -43,8 +43,9 @@ function deref(schema: any): any {
   return doc.components.schemas[name];
 }
 
-/** The smallest value the (plain JSON) schema allows: required properties only, minimal lengths. */
+/** The smallest value the (plain JSON) schema allows: required properties only, minimal lengths, or the documented example (a pattern). */
 function example(schema: any): unknown {
+  if (schema.examples?.length) return schema.examples[0];
   if (schema.type === "object") return Object.fromEntries((schema.required ?? []).map((k: string) => [k, example(schema.properties[k])]));
   if (schema.type === "string") return "x".repeat(Math.max(1, schema.minLength ?? 1));
   if (schema.type === "integer" || schema.type === "number") return schema.minimum ?? 1;

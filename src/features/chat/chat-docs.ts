@@ -32,6 +32,7 @@ export const chatDocs: ApiDocs = {
   operations: {
     "POST /messages": {
       summary: "Post a chat message (stored in the chat log, then delivered on `chat`)",
+      description: "With auth on the sender is the token's `name` claim, else its `sub`; a `user` in the body is ignored.",
       tag: "chat",
       permission: "publish on chat",
       body: PostMessageBody,
@@ -58,10 +59,15 @@ export const chatDocs: ApiDocs = {
     },
     "POST /notify": {
       summary: "The seed's internal broadcast: a message built elsewhere, delivered on `chat`",
+      description: "With auth on the sender is the token's `name` claim, else its `sub`; a `user` in the body is ignored.",
       tag: "chat",
       permission: "publish on chat",
       body: NotifyBody,
-      responses: { "202": json("accepted", ref("NotifyReply")), "400": error("bad body"), "503": error("log unavailable; retry") },
+      responses: {
+        "202": json("accepted", ref("NotifyReply")),
+        "400": error("bad body, naming the field"),
+        "503": error("log unavailable; retry"),
+      },
     },
   },
 };

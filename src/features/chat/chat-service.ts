@@ -6,6 +6,7 @@
  */
 
 import type { AppContext } from "../../app/context.ts";
+import { displayName, type Principal } from "../../auth/principal.ts";
 import { MessageIds } from "./message-id.ts";
 import type { ChatBody, NotifyBody, PostMessageBody } from "./schemas.ts";
 
@@ -14,6 +15,16 @@ export const DEFAULT_USER = "anonymous";
 /** `GET /messages` returns at most this many messages per call. */
 export const MAX_HISTORY_LIMIT = 1000;
 export const DEFAULT_HISTORY_LIMIT = 100;
+
+/**
+ * Who a message is from. With auth on the token says (its `name` claim, else its `sub`) and a
+ * client-supplied `user` is ignored, so nobody posts under another's name; with auth off (no
+ * principal) the client's `user`, default {@link DEFAULT_USER}.
+ */
+export function authorOf(principal: Principal | undefined, claimed: string | undefined): string {
+  if (principal) return displayName(principal) || DEFAULT_USER;
+  return claimed ?? DEFAULT_USER;
+}
 
 /** A stored chat message as frames carry it: `{topic, seq, ts, type, id, content, user, timestamp}`. */
 export type ChatFrame = { topic: string; seq: string; ts: number } & ChatBody;
@@ -26,26 +37,26 @@ export class ChatService {
     this.#ctx = ctx;
   }
 
-  /** Stores a new message; resolves once it is in the log. */
-  async post(input: PostMessageBody): Promise<{ body: ChatBody; seq: string }> {
+  /** Stores a new message from `principal`; resolves once it is in the log. */
+  async post(input: PostMessageBody, principal: Principal | undefined): Promise<{ body: ChatBody; seq: string }> {
     const now = this.#ctx.clock.now();
     const body: ChatBody = {
       type: "message",
       id: this.#ids.next(now),
       content: input.content,
-      user: input.user ?? DEFAULT_USER,
+      user: authorOf(principal, input.user),
       timestamp: new Date(now).toISOString(),
     };
     return { body, seq: await this.#append(body) };
   }
 
   /** Broadcasts a message built elsewhere (the seed's message service calling `/notify`). */
-  async notify(input: NotifyBody): Promise<{ seq: string }> {
+  async notify(input: NotifyBody, principal: Principal | undefined): Promise<{ seq: string }> {
     const body: ChatBody = {
       type: input.type ?? "message",
       id: input.id,
       content: input.content,
-      user: input.user ?? DEFAULT_USER,
+      user: authorOf(principal, input.user),
       timestamp: input.timestamp,
     };
     return { seq: await this.#append(body) };

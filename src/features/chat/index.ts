@@ -8,15 +8,12 @@
 
 import type { AppContext } from "../../app/context.ts";
 import type { Feature } from "../../app/feature.ts";
-import { readJson, Validator } from "../../http/body.ts";
+import { readJson } from "../../http/body.ts";
 import { jsonResponse } from "../../http/errors.ts";
 import { chatDocs } from "./chat-docs.ts";
+import { parseNotify, parsePostMessage } from "./chat-input.ts";
 import { CHAT_TOPIC, ChatService } from "./chat-service.ts";
 import { parseHistoryQuery } from "./history-query.ts";
-import { NotifyBody, PostMessageBody } from "./schemas.ts";
-
-const postBody = new Validator(PostMessageBody);
-const notifyBody = new Validator(NotifyBody);
 
 export function chatFeature(ctx: AppContext): Feature {
   const chat = new ChatService(ctx);
@@ -26,9 +23,8 @@ export function chatFeature(ctx: AppContext): Feature {
     routes: {
       "/messages": {
         POST: async (req) => {
-          await ctx.auth.requirePublish(req, CHAT_TOPIC);
-          const input = postBody.parse(await readJson(req));
-          const { body, seq } = await chat.post(input);
+          const principal = await ctx.auth.requirePublish(req, CHAT_TOPIC);
+          const { body, seq } = await chat.post(parsePostMessage(await readJson(req)), principal);
           const { id, content, user, timestamp } = body;
           return jsonResponse({ id, content, user, timestamp, status: "sent", seq }, 201);
         },
@@ -40,15 +36,16 @@ export function chatFeature(ctx: AppContext): Feature {
       },
       "/notify": {
         POST: async (req) => {
-          await ctx.auth.requirePublish(req, CHAT_TOPIC);
-          const { seq } = await chat.notify(notifyBody.parse(await readJson(req)));
+          const principal = await ctx.auth.requirePublish(req, CHAT_TOPIC);
+          const { seq } = await chat.notify(parseNotify(await readJson(req)), principal);
           return jsonResponse({ status: "accepted", seq }, 202);
         },
       },
     },
     start() {
-      ctx.publishers.set(CHAT_TOPIC, async (data) => {
-        const { seq } = await chat.post(postBody.parse(data, "data"));
+      // The unified transport hands over the connection's principal: it names the author.
+      ctx.publishers.set(CHAT_TOPIC, async (data, principal) => {
+        const { seq } = await chat.post(parsePostMessage(data, "data"), principal);
         return { seq };
       });
     },

@@ -3,24 +3,28 @@
  * @module
  */
 import { type Static, Type } from "@sinclair/typebox";
+import { ISO_TIMESTAMP_PATTERN } from "./timestamp.ts";
+
+/** Message text: 1..4096 characters, at least one of them not white space. */
+const Content = Type.String({ minLength: 1, maxLength: 4096, pattern: "\\S", description: "message text, not only white space" });
+const User = Type.String({ maxLength: 64, description: 'sender name when auth is off (default "anonymous"); with auth on the token names the sender' });
 
 /** `POST /messages` and the WS `publish` op on `chat`. */
-export const PostMessageBody = Type.Object(
-  {
-    content: Type.String({ minLength: 1, maxLength: 4096, description: "message text" }),
-    user: Type.Optional(Type.String({ maxLength: 64, description: 'sender name; default "anonymous"' })),
-  },
-  { additionalProperties: true },
-);
+export const PostMessageBody = Type.Object({ content: Content, user: Type.Optional(User) }, { additionalProperties: true });
 export type PostMessageBody = Static<typeof PostMessageBody>;
 
 /** `POST /notify`: the message service's internal call in the seed. */
 export const NotifyBody = Type.Object({
   id: Type.String({ minLength: 1, maxLength: 128, description: "message id" }),
-  content: Type.String({ minLength: 1, maxLength: 4096 }),
-  user: Type.Optional(Type.String({ maxLength: 64 })),
-  timestamp: Type.String({ minLength: 1, maxLength: 64, description: "ISO-8601 time the message was sent" }),
-  type: Type.Optional(Type.String({ minLength: 1, maxLength: 32, description: 'event type; the seed sends "message"' })),
+  content: Content,
+  user: Type.Optional(User),
+  timestamp: Type.String({
+    maxLength: 64,
+    pattern: ISO_TIMESTAMP_PATTERN,
+    description: "ISO-8601 time the message was sent, with seconds and a zone (Z or ±hh:mm)",
+    examples: ["2024-01-01T12:00:00Z"],
+  }),
+  type: Type.Optional(Type.Literal("message", { description: 'event type; the seed sends "message"' })),
 });
 export type NotifyBody = Static<typeof NotifyBody>;
 
