@@ -12,9 +12,10 @@ import { disposeAll } from "./app/dispose.ts";
 import type { Feature } from "./app/feature.ts";
 import { createServer, type RunningServer } from "./app/server.ts";
 import { buildTicker } from "./app/ticker-settings.ts";
-import { Auth } from "./auth/auth.ts";
-import { type Config, ConfigError, loadConfig, redisUrl } from "./config/index.ts";
+import { authOf } from "./auth/from-config.ts";
+import { authConfigured, type Config, ConfigError, loadConfig, redisUrl } from "./config/index.ts";
 import { type Clock, systemClock } from "./core/clock.ts";
+import { ConnectionQuota } from "./core/connection-quota.ts";
 import { Hub } from "./core/hub.ts";
 import { ReplayLimits } from "./core/replay-limits.ts";
 import { chatFeature } from "./features/chat/index.ts";
@@ -113,15 +114,27 @@ async function compose(config: Config, clock: Clock, log: Logger, disposers: (()
   });
   disposers.push(() => hub.stop());
   const ticker = buildTicker(config, clock, metrics, log);
-  const ctx: AppContext = { config, log, clock, hub, metrics, ticker, auth: new Auth(config.jwtSecret), publishers: new Map(), healthChecks, queueDepths };
+  const ctx: AppContext = { config, log, clock, hub, metrics, ticker, auth: await authOf(config, clock), publishers: new Map(), healthChecks, queueDepths };
 
+  const quota = new ConnectionQuota(config.maxConnectionsPerAddress, () => metrics.limitRefusals.inc({ limit: "connections_per_address" }));
   // The transports, as equals: each registers with the hub and delivers in its own way.
   const sseTransport = new SseTransport((err, topic) => log.error({ err, topic }, "sse delivery failed"));
   hub.addTransport(sseTransport);
   ws = new WsTransport({ replayer: hub, backpressureLimit: config.backpressureLimit, metrics, log, replayBudget: (sub) => replayLimits.budget(sub) });
   hub.addTransport(ws);
   sse = sseEndpoint(
-    { hub, transport: sseTransport, auth: ctx.auth, log, metrics, replayBudget: (sub) => replayLimits.budget(sub) },
+    {
+      hub,
+      transport: sseTransport,
+      auth: ctx.auth,
+      clock,
+      log,
+      metrics,
+      quota,
+      maxTopics: config.maxTopicsPerConnection,
+      onLimit: (limit) => metrics.limitRefusals.inc({ limit }),
+      replayBudget: (sub) => replayLimits.budget(sub),
+    },
     { queueBytes: config.backpressureLimit, pingMs: config.ssePingMs, retryMs: 3000 },
   );
 
@@ -136,8 +149,9 @@ async function compose(config: Config, clock: Clock, log: Logger, disposers: (()
       clock,
       log,
       publishers: ctx.publishers,
-      opsPerSecond: config.wsOpsPerSecond,
-      onOpRefused: () => metrics.limitRefusals.inc({ limit: "ws_ops" }),
+      maxTopics: config.maxTopicsPerConnection,
+      publishesPerSecond: config.wsPublishesPerSecond,
+      onLimit: (limit) => metrics.limitRefusals.inc({ limit }),
     }),
     cronFeature(ctx),
     (timers = timersFeature(ctx, { database, hotState })),
@@ -161,6 +175,10 @@ async function compose(config: Config, clock: Clock, log: Logger, disposers: (()
     log,
     metrics,
     ws,
+    auth: ctx.auth,
+    clock,
+    opsPerSecond: config.wsOpsPerSecond,
+    quota,
   });
   // On a failed start the server stops too; on shutdown `stop()` drains it first.
   disposers.push(() => running.server.stop(true));
@@ -216,7 +234,7 @@ if (import.meta.main) {
     throw error;
   }
   const log = createLogger(config.logLevel);
-  if (!config.jwtSecret) log.warn("JWT_SECRET is unset: authentication is OFF (acceptable in dev only)");
+  if (!authConfigured(config)) log.warn("JWT_SECRET is unset: authentication is OFF (acceptable in dev only)");
   if (config.reusePort && !config.redisUrl) log.warn("REUSE_PORT without REDIS_URL: processes sharing the port will not share state or events");
   // A background failure must never take the server down: log it with context and carry on.
   process.on("unhandledRejection", (err) => log.error({ err }, "unhandled rejection (bug: a promise without a catch)"));

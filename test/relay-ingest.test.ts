@@ -18,7 +18,8 @@ describe("relay ingest when the log is slow or down", () => {
   let app: Tickwire;
   let realAppend: Tickwire["ctx"]["hub"]["append"];
   beforeAll(async () => {
-    app = await startServer();
+    // Past the in-flight limit means far past the default publish rate of one socket.
+    app = await startServer({ WS_PUBLISHES_PER_SECOND: "100000", WS_OPS_PER_SECOND: "100000" });
     realAppend = app.ctx.hub.append;
   });
   afterEach(() => {

@@ -18,6 +18,16 @@ import { startTickwire, type Tickwire } from "../../src/main.ts";
 /** The Redis the `redis` modes use (the machine's; keys under a unique `STREAM_PREFIX`). */
 export const REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
 
+/**
+ * Per-connection limits raised for benchmarks: they measure the server's capacity, and one
+ * benchmark client publishes far past what one production client may (`docs/operations.md`).
+ */
+export const BENCH_LIMITS: Record<string, string> = {
+  WS_OPS_PER_SECOND: "100000",
+  WS_PUBLISHES_PER_SECOND: "1000000",
+  MAX_TOPICS_PER_CONNECTION: "100000",
+};
+
 /** The repository root: child servers run `src/main.ts` from there. */
 const ROOT = `${import.meta.dir}/../..`;
 
@@ -108,7 +118,16 @@ export async function launchTickwire(env: Record<string, string> = {}, opts: Lau
     };
     const proc = Bun.spawn([process.execPath, "src/main.ts"], {
       cwd: ROOT,
-      env: { ...process.env, HOST: "127.0.0.1", APP_ENV: "test", DATABASE_URL: "sqlite::memory:", LOG_LEVEL: "warn", ...env, PORT: String(port) },
+      env: {
+        ...process.env,
+        HOST: "127.0.0.1",
+        APP_ENV: "test",
+        DATABASE_URL: "sqlite::memory:",
+        LOG_LEVEL: "warn",
+        ...BENCH_LIMITS,
+        ...env,
+        PORT: String(port),
+      },
       stdout: "pipe",
       stderr: "pipe",
     });
@@ -158,6 +177,6 @@ export async function launchTickwire(env: Record<string, string> = {}, opts: Lau
  * {@link launchTickwire}, logging silenced): for a benchmark that calls `app.ctx.hub` itself.
  */
 export function startInProcess(env: Record<string, string> = {}): Promise<Tickwire> {
-  const config = loadConfig({ PORT: "0", HOST: "127.0.0.1", APP_ENV: "test", DATABASE_URL: "sqlite::memory:", LOG_LEVEL: "silent", ...env });
+  const config = loadConfig({ PORT: "0", HOST: "127.0.0.1", APP_ENV: "test", DATABASE_URL: "sqlite::memory:", LOG_LEVEL: "silent", ...BENCH_LIMITS, ...env });
   return startTickwire(config, { logger: silentLogger });
 }

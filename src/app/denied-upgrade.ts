@@ -18,7 +18,7 @@ export function deniedUpgrade(req: BunRequest, server: AppServer, error: unknown
   if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") return false;
   const code = error.status === 401 ? CloseCode.unauthorized : CloseCode.forbidden;
   try {
-    upgrade(req, server, DENIED, { params: { code: String(code), reason: error.message.slice(0, 120) } });
+    upgrade(req, server, DENIED, { uncounted: true, params: { code: String(code), reason: error.message.slice(0, 120) } });
     return true;
   } catch {
     return false;

@@ -1,8 +1,13 @@
+import type { Auth } from "../auth/auth.ts";
+import type { Clock } from "../core/clock.ts";
+import type { ConnectionQuota } from "../core/connection-quota.ts";
 import { HttpError, jsonResponse } from "../http/errors.ts";
 import { routeTable, wrapHandler } from "../http/routes.ts";
 import type { Metrics } from "../infra/metrics.ts";
 import type { Logger } from "../log.ts";
-import { type AppServer, CloseCode, type SocketBehavior, type SocketData } from "../transports/ws/socket.ts";
+import { admitOp } from "../transports/ws/client-frames.ts";
+import { type AppServer, CloseCode, closeSocket, limitConnections, type SocketBehavior, type SocketData } from "../transports/ws/socket.ts";
+import { armExpiry, disarmExpiry, EXPIRED_REASON, expired, refresh, refreshOp } from "../transports/ws/token-expiry.ts";
 import type { WsTransport } from "../transports/ws/ws-transport.ts";
 import { DENIED, deniedUpgrade } from "./denied-upgrade.ts";
 import type { Feature } from "./feature.ts";
@@ -20,6 +25,13 @@ export interface ServerOptions {
   metrics: Metrics;
   /** The WebSocket transport: sockets are registered with it on open. */
   ws: WsTransport;
+  /** Verifies refreshed tokens (`{"op":"refresh"}`). */
+  auth: Auth;
+  clock: Clock;
+  /** Frames a socket may send a second (`WS_OPS_PER_SECOND`). */
+  opsPerSecond: number;
+  /** Connections per client address, shared with SSE. */
+  quota: ConnectionQuota;
 }
 
 export interface RunningServer {
@@ -30,6 +42,7 @@ export interface RunningServer {
 
 export function createServer(features: readonly Feature[], opts: ServerOptions): RunningServer {
   const { log, metrics, ws: transport } = opts;
+  const onOpRefused = () => metrics.limitRefusals.inc({ limit: "ws_ops" });
   const behaviors = new Map<string, SocketBehavior>();
   for (const feature of features) {
     for (const [kind, behavior] of Object.entries(feature.sockets ?? {})) behaviors.set(kind, behavior);
@@ -81,12 +94,22 @@ export function createServer(features: readonly Feature[], opts: ServerOptions):
           return;
         }
         transport.opened(ws);
+        armExpiry(ws, opts.clock);
         log.debug({ socket: ws.data.id, kind: ws.data.kind }, "ws open");
         behaviors.get(ws.data.kind)?.open?.(ws);
       },
       message(ws, message) {
         try {
-          behaviors.get(ws.data.kind)?.message?.(ws, message);
+          const behavior = behaviors.get(ws.data.kind);
+          const now = opts.clock.now();
+          if (expired(ws, now)) return closeSocket(ws, CloseCode.unauthorized, EXPIRED_REASON);
+          if (behavior?.frames !== "publishes" && !admitOp(ws, now, opts.opsPerSecond, onOpRefused)) return;
+          const op = refreshOp(message);
+          if (op) {
+            refresh(ws, op, opts.auth, opts.clock).catch((err: unknown) => log.warn({ err, socket: ws.data.id }, "token refresh failed"));
+            return;
+          }
+          behavior?.message?.(ws, message);
           metrics.wsMessages.inc({ kind: ws.data.kind, outcome: "handled" });
         } catch (error) {
           metrics.wsMessages.inc({ kind: ws.data.kind, outcome: "failed" });
@@ -95,12 +118,15 @@ export function createServer(features: readonly Feature[], opts: ServerOptions):
       },
       close(ws, code, reason) {
         transport.closed(ws);
+        disarmExpiry(ws);
+        if (ws.data.address !== undefined) opts.quota.release(ws.data.address);
         log.debug({ socket: ws.data.id, kind: ws.data.kind, code }, "ws close");
         behaviors.get(ws.data.kind)?.close?.(ws, code, reason);
       },
     },
   });
   transport.bind(server);
+  limitConnections(server, opts.quota);
 
   return {
     server,

@@ -5,30 +5,10 @@
  * @module
  */
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
+import { limitSettings } from "./limit-fields.ts";
+import { bool, int, list, type Setting, seconds } from "./setting.ts";
 
-export interface Setting<S extends TSchema> {
-  /** Environment variables read, first set wins. */
-  env: readonly string[];
-  schema: S;
-  /** Human wording of the rule, used in the error line. */
-  expected: string;
-  /** Turns the raw string into the schema's type (before validation). */
-  parse?: (raw: string) => unknown;
-}
-
-const int = (raw: string): unknown => (/^-?\d+$/.test(raw.trim()) ? Number(raw) : raw);
-const list = (raw: string): unknown =>
-  raw
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
-const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
-const seconds = (raw: string): unknown => {
-  const m = /^(\d+)\s*([smhdw]?)$/.exec(raw.trim());
-  return m ? Number(m[1]) * UNIT_SECONDS[m[2] || "s"]! : raw;
-};
-const bool = (raw: string): unknown =>
-  ({ 1: true, true: true, yes: true, on: true, 0: false, false: false, no: false, off: false })[raw.trim().toLowerCase()] ?? raw;
+export type { Setting } from "./setting.ts";
 
 /** Every setting: name → env names, schema (with default and description), rule wording. */
 export const settings = {
@@ -161,108 +141,6 @@ export const settings = {
     expected: "a comma-separated list of origins or *",
     parse: list,
   },
-  wsOpsPerSecond: {
-    env: ["WS_OPS_PER_SECOND"],
-    schema: Type.Integer({
-      minimum: 1,
-      maximum: 100_000,
-      default: 1000,
-      description:
-        "frames (in-band ops, ping and refresh included) one WebSocket may send per second, on any endpoint; past it one rate_limited error and the rest dropped, past twice it closed with 1008 (/ws/manager frames count as publishes instead)",
-    }),
-    expected: "an integer 1..100000",
-    parse: int,
-  },
-  maxTopicsPerConnection: {
-    env: ["MAX_TOPICS_PER_CONNECTION"],
-    schema: Type.Integer({
-      minimum: 1,
-      maximum: 100_000,
-      default: 128,
-      description: "topics one WebSocket or SSE connection may be subscribed to; more answer limit_exceeded",
-    }),
-    expected: "an integer 1..100000",
-    parse: int,
-  },
-  wsPublishesPerSecond: {
-    env: ["WS_PUBLISHES_PER_SECOND"],
-    schema: Type.Integer({
-      minimum: 1,
-      maximum: 1_000_000,
-      default: 500,
-      description: "publishes (publish ops, /ws/manager frames, game-master commands) one WebSocket may send per second; each one past it answers rate_limited",
-    }),
-    expected: "an integer 1..1000000",
-    parse: int,
-  },
-  timersPerSession: {
-    env: ["TIMERS_PER_SESSION"],
-    schema: Type.Integer({
-      minimum: 1,
-      maximum: 1_000_000,
-      default: 100,
-      description: "timers one session may have; creating more answers 429 limit_exceeded",
-    }),
-    expected: "an integer 1..1000000",
-    parse: int,
-  },
-  timersMax: {
-    env: ["TIMERS_MAX"],
-    schema: Type.Integer({
-      minimum: 1,
-      maximum: 10_000_000,
-      default: 20_000,
-      description: "timers in total, across sessions and instances; creating more answers 429 limit_exceeded",
-    }),
-    expected: "an integer 1..10000000",
-    parse: int,
-  },
-  maxConnectionsPerAddress: {
-    env: ["MAX_CONNECTIONS_PER_ADDRESS"],
-    schema: Type.Integer({
-      minimum: 0,
-      maximum: 1_000_000,
-      default: 0,
-      description:
-        "open WebSocket + SSE connections one client address may hold on one instance; 0 = no limit (behind a proxy every client shares its address)",
-    }),
-    expected: "an integer 0..1000000 (0 = off)",
-    parse: int,
-  },
-  replayRate: {
-    env: ["REPLAY_RATE"],
-    schema: Type.Integer({
-      minimum: 1,
-      maximum: 10_000,
-      default: 2,
-      description:
-        "replays (subscribe with since, SSE resume) one token subject (or, with auth off, one connection) may start per second, on average; more answer rate_limited",
-    }),
-    expected: "an integer 1..10000",
-    parse: int,
-  },
-  replayBurst: {
-    env: ["REPLAY_BURST"],
-    schema: Type.Integer({
-      minimum: 1,
-      maximum: 10_000,
-      default: 10,
-      description: "replays one token subject (or connection) may start at once after being idle",
-    }),
-    expected: "an integer 1..10000",
-    parse: int,
-  },
-  replayMaxConcurrent: {
-    env: ["REPLAY_MAX_CONCURRENT"],
-    schema: Type.Integer({
-      minimum: 1,
-      maximum: 100_000,
-      default: 256,
-      description: "history reads from the store (outside the in-memory window) in progress at once on one instance; more answer replay_busy",
-    }),
-    expected: "an integer 1..100000",
-    parse: int,
-  },
   dbQueryTimeoutMs: {
     env: ["DB_QUERY_TIMEOUT_MS"],
     schema: Type.Integer({
@@ -296,6 +174,7 @@ export const settings = {
     expected: "a boolean: 1, true, yes, on, 0, false, no or off",
     parse: bool,
   },
+  ...limitSettings,
 } satisfies Record<string, Setting<TSchema>>;
 
 export type Settings = typeof settings;

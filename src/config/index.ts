@@ -7,5 +7,5 @@
  * @module
  */
 export { type Config, settings } from "./fields.ts";
-export { ConfigError, loadConfig } from "./load.ts";
+export { authConfigured, ConfigError, loadConfig } from "./load.ts";
 export { databaseUrl, redisUrl } from "./urls.ts";

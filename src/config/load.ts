@@ -35,8 +35,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     out[key] = value;
   }
   const config = out as Config;
-  if (config.appEnv === "prod" && !config.jwtSecret) {
-    throw new ConfigError("JWT_SECRET", "", "a secret when APP_ENV=prod (auth cannot be off in production)");
+  if (config.appEnv === "prod" && !authConfigured(config)) {
+    throw new ConfigError("JWT_SECRET", "", "a secret (or JWT_PUBLIC_KEY / JWT_JWKS_FILE) when APP_ENV=prod (auth cannot be off in production)");
   }
   return config;
+}
+
+/** Whether any token key is configured, which turns auth on. */
+export function authConfigured(config: Pick<Config, "jwtSecret" | "jwtPublicKey" | "jwtJwksFile">): boolean {
+  return (config.jwtSecret?.length ?? 0) > 0 || !!config.jwtPublicKey || !!config.jwtJwksFile;
 }

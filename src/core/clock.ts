@@ -22,3 +22,25 @@ export const systemClock: Clock = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
+
+/** The longest delay `setTimeout` takes (about 24.8 days); longer ones fire at once. */
+const MAX_DELAY_MS = 2 ** 31 - 1;
+
+/**
+ * Runs `fn` once at the epoch-millisecond instant `at` (at once if it has passed), however far
+ * away, and returns what cancels it.
+ */
+export function runAt(clock: Clock, at: number, fn: () => void): () => void {
+  let handle: TimerHandle;
+  let cancelled = false;
+  const arm = () => {
+    const delay = at - clock.now();
+    if (delay <= 0) return fn();
+    handle = clock.setTimeout(() => !cancelled && arm(), Math.min(delay, MAX_DELAY_MS));
+  };
+  arm();
+  return () => {
+    cancelled = true;
+    clock.clearTimeout(handle);
+  };
+}

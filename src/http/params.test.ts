@@ -23,9 +23,12 @@ describe("shared parameters", () => {
     expect(splitTopics(" chat, relay,,chat ")).toEqual(["chat", "relay"]);
   });
 
-  it("accepts 1..64 valid topic names and refuses the rest with a 400 on topics", () => {
+  it("accepts up to the limit of valid topic names: a bad name is a 400, one past the limit a 429, both on topics", () => {
     expect(topicsParam(null, "chat")).toEqual(["chat"]);
     expect(fieldOf(() => topicsParam("chat,bad topic", "chat"))).toEqual([400, "topics"]);
-    expect(fieldOf(() => topicsParam(Array.from({ length: 65 }, (_, i) => `t${i}`).join(","), "chat"))).toEqual([400, "topics"]);
+    const names = (n: number) => Array.from({ length: n }, (_, i) => `t${i}`).join(",");
+    expect(topicsParam(names(128), "chat")).toHaveLength(128);
+    expect(fieldOf(() => topicsParam(names(129), "chat"))).toEqual([429, "topics"]);
+    expect(fieldOf(() => topicsParam(names(5), "chat", 4))).toEqual([429, "topics"]);
   });
 });

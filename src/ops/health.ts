@@ -1,5 +1,6 @@
 /**
- * `/health` and `/metrics`. Health is 503 while a dependency check fails or while draining.
+ * `/health` and `/metrics`. Health is 503 while a dependency check fails or while draining;
+ * `/metrics` asks for `METRICS_TOKEN` as a bearer token when one is set.
  * @module
  */
 
@@ -7,6 +8,7 @@ import type { AppContext } from "../app/context.ts";
 import type { Feature } from "../app/feature.ts";
 import { jsonResponse } from "../http/errors.ts";
 import { runChecks } from "./checks.ts";
+import { requireMetricsToken } from "./metrics-token.ts";
 import { opsDocs } from "./ops-docs.ts";
 
 export { runChecks } from "./checks.ts";
@@ -40,7 +42,10 @@ export function healthFeature(ctx: AppContext, src: HealthSources): Feature {
         },
       },
       "/metrics": {
-        GET: async () => new Response(await ctx.metrics.text(), { headers: { "Content-Type": ctx.metrics.contentType } }),
+        GET: async (req) => {
+          requireMetricsToken(req, ctx.config.metricsToken);
+          return new Response(await ctx.metrics.text(), { headers: { "Content-Type": ctx.metrics.contentType } });
+        },
       },
     },
   };

@@ -12,7 +12,7 @@
  */
 import { parseArgs } from "node:util";
 import { createClient } from "redis";
-import { REDIS_URL, trackChild } from "../launcher.ts";
+import { BENCH_LIMITS, REDIS_URL, trackChild } from "../launcher.ts";
 
 export type ServerKind = "bare" | "embedded" | "redis";
 
@@ -44,7 +44,7 @@ const here = import.meta.dir;
 
 export async function launch(kind: ServerKind, opts: LaunchOptions = {}): Promise<LaunchedServer> {
   const prefix = `bench-fanout-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
-  const env: Record<string, string> = { ...(process.env as Record<string, string>), LOG_LEVEL: "warn", ...opts.env };
+  const env: Record<string, string> = { ...(process.env as Record<string, string>), LOG_LEVEL: "warn", ...BENCH_LIMITS, ...opts.env };
   if (kind === "redis") Object.assign(env, { REDIS_URL, STREAM_PREFIX: prefix });
   const script = kind === "bare" ? `${here}/bare-relay.ts` : `${here}/tickwire-server.ts`;
   const args = [process.execPath];

@@ -46,7 +46,8 @@ export function relayFeature(ctx: AppContext, opts: RelayOptions = {}): Feature 
     docs: relayDocs,
     routes: {
       "/ws/manager": {
-        GET: async (req, server) => upgrade(req, server, "relay-manager", { principal: await ctx.auth.requirePublish(req, RELAY_TOPIC) }),
+        GET: async (req, server) =>
+          upgrade(req, server, "relay-manager", { principal: await ctx.auth.requirePublish(req, RELAY_TOPIC), requirePublish: RELAY_TOPIC }),
       },
       "/ws/broadcast": { GET: broadcast },
       "/ws/broadcaster": { GET: broadcast },

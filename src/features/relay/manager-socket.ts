@@ -6,12 +6,14 @@
  *
  * Binary and oversized frames are malformed traffic: answered with an error and the socket stays
  * open, but more than 10 a second closes it with 1008. `overloaded` and `unavailable` are the
- * server's condition, not the client's fault, and never count towards that limit.
+ * server's condition, not the client's fault, and never count towards that limit. Past
+ * `WS_PUBLISHES_PER_SECOND` frames a second each one is answered `rate_limited` (not stored);
+ * past twice that the socket is closed with 1008.
  * @module
  */
 import type { AppContext } from "../../app/context.ts";
-import { rejectMalformed } from "../../transports/ws/client-frames.ts";
-import { type Socket, type SocketBehavior, type SocketData, sendError, sendJson } from "../../transports/ws/socket.ts";
+import { admitPublish, PUBLISH_RATE_MESSAGE, rejectMalformed } from "../../transports/ws/client-frames.ts";
+import { CloseCode, closeSocket, type Socket, type SocketBehavior, type SocketData, sendError, sendJson } from "../../transports/ws/socket.ts";
 import type { IngestOutcome, RelayIngest } from "./ingest.ts";
 import { relayMessageProblem } from "./message.ts";
 
@@ -38,8 +40,16 @@ export function managerSocket(ctx: AppContext, ingest: RelayIngest): SocketBehav
     else sendError(ws, outcome.code, outcome.message);
   };
 
+  const perSecond = ctx.config.wsPublishesPerSecond;
   return {
+    // Every frame is a publish: the publish limit applies, not the generic frame limit.
+    frames: "publishes",
     message(ws, message) {
+      if (!admitPublish(ws, ctx.clock.now(), perSecond)) {
+        ctx.metrics.limitRefusals.inc({ limit: "ws_publishes" });
+        if (ws.data.publishCount! > 2 * perSecond) return closeSocket(ws, CloseCode.policyViolation, "too many frames");
+        return inOrder(ws, () => sendError(ws, "rate_limited", PUBLISH_RATE_MESSAGE(perSecond)));
+      }
       if (typeof message !== "string") {
         return inOrder(ws, () => rejectMalformed(ws, ctx.clock.now(), "binary_not_accepted", "frame: binary frames are not relayed; send text"));
       }

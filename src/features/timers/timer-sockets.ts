@@ -11,8 +11,8 @@
 import type { AppContext } from "../../app/context.ts";
 import type { RouteMethods } from "../../app/feature.ts";
 import { sinceParam } from "../../http/params.ts";
-import { admitOp, parseClientFrame, rejectMalformed } from "../../transports/ws/client-frames.ts";
-import { type SocketBehavior, upgrade } from "../../transports/ws/socket.ts";
+import { admitPublish, PUBLISH_RATE_MESSAGE, parseClientFrame, rejectMalformed } from "../../transports/ws/client-frames.ts";
+import { type SocketBehavior, sendError, upgrade } from "../../transports/ws/socket.ts";
 import { subscribeSocket } from "../../transports/ws/unified.ts";
 import { runGameMasterCommand } from "./game-master-commands.ts";
 import { parseSessionId } from "./timer-schemas.ts";
@@ -65,9 +65,15 @@ export function timerSockets(ctx: AppContext, timers: TimerService): Record<stri
       },
       message(ws, message) {
         const now = ctx.clock.now();
-        if (!admitOp(ws, now, ctx.config.wsOpsPerSecond, () => ctx.metrics.limitRefusals.inc({ limit: "ws_ops" }))) return;
         const parsed = parseClientFrame(message);
         if ("error" in parsed) return rejectMalformed(ws, now, "bad_frame", parsed.error);
+        // A command is a publish: past WS_PUBLISHES_PER_SECOND each one is answered rate_limited.
+        const perSecond = ctx.config.wsPublishesPerSecond;
+        if (!admitPublish(ws, now, perSecond)) {
+          ctx.metrics.limitRefusals.inc({ limit: "ws_publishes" });
+          const ref = parsed.value.ref;
+          return sendError(ws, "rate_limited", PUBLISH_RATE_MESSAGE(perSecond), typeof ref === "string" || typeof ref === "number" ? ref : undefined);
+        }
         runGameMasterCommand(ctx, timers, ws, parsed.value).catch((error: unknown) => ctx.log.error({ err: error }, "timers: game master frame failed"));
       },
     },

@@ -9,10 +9,13 @@
  */
 import { canSubscribe } from "../../auth/access.ts";
 import type { Auth } from "../../auth/auth.ts";
+import { type Clock, runAt } from "../../core/clock.ts";
+import type { ConnectionQuota } from "../../core/connection-quota.ts";
 import { sseComment } from "../../core/frame.ts";
 import type { HubMetrics } from "../../core/hub-metrics.ts";
 import type { ReplayBudget } from "../../core/replay-limits.ts";
 import { type Replayer, Subscriptions } from "../../core/subscriptions.ts";
+import { acquireAddress } from "../../http/address-limit.ts";
 import { HttpError } from "../../http/errors.ts";
 import { parseSince, topicsParam } from "../../http/params.ts";
 import type { Routes } from "../../http/routes.ts";
@@ -39,20 +42,48 @@ export interface SseDeps {
   hub: Replayer;
   transport: SseTransport;
   auth: Auth;
+  /** Streams are ended at their token's expiry on this clock. */
+  clock: Clock;
+  /** Connections per client address, shared with WebSocket. */
+  quota?: ConnectionQuota;
+  /** Topics one stream may name (`MAX_TOPICS_PER_CONNECTION`). */
+  maxTopics?: number;
+  /** Counts a request refused by a limit. */
+  onLimit?: (limit: "topics_per_connection") => void;
   log: Logger;
   metrics: HubMetrics;
   /** Gives each stream its replay allowance. */
   replayBudget?: (sub: string | undefined) => ReplayBudget;
 }
 
+/** The part of Bun's server the endpoint uses. */
+interface SseServer {
+  timeout(req: Request, seconds: number): void;
+  requestIP(req: Request): { address: string } | null;
+}
+
+/** At the token's expiry: a named event the client can act on, then the end of the stream. */
+function endExpired(conn: SseConnection): void {
+  conn.writeText(`event: token_expired\ndata: {"op":"error","code":"token_expired","message":"${EXPIRED_MESSAGE}"}\n\n`);
+  conn.close();
+}
+
+const EXPIRED_MESSAGE = "token expired; reconnect with a new token and Last-Event-ID";
+
 /** The SSE transport's endpoint: the `/events` route plus its streams, for pings and shutdown. */
 export function sseEndpoint(deps: SseDeps, opts: SseOptions) {
   const connections = new Set<SseConnection>();
   let pinger: ReturnType<typeof setInterval> | undefined;
 
-  const handle = async (req: Request, server: { timeout(req: Request, seconds: number): void }): Promise<Response> => {
+  const handle = async (req: Request, server: SseServer): Promise<Response> => {
     const url = new URL(req.url);
-    const topics = topicsParam(url.searchParams.get("topics"), "chat");
+    let topics: string[];
+    try {
+      topics = topicsParam(url.searchParams.get("topics"), "chat", deps.maxTopics);
+    } catch (error) {
+      if (error instanceof HttpError && error.code === "limit_exceeded") deps.onLimit?.("topics_per_connection");
+      throw error;
+    }
     const principal = await deps.auth.principal(req);
     for (const topic of topics) {
       if (!canSubscribe(principal, topic)) throw new HttpError(403, "forbidden", `topics: not allowed to subscribe to ${topic}`, "topics");
@@ -60,9 +91,13 @@ export function sseEndpoint(deps: SseDeps, opts: SseOptions) {
     const header = req.headers.get("last-event-id");
     const since = header !== null ? parseSince(header, "Last-Event-ID") : parseSince(url.searchParams.get("lastEventId"), "lastEventId");
     const clientId = url.searchParams.get("client_id");
+    const address = acquireAddress(deps.quota, server.requestIP(req)?.address);
     let subscriptions: Subscriptions | undefined;
+    let cancelExpiry: (() => void) | undefined;
     const conn: SseConnection = new SseConnection(deps.metrics, opts.queueBytes, () => {
       connections.delete(conn);
+      cancelExpiry?.();
+      if (address !== undefined) deps.quota!.release(address);
       subscriptions?.clear();
       deps.log.debug({ clientId, topics }, "sse closed");
     });
@@ -77,6 +112,7 @@ export function sseEndpoint(deps: SseDeps, opts: SseOptions) {
         writer.flush();
         if (conn.closed) return; // the client went away before the first bytes: register nothing
         connections.add(conn);
+        if (principal?.exp !== undefined) cancelExpiry = runAt(deps.clock, principal.exp * 1000, () => endExpired(conn));
         for (const topic of topics) subscriptions.add(topic, { since });
         // The response lasts as long as this pull: until the server or the client ends it.
         await conn.ended;
@@ -97,7 +133,7 @@ export function sseEndpoint(deps: SseDeps, opts: SseOptions) {
     });
   };
 
-  const routes: Routes<{ timeout(req: Request, seconds: number): void }> = { "/events": { GET: (req, server) => handle(req, server) } };
+  const routes: Routes<SseServer> = { "/events": { GET: (req, server) => handle(req, server) } };
   return {
     name: "sse",
     routes,

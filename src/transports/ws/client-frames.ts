@@ -60,3 +60,22 @@ export function admitOp(ws: Socket, now: number, perSecond: number, onRefused?: 
   }
   return false;
 }
+
+/**
+ * Admits one publish of `ws` (a publish op, a manager frame, a game-master command) under a
+ * limit of `perSecond` a second. Unlike {@link admitOp}, a refused publish is not dropped: the
+ * caller answers it `rate_limited`, so a client waiting for its ack learns it was not taken.
+ */
+export function admitPublish(ws: Socket, now: number, perSecond: number): boolean {
+  const d = ws.data;
+  if (d.publishWindow === undefined || now - d.publishWindow >= 1000) {
+    d.publishWindow = now;
+    d.publishCount = 0;
+  }
+  d.publishCount = (d.publishCount ?? 0) + 1;
+  return d.publishCount <= perSecond;
+}
+
+/** The `rate_limited` answer to a refused publish. */
+export const PUBLISH_RATE_MESSAGE = (perSecond: number) =>
+  `publish: more than ${perSecond} publishes a second on this socket (WS_PUBLISHES_PER_SECOND); retry later`;

@@ -5,7 +5,9 @@
  */
 import type { BunRequest, Server, ServerWebSocket } from "bun";
 import type { Principal } from "../../auth/principal.ts";
+import type { ConnectionQuota } from "../../core/connection-quota.ts";
 import type { Subscriptions } from "../../core/subscriptions.ts";
+import { acquireAddress } from "../../http/address-limit.ts";
 import { HttpError } from "../../http/errors.ts";
 
 export { CloseCode } from "./close-codes.ts";
@@ -34,6 +36,15 @@ export interface SocketData {
   /** In-band op rate limit: window start (ms) and ops in the window. */
   opsWindow?: number;
   opsCount?: number;
+  /** Publish rate limit: window start (ms) and publishes in the window. */
+  publishWindow?: number;
+  publishCount?: number;
+  /** The client address counted against `MAX_CONNECTIONS_PER_ADDRESS`, released on close. */
+  address?: string;
+  /** Cancels the close scheduled at the token's expiry. */
+  cancelExpiry?: () => void;
+  /** A topic the connection was admitted to publish on: a refreshed token must allow it too. */
+  requirePublish?: string;
 }
 
 export type Socket = ServerWebSocket<SocketData>;
@@ -41,6 +52,11 @@ export type AppServer = Server<SocketData>;
 
 /** What one WebSocket endpoint does with its sockets. */
 export interface SocketBehavior {
+  /**
+   * What the endpoint's frames are: `ops` (the default) count against `WS_OPS_PER_SECOND` in the
+   * server; `publishes` (each frame is a publish) are limited by the endpoint itself.
+   */
+  frames?: "ops" | "publishes";
   open?(ws: Socket): void;
   message?(ws: Socket, message: string | Buffer): void;
   close?(ws: Socket, code: number, reason: string): void;
@@ -48,9 +64,20 @@ export interface SocketBehavior {
 
 let nextSocketId = 1;
 
+const quotas = new WeakMap<object, ConnectionQuota>();
+
+/** Makes every upgrade on `server` count against `quota` (connections per client address). */
+export function limitConnections(server: object, quota: ConnectionQuota): void {
+  quotas.set(server, quota);
+}
+
 export interface UpgradeOptions {
   params?: Record<string, string>;
   principal?: Principal | undefined;
+  /** Not counted against the connection limit (a socket accepted only to be closed at once). */
+  uncounted?: boolean;
+  /** The topic the route required publish permission on (see {@link SocketData.requirePublish}). */
+  requirePublish?: string;
   /** The request's validated `?since=` (see `http/params.ts`). */
   since?: string | undefined;
 }
@@ -60,6 +87,8 @@ export interface UpgradeOptions {
  * `undefined` on success (Bun then owns the connection), or throws a 426 for plain HTTP.
  */
 export function upgrade(req: BunRequest, server: AppServer, kind: string, opts: UpgradeOptions = {}): undefined {
+  const quota = opts.uncounted ? undefined : quotas.get(server);
+  const address = acquireAddress(quota, server.requestIP(req)?.address);
   const data: SocketData = {
     kind,
     id: nextSocketId++,
@@ -70,8 +99,11 @@ export function upgrade(req: BunRequest, server: AppServer, kind: string, opts: 
     closed: false,
     malformedWindow: 0,
     malformedCount: 0,
+    ...(address !== undefined ? { address } : {}),
+    ...(opts.requirePublish ? { requirePublish: opts.requirePublish } : {}),
   };
   if (server.upgrade(req, { data })) return undefined;
+  if (address !== undefined) quota!.release(address);
   throw new HttpError(426, "upgrade_required", "this endpoint speaks WebSocket; send an Upgrade: websocket request");
 }
 

@@ -3,21 +3,22 @@
  * @module
  */
 import { type ApiDocs, sinceQuery, tokenQuery, websocket } from "../../http/api-docs.ts";
-import { PingOp, PublishOp, SubscribeOp, UnsubscribeOp } from "./op-schemas.ts";
+import { PingOp, PublishOp, RefreshOp, SubscribeOp, UnsubscribeOp } from "./op-schemas.ts";
 
 export const unifiedDocs: ApiDocs = {
-  schemas: { SubscribeOp, UnsubscribeOp, PublishOp, PingOp },
+  schemas: { SubscribeOp, UnsubscribeOp, PublishOp, PingOp, RefreshOp },
   operations: {
     "GET /ws": websocket("the cron seed endpoint and the unified endpoint", {
       tag: "streams",
-      description: "No `?topics=`: `cron` frames every tick. In-band ops, each answered `ack` or `error`.",
+      description:
+        "No `?topics=`: `cron` frames every tick. In-band ops, each answered `ack` or `error`. The socket is closed with 4401 at its token's `exp` unless refreshed.",
       authenticated: true,
       queryParams: [
         { name: "topics", description: "comma-separated topics to subscribe at connect (default `cron`)", schema: { type: "string" } },
         sinceQuery,
         tokenQuery,
       ],
-      messages: ["SubscribeOp", "UnsubscribeOp", "PublishOp", "PingOp"],
+      messages: ["SubscribeOp", "UnsubscribeOp", "PublishOp", "PingOp", "RefreshOp"],
     }),
   },
 };

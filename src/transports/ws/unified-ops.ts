@@ -11,7 +11,7 @@ import type { Clock } from "../../core/clock.ts";
 import { Validator } from "../../http/body.ts";
 import { httpErrorOf } from "../../http/errors.ts";
 import type { Logger } from "../../log.ts";
-import { rejectMalformed } from "./client-frames.ts";
+import { admitPublish, PUBLISH_RATE_MESSAGE, rejectMalformed } from "./client-frames.ts";
 import { PingOp, PublishOp, SubscribeOp, UnsubscribeOp } from "./op-schemas.ts";
 import { type Socket, sendError, sendJson } from "./socket.ts";
 
@@ -24,10 +24,12 @@ export interface UnifiedDeps {
   log: Logger;
   /** Topics clients may publish to over WebSocket, and how (filled in by the features). */
   publishers: ReadonlyMap<string, TopicPublisher>;
-  /** In-band ops one socket may send per second (`WS_OPS_PER_SECOND`). */
-  opsPerSecond?: number;
-  /** Counts an op refused by that limit. */
-  onOpRefused?: () => void;
+  /** Topics one socket may be subscribed to (`MAX_TOPICS_PER_CONNECTION`). */
+  maxTopics?: number;
+  /** Publishes one socket may send a second (`WS_PUBLISHES_PER_SECOND`). */
+  publishesPerSecond?: number;
+  /** Counts an action refused by a limit, by limit name. */
+  onLimit?: (limit: "topics_per_connection" | "ws_publishes") => void;
 }
 
 const checks = {
@@ -37,6 +39,8 @@ const checks = {
   ping: new Validator(PingOp),
 };
 type OpName = keyof typeof checks;
+
+export const topicLimitMessage = (max: number) => `topic: this connection already has ${max} topics (MAX_TOPICS_PER_CONNECTION); unsubscribe first`;
 
 /** Subscribes `ws` to `topic` (resuming after `since` when given) through its subscriptions. */
 export function subscribeSocket(ws: Socket, topic: string, since: string | undefined): void {
@@ -60,6 +64,11 @@ export async function handleUnifiedOp(deps: UnifiedDeps, ws: Socket, frame: Reco
     case "subscribe": {
       const { topic, since } = frame as Static<typeof SubscribeOp>;
       if (!canSubscribe(ws.data.principal, topic)) return sendError(ws, "forbidden", `topic: not allowed to subscribe to ${topic}`, ref);
+      const subs = ws.data.subscriptions;
+      if (subs && !subs.has(topic) && subs.size >= (deps.maxTopics ?? Number.POSITIVE_INFINITY)) {
+        deps.onLimit?.("topics_per_connection");
+        return sendError(ws, "limit_exceeded", topicLimitMessage(deps.maxTopics!), ref);
+      }
       reply({ topic });
       return subscribeSocket(ws, topic, since);
     }
@@ -74,6 +83,11 @@ export async function handleUnifiedOp(deps: UnifiedDeps, ws: Socket, frame: Reco
       if (!publisher)
         return sendError(ws, "not_publishable", `topic: clients may publish only on ${[...deps.publishers.keys()].join(", ") || "no topic"}`, ref);
       if (!canPublish(ws.data.principal, topic)) return sendError(ws, "forbidden", `topic: not allowed to publish on ${topic}`, ref);
+      const perSecond = deps.publishesPerSecond ?? Number.POSITIVE_INFINITY;
+      if (!admitPublish(ws, now, perSecond)) {
+        deps.onLimit?.("ws_publishes");
+        return sendError(ws, "rate_limited", PUBLISH_RATE_MESSAGE(perSecond), ref);
+      }
       try {
         const { seq } = await publisher(data, ws.data.principal);
         return reply({ topic, seq });

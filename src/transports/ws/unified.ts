@@ -5,10 +5,10 @@
  * @module
  */
 import { canSubscribe } from "../../auth/access.ts";
-import { HttpError } from "../../http/errors.ts";
-import { sinceParam, splitTopics, topicProblem } from "../../http/params.ts";
+import { limitExceeded } from "../../http/errors.ts";
+import { MAX_TOPICS_PARAM, sinceParam, splitTopics, topicProblem } from "../../http/params.ts";
 import type { RouteMethods } from "../../http/routes.ts";
-import { admitOp, parseClientFrame, rejectMalformed } from "./client-frames.ts";
+import { parseClientFrame, rejectMalformed } from "./client-frames.ts";
 import { type AppServer, type SocketBehavior, sendError, upgrade } from "./socket.ts";
 import { unifiedDocs } from "./unified-docs.ts";
 import { handleUnifiedOp, subscribeSocket, type UnifiedDeps } from "./unified-ops.ts";
@@ -28,7 +28,11 @@ export function unifiedRoutes(deps: UnifiedDeps): Record<string, RouteMethods<Ap
     "/ws": {
       GET: async (req, server) => {
         const topics = new URL(req.url).searchParams.get("topics");
-        if (topics !== null && topics.length > 128 * 64) throw new HttpError(400, "bad_request", "topics: too many topics", "topics");
+        const max = deps.maxTopics ?? MAX_TOPICS_PARAM;
+        if (topics !== null && (topics.length > 130 * max || splitTopics(topics).length > max)) {
+          deps.onLimit?.("topics_per_connection");
+          throw limitExceeded(`topics: more than ${max} topics (MAX_TOPICS_PER_CONNECTION)`, "topics");
+        }
         const since = sinceParam(req);
         return upgrade(req, server, UNIFIED_SOCKET, { since, principal: await deps.auth.principal(req) });
       },
@@ -56,7 +60,6 @@ export function unifiedSocket(deps: UnifiedDeps): SocketBehavior {
     },
     message(ws, message) {
       const now = deps.clock.now();
-      if (!admitOp(ws, now, deps.opsPerSecond ?? 1000, deps.onOpRefused)) return;
       const parsed = parseClientFrame(message);
       if ("error" in parsed) return rejectMalformed(ws, now, "bad_frame", parsed.error);
       handleUnifiedOp(deps, ws, parsed.value).catch((error: unknown) => deps.log.error({ err: error }, "ws op failed"));

@@ -1,0 +1,79 @@
+/**
+ * Token lifetime on open WebSockets, whatever their endpoint: a socket is closed with 4401 at
+ * its token's `exp`, unless the client sent `{"op":"refresh","token","ref"?}` with a newer valid
+ * token first (answered `{"op":"ack","ref"?,"exp"}`). A refreshed token must be for the same
+ * `sub` and still allow every topic the socket is subscribed to (and the topic its endpoint
+ * publishes on); otherwise it is refused and the old expiry stands.
+ * @module
+ */
+import { canPublish, canSubscribe } from "../../auth/access.ts";
+import type { Auth } from "../../auth/auth.ts";
+import type { Principal } from "../../auth/principal.ts";
+import { type Clock, runAt } from "../../core/clock.ts";
+import { httpErrorOf } from "../../http/errors.ts";
+import { CloseCode, closeSocket, type Socket, sendError, sendJson } from "./socket.ts";
+
+export const EXPIRED_REASON = "token expired; reconnect with a new token, or send op refresh before exp";
+
+/** Schedules the close of `ws` at its principal's `exp` (replacing any earlier schedule). */
+export function armExpiry(ws: Socket, clock: Clock): void {
+  ws.data.cancelExpiry?.();
+  const exp = ws.data.principal?.exp;
+  if (exp === undefined) return;
+  ws.data.cancelExpiry = runAt(clock, exp * 1000, () => closeSocket(ws, CloseCode.unauthorized, EXPIRED_REASON));
+}
+
+export function disarmExpiry(ws: Socket): void {
+  ws.data.cancelExpiry?.();
+  ws.data.cancelExpiry = undefined;
+}
+
+/** Whether the socket's token has expired by `now` (a frame that races the scheduled close). */
+export function expired(ws: Socket, now: number): boolean {
+  const exp = ws.data.principal?.exp;
+  return exp !== undefined && exp * 1000 <= now;
+}
+
+/** The frame as a refresh op, cheaply: only frames that mention "refresh" are parsed. */
+export function refreshOp(message: string | Buffer): { token: unknown; ref: unknown } | undefined {
+  if (typeof message !== "string" || !message.includes('"refresh"')) return undefined;
+  try {
+    const frame = JSON.parse(message) as Record<string, unknown>;
+    return frame && typeof frame === "object" && frame.op === "refresh" ? { token: frame.token, ref: frame.ref } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why `next` cannot replace `current` on `ws`, or `undefined`. */
+function refusal(ws: Socket, current: Principal, next: Principal): string | undefined {
+  if (next.sub !== current.sub) return "refresh: the new token is for another sub";
+  for (const topic of ws.data.subscriptions?.topics() ?? []) {
+    if (!canSubscribe(next, topic)) return `refresh: the new token does not allow subscribing to ${topic}`;
+  }
+  if (ws.data.requirePublish && !canPublish(next, ws.data.requirePublish))
+    return `refresh: the new token does not allow publishing on ${ws.data.requirePublish}`;
+  return undefined;
+}
+
+/** Answers one refresh op of `ws`. */
+export async function refresh(ws: Socket, op: { token: unknown; ref: unknown }, auth: Auth, clock: Clock): Promise<void> {
+  const ref = typeof op.ref === "string" || typeof op.ref === "number" ? op.ref : undefined;
+  const current = ws.data.principal;
+  if (!auth.enabled || !current) return sendJson(ws, { op: "ack", ...(ref !== undefined ? { ref } : {}), auth: "off" });
+  if (typeof op.token !== "string" || op.token.length === 0 || op.token.length > 8192) {
+    return sendError(ws, "bad_frame", "token: expected the new JWT as a string", ref);
+  }
+  let next: Principal;
+  try {
+    next = await auth.verify(op.token);
+  } catch (error) {
+    return sendError(ws, "unauthorized", httpErrorOf(error).message, ref);
+  }
+  if (ws.data.closed) return;
+  const problem = refusal(ws, current, next);
+  if (problem) return sendError(ws, "forbidden", problem, ref);
+  ws.data.principal = next;
+  armExpiry(ws, clock);
+  sendJson(ws, { op: "ack", ...(ref !== undefined ? { ref } : {}), exp: next.exp });
+}
