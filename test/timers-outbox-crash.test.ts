@@ -87,7 +87,8 @@ describe("timer events exactly once across kill -9 during a mass expiry", () => 
   });
 
   const spawn = async (env: Record<string, string>) => {
-    const child = await spawnServer(env);
+    // The COUNT timers and the probe are in one session: past the default TIMERS_PER_SESSION (100).
+    const child = await spawnServer({ TIMERS_PER_SESSION: String(COUNT + 1), ...env });
     children.push(child);
     return child;
   };

@@ -85,7 +85,15 @@ let phase: PhaseName | undefined;
 
 const prefix = uniquePrefix("bench-replay-amp");
 const redis = await redisClient(REDIS_URL, `${prefix}-bench`);
-const env = { REDIS_URL, STREAM_PREFIX: prefix, JWT_SECRET: SECRET, LOG_LEVEL: "warn", SSE_PING_MS: "300000" };
+// All timers are in one session: room for `--timers` of them (TIMERS_PER_SESSION defaults to 100).
+const env = {
+  REDIS_URL,
+  STREAM_PREFIX: prefix,
+  JWT_SECRET: SECRET,
+  LOG_LEVEL: "warn",
+  SSE_PING_MS: "300000",
+  TIMERS_PER_SESSION: String(Math.max(100, timerCount)),
+};
 const servers: Awaited<ReturnType<typeof launchTickwire>>[] = [];
 const cleanups: (() => void)[] = [];
 

@@ -16,6 +16,7 @@ import type { HotState } from "./hot-state.ts";
 import { OutboxPublisher } from "./outbox-publisher.ts";
 import { timerDocs } from "./timer-docs.ts";
 import { outboxGauges } from "./timer-events.ts";
+import type { TimerLimits } from "./timer-limits.ts";
 import { timerRoutes } from "./timer-routes.ts";
 import { TIMERS_TOPIC, TimerService } from "./timer-service.ts";
 import { timerSocketRoutes, timerSockets } from "./timer-sockets.ts";
@@ -46,7 +47,12 @@ export function timersFeature(ctx: AppContext, deps: TimersDeps): TimersFeature 
     // Answers to idempotent requests are kept a day.
     housekeeping: () => store.purgeAnswers(ctx.clock.now() - 86_400_000),
   });
-  const service = new TimerService({ store, instance, onCommitted: () => void outbox.kick(), hub: ctx.hub, clock: ctx.clock, log: ctx.log });
+  const limits: TimerLimits = {
+    perSession: ctx.config.timersPerSession,
+    total: ctx.config.timersMax,
+    refused: (limit) => ctx.metrics.limitRefusals.inc({ limit }),
+  };
+  const service = new TimerService({ store, instance, limits, onCommitted: () => void outbox.kick(), hub: ctx.hub, clock: ctx.clock, log: ctx.log });
   if (deps.hotState) service.useHotState(deps.hotState);
   const cleanups: (() => unknown)[] = [];
 

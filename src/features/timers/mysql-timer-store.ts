@@ -2,7 +2,8 @@
  * Timers in MySQL / MariaDB through Drizzle over a mysql2 pool. MySQL has no `RETURNING`, so
  * inserts read the new id with `$returningId()`; conditional writes count `affectedRows`
  * (every write bumps `version`, so a matched row is always a changed row). Each change is one
- * transaction with its outbox rows and, when asked, its idempotent answer.
+ * transaction with its outbox rows and, when asked, its idempotent answer; a create checks the
+ * timer limits in its transaction, taking turns with every other create (`mysql-timer-limits.ts`).
  *
  * A server that cannot be reached becomes {@link StoreUnavailableError} (503: nothing written).
  * A write that hangs (server stopped mid-query, network partition) is abandoned after
@@ -14,6 +15,8 @@ import { and, asc, count, eq, inArray, lt, min } from "drizzle-orm";
 import type { MysqlDb } from "../../infra/db/database.ts";
 import { idempotencyKeys, timerOutbox, timers } from "../../infra/db/schema-mysql.ts";
 import { connectionFailure, isDuplicateKey } from "./mysql-errors.ts";
+import { checkRoom, lockCreates } from "./mysql-timer-limits.ts";
+import type { TimerLimits } from "./timer-limits.ts";
 import type { TimerState } from "./timer-state.ts";
 import {
   AnswerExistsError,
@@ -34,8 +37,17 @@ export class MysqlTimerStore implements TimerStore {
     private readonly queryTimeoutMs: number,
   ) {}
 
-  insert(timer: Omit<TimerState, "id">, events: (t: TimerState) => OutboxEvent[], answer?: IdempotentAnswer): Promise<TimerState> {
-    return this.#write("insert", (tx) => this.#insertIn(tx, timer, events, answer));
+  async insert(timer: Omit<TimerState, "id">, events: (t: TimerState) => OutboxEvent[], answer?: IdempotentAnswer, limits?: TimerLimits): Promise<TimerState> {
+    // Without the lock first: a full session or table is refused without queueing on it.
+    if (limits) await this.#run("limit check", false, () => checkRoom(this.db, timer.sessionId, limits, answer));
+    return this.#write("insert", async (tx) => {
+      if (limits) {
+        // The lock must be the transaction's first statement (see mysql-timer-limits.ts).
+        await lockCreates(tx);
+        await checkRoom(tx, timer.sessionId, limits, answer);
+      }
+      return this.#insertIn(tx, timer, events, answer);
+    });
   }
 
   update(timer: TimerState, expectedVersion: number, events: OutboxEvent[], answer?: IdempotentAnswer): Promise<boolean> {

@@ -2,12 +2,14 @@
  * Timers in the embedded SQLite file through Drizzle over `bun:sqlite`. Queries are
  * synchronous underneath (microseconds for these one-row statements), so a change and its
  * outbox rows are one synchronous transaction, there is no timeout and no "unavailable" state:
- * the file is always there.
+ * the file is always there. A create counts timers against the limits in its (IMMEDIATE)
+ * transaction, so the count and the insert cannot be split by another writer.
  * @module
  */
 import { and, asc, count, eq, inArray, lt, min } from "drizzle-orm";
 import type { SqliteDb } from "../../infra/db/database.ts";
 import { idempotencyKeys, timerOutbox, timers } from "../../infra/db/schema-sqlite.ts";
+import { refusal, type TimerLimits } from "./timer-limits.ts";
 import type { TimerState } from "./timer-state.ts";
 import { AnswerExistsError, type IdempotentAnswer, type OutboxEvent, type OutboxRow, type StoredAnswer, type TimerStore } from "./timer-store.ts";
 
@@ -18,12 +20,18 @@ const isPrimaryKeyClash = (error: unknown) => /UNIQUE constraint failed: idempot
 export class SqliteTimerStore implements TimerStore {
   constructor(private readonly db: SqliteDb) {}
 
-  async insert(timer: Omit<TimerState, "id">, events: (t: TimerState) => OutboxEvent[], answer?: IdempotentAnswer): Promise<TimerState> {
-    return this.db.transaction((tx) => {
-      const row = tx.insert(timers).values(timer).returning().get()!;
-      this.#extras(tx, row, events(row), answer);
-      return row;
-    });
+  async insert(timer: Omit<TimerState, "id">, events: (t: TimerState) => OutboxEvent[], answer?: IdempotentAnswer, limits?: TimerLimits): Promise<TimerState> {
+    // IMMEDIATE: the write lock is taken before the count, so even another process sharing the
+    // file cannot insert between count and insert.
+    return this.db.transaction(
+      (tx) => {
+        if (limits) this.#checkRoom(tx, timer.sessionId, limits, answer);
+        const row = tx.insert(timers).values(timer).returning().get()!;
+        this.#extras(tx, row, events(row), answer);
+        return row;
+      },
+      { behavior: "immediate" },
+    );
   }
 
   async update(timer: TimerState, expectedVersion: number, events: OutboxEvent[], answer?: IdempotentAnswer): Promise<boolean> {
@@ -92,6 +100,25 @@ export class SqliteTimerStore implements TimerStore {
 
   async purgeAnswers(before: number): Promise<void> {
     this.db.delete(idempotencyKeys).where(lt(idempotencyKeys.createdAt, before)).run();
+  }
+
+  /** Refuses one more timer in `sessionId` past a limit, unless the create already committed under its key. */
+  #checkRoom(tx: Tx, sessionId: string, limits: TimerLimits, answer?: IdempotentAnswer): void {
+    const session = tx.select({ n: count() }).from(timers).where(eq(timers.sessionId, sessionId)).get()?.n ?? 0;
+    // The total (a scan) only when the session has room.
+    const total = session >= limits.perSession ? 0 : (tx.select({ n: count() }).from(timers).get()?.n ?? 0);
+    const refused = refusal(limits, { session, total });
+    if (!refused) return;
+    const answered =
+      answer &&
+      tx
+        .select({ scope: idempotencyKeys.scope })
+        .from(idempotencyKeys)
+        .where(and(eq(idempotencyKeys.scope, answer.scope), eq(idempotencyKeys.key, answer.key)))
+        .get();
+    if (answered) throw new AnswerExistsError(answer.scope, answer.key);
+    limits.refused?.(refused.limit);
+    throw refused;
   }
 
   #extras(tx: Tx, timer: TimerState, events: OutboxEvent[], answer?: IdempotentAnswer): void {

@@ -12,6 +12,7 @@
  * follows `timers` ({@link TimerService.applyEntry}): an event newer than the version it holds
  * makes it read the timer again, so every instance converges to the database. Also here: the map
  * (`timer-map.ts`), the tick (`timer-tick.ts`), the load (`timer-load.ts`), `store-guard.ts`.
+ * Creates are limited per session and in all, counted by the store (`timer-limits.ts`).
  * @module
  */
 import type { Clock } from "../../core/clock.ts";
@@ -24,8 +25,10 @@ import { type Idempotency, idempotentAnswer, outboxEvents } from "./change-recor
 import { type HotState, inProcessHotState } from "./hot-state.ts";
 import { KeyedSerial } from "./keyed-serial.ts";
 import { guardStore } from "./store-guard.ts";
+import type { TimerLimits } from "./timer-limits.ts";
 import { loadTimers } from "./timer-load.ts";
 import { TimerMap } from "./timer-map.ts";
+import type { TimerServiceOptions } from "./timer-service-options.ts";
 import type { TimerState, TimerView, Transition } from "./timer-state.ts";
 import * as machine from "./timer-state.ts";
 import type { TimerStore } from "./timer-store.ts";
@@ -38,19 +41,7 @@ export { updateFragments } from "./timer-map.ts";
 const MAX_ATTEMPTS = 5;
 
 export type { Idempotency } from "./change-records.ts";
-
-export interface TimerServiceOptions {
-  store: TimerStore;
-  /** This instance's id in outbox rows (the outbox publisher's). */
-  instance: string;
-  /** Called after every commit: the outbox has new rows to publish. */
-  onCommitted?: () => void;
-  /** Defaults to none (the map is the only copy); see {@link TimerService.useHotState}. */
-  hot?: HotState;
-  hub: Hub;
-  clock: Clock;
-  log: Logger;
-}
+export type { TimerServiceOptions } from "./timer-service-options.ts";
 
 export class TimerService {
   readonly #store: TimerStore;
@@ -60,6 +51,7 @@ export class TimerService {
   readonly #log: Logger;
   readonly #committed: () => void;
   readonly #instance: string;
+  readonly #limits: TimerLimits | undefined;
   /** Timers whose hot-state write failed: rewritten when their event comes back on the tail. */
   readonly #hotStale = new Set<number>();
   readonly #timers = new TimerMap();
@@ -73,6 +65,7 @@ export class TimerService {
     this.#clock = opts.clock;
     this.#log = opts.log;
     this.#instance = opts.instance;
+    this.#limits = opts.limits;
     this.#committed = opts.onCommitted ?? (() => {});
   }
 
@@ -104,7 +97,12 @@ export class TimerService {
     const now = this.#now();
     const draft = machine.createTimer(sessionId, maxTime, now);
     const t = await guardStore(() =>
-      this.#store.insert(draft, (row) => outboxEvents(["TIMER_CREATE"], row, this.#instance, this.#clock.now()), idempotentAnswer(idem, this.#clock.now())),
+      this.#store.insert(
+        draft,
+        (row) => outboxEvents(["TIMER_CREATE"], row, this.#instance, this.#clock.now()),
+        idempotentAnswer(idem, this.#clock.now()),
+        this.#limits,
+      ),
     );
     this.#timers.adopt(t);
     await this.#saveHot(t);

@@ -8,6 +8,7 @@
  * commit together or not at all, so no change can be stored without its events (or the reverse).
  * @module
  */
+import type { TimerLimitError, TimerLimits } from "./timer-limits.ts";
 import type { TimerEventType, TimerState } from "./timer-state.ts";
 
 /** An event to publish on `timers`, written to the outbox with the change it describes. */
@@ -48,8 +49,13 @@ export interface StoredAnswer {
 }
 
 export interface TimerStore {
-  /** Inserts a new timer with the events `events` builds from the stored row (it has its id). */
-  insert(timer: Omit<TimerState, "id">, events: (t: TimerState) => OutboxEvent[], answer?: IdempotentAnswer): Promise<TimerState>;
+  /**
+   * Inserts a new timer with the events `events` builds from the stored row (it has its id).
+   * With `limits`, first counts the timers in the same transaction, serialized with every other
+   * create, and throws a {@link TimerLimitError} (nothing written) if there is no room; a create
+   * that already committed under `answer`'s key throws {@link AnswerExistsError} instead.
+   */
+  insert(timer: Omit<TimerState, "id">, events: (t: TimerState) => OutboxEvent[], answer?: IdempotentAnswer, limits?: TimerLimits): Promise<TimerState>;
   /**
    * Writes `timer` and `events` if the stored row still has `expectedVersion`; `false` (nothing
    * written) if another writer changed or deleted it first.

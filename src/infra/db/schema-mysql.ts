@@ -5,4 +5,5 @@
  */
 export { idempotencyKeys } from "./mysql/idempotency-table.ts";
 export { timerOutbox } from "./mysql/outbox-table.ts";
+export { timerCreateLock } from "./mysql/timer-create-lock-table.ts";
 export { timers } from "./mysql/timers-table.ts";

@@ -1,0 +1,26 @@
+/**
+ * What a {@link TimerService} is made of: its store, its instance id, the hub, clock and logger,
+ * and optionally hot state and the timer limits.
+ * @module
+ */
+import type { Clock } from "../../core/clock.ts";
+import type { Hub } from "../../core/hub.ts";
+import type { Logger } from "../../log.ts";
+import type { HotState } from "./hot-state.ts";
+import type { TimerLimits } from "./timer-limits.ts";
+import type { TimerStore } from "./timer-store.ts";
+
+export interface TimerServiceOptions {
+  store: TimerStore;
+  /** This instance's id in outbox rows (the outbox publisher's). */
+  instance: string;
+  /** Called after every commit: the outbox has new rows to publish. */
+  onCommitted?: () => void;
+  /** Defaults to none (the map is the only copy); see `TimerService.useHotState`. */
+  hot?: HotState;
+  /** Checked by every create, in its transaction; none: creates are not limited (benchmarks). */
+  limits?: TimerLimits;
+  hub: Hub;
+  clock: Clock;
+  log: Logger;
+}
