@@ -18,6 +18,12 @@ import { ErrorBody, error, type Operation, ref } from "../http/api-docs.ts";
 import { HTTP_METHODS } from "../http/routes.ts";
 import { opsDocs } from "./ops-docs.ts";
 
+/** The path parameters' rules: a timer id, a session id (watchable as `session:<id>`). */
+const PATH_PARAM_SCHEMAS: Record<string, Record<string, unknown>> = {
+  id: { type: "integer", minimum: 1 },
+  sessionId: { type: "string", pattern: "^[A-Za-z0-9_-]{1,120}$" },
+};
+
 /** `/timer/:id/pause` → `/timer/{id}/pause` and its path parameter names. */
 function openapiPath(path: string): { path: string; params: string[] } {
   const params: string[] = [];
@@ -61,7 +67,7 @@ function operationObject(method: string, path: string, params: string[], op: Ope
         name,
         in: "path",
         required: true,
-        schema: name === "id" ? { type: "integer", minimum: 1 } : { type: "string", minLength: 1, maxLength: 128 },
+        schema: PATH_PARAM_SCHEMAS[name] ?? { type: "string", minLength: 1, maxLength: 128 },
       })),
       ...(op.query ? queryParameters(op.query) : []),
       ...(op.queryParams ?? []).map((p) => ({ in: "query", required: false, ...p })),
