@@ -134,7 +134,12 @@ describe.each(MODES)("ephemeral offsets ($name)", (mode) => {
         await fresh.next(isUpdate, 5_000);
         const got = fresh.frames as any[];
         const replayed = got.filter(isDurable).map((f) => key(seen(f)));
-        const control = got.filter((f) => f?.op !== undefined);
+        // A tick may reach the customer before the first durable event of a brand-new stream
+        // (the outbox appends the create just after its commit): its seq is `0-0.<k>`. Resuming
+        // from it, a Redis log cannot tell "before this stream began" from "before a Redis that
+        // came back empty", so it says `recovered:false` (the safe side) and still replays all.
+        const beforeStream = mode.name === "mysql+redis" && since.startsWith("0-0.");
+        const control = got.filter((f) => f?.op !== undefined && !(beforeStream && f.op === "recovered" && f.recovered === false));
         const seqs = got.filter((f) => typeof f?.seq === "string").map((f) => f.seq as string);
         const ordered = seqs.every((s, j) => compareSeq(s, j === 0 ? since : seqs[j - 1]!) > 0);
         if (JSON.stringify(replayed) !== JSON.stringify(expected) || control.length > 0 || !ordered) {

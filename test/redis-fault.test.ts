@@ -39,7 +39,8 @@ describe("Redis faults (dedicated redis-server)", () => {
   beforeAll(async () => {
     expect(redis.url).not.toBe(REDIS_URL);
     await redis.start();
-    app = await startServer({ REDIS_URL: redis.url, STREAM_PREFIX: prefix, TICK_MS: "100" });
+    // The burst past the append queue is far past one socket's default publish rate.
+    app = await startServer({ REDIS_URL: redis.url, STREAM_PREFIX: prefix, TICK_MS: "100", WS_PUBLISHES_PER_SECOND: "100000", WS_OPS_PER_SECOND: "100000" });
     sse = await sseClient(`${app.url}/events`);
     ws = wsClient(wsUrl(app, "/ws?topics=chat,cron"));
     await ws.opened;

@@ -41,8 +41,9 @@ describe.each(MODES)("replay ($name)", (mode) => {
   let app: Tickwire;
   let small: Tickwire;
   beforeAll(async () => {
-    app = await startServer(mode.env(uniquePrefix("replay")));
-    small = await startServer({ ...mode.env(uniquePrefix("replay-small")), HISTORY_SIZE: "5" });
+    // Publishers here send hundreds of messages at once, past one socket's default publish rate.
+    app = await startServer({ ...mode.env(uniquePrefix("replay")), WS_PUBLISHES_PER_SECOND: "100000" });
+    small = await startServer({ ...mode.env(uniquePrefix("replay-small")), HISTORY_SIZE: "5", WS_PUBLISHES_PER_SECOND: "100000" });
   });
   afterAll(async () => {
     await app.stop();

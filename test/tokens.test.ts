@@ -96,6 +96,21 @@ describe.each(MODES)("tokens ($name)", (mode) => {
     ws.close();
   });
 
+  it("opens every WebSocket endpoint and SSE with a token of the old secret and of each public key", async () => {
+    for (const token of [await hs(OLD_SECRET), await signed(rsa.privateKey, "RS256"), await signed(ec.privateKey, "ES256", everything, 600, "ec-1")]) {
+      const sockets = WS_PATHS.map((path) => wsClient(wsUrl(app, `${path}${path.includes("?") ? "&" : "?"}token=${token}`)));
+      await Promise.all(sockets.map((s) => s.opened));
+      for (const s of sockets) {
+        s.send({ op: "refresh", token, ref: "r" });
+        expect((await s.next((f) => f.ref === "r")).op).toBe("ack");
+        s.close();
+      }
+      const sse = await sseClient(`${app.url}/events?topics=chat&token=${token}`);
+      expect(sse.response.status).toBe(200);
+      sse.close();
+    }
+  });
+
   it("matches the Bearer scheme case-insensitively", async () => {
     const token = await hs(SECRET);
     for (const scheme of ["bearer", "BEARER", "Bearer"]) expect((await timers(token, scheme)).status).toBe(200);
