@@ -129,6 +129,18 @@ export const settings = {
     expected: "an integer 1024..67108864 (bytes)",
     parse: int,
   },
+  writeDelayMs: {
+    env: ["WRITE_DELAY_MS"],
+    schema: Type.Integer({
+      minimum: 0,
+      maximum: 1000,
+      default: 0,
+      description:
+        "WebSocket write coalescing (like Centrifugo's write delay): frames for one socket within this many ms leave in one write, each still its own message; 0 = every frame at once (lowest latency)",
+    }),
+    expected: "an integer 0..1000 (ms)",
+    parse: int,
+  },
   ssePingMs: {
     env: ["SSE_PING_MS"],
     schema: Type.Integer({ minimum: 100, maximum: 300_000, default: 15_000, description: "interval of `: ping` comments on SSE streams" }),
