@@ -61,10 +61,14 @@ export function websocket(what: string, extra: Partial<Operation> & { tag: strin
     summary: `WebSocket: ${what}`,
     ...extra,
     responses: {
-      "101": { description: "switched to WebSocket; a refused token closes the socket with 4401 (bad or missing) or 4403 (no permission)" },
+      "101": {
+        description:
+          "switched to WebSocket; a refused token closes the socket with 4401 (bad or missing) or 4403 (no permission), and the token's expiry closes it with 4401 unless refreshed with {op:refresh}",
+      },
       "400": error("bad path or query parameter"),
       "403": error("a browser page of an origin not in ALLOWED_ORIGINS"),
       "426": error("not an Upgrade: websocket request"),
+      "429": error("limit_exceeded: more topics than MAX_TOPICS_PER_CONNECTION, or the address holds MAX_CONNECTIONS_PER_ADDRESS connections (Retry-After)"),
       ...extra.responses,
     },
   };

@@ -10,10 +10,14 @@ export const sseDocs: ApiDocs = {
       summary: "Server-Sent Events on one or more topics",
       tag: "streams",
       description:
-        "Each event is `id: <seq>` + `data: <frame JSON>`; `retry: 3000`; `: ping` every 15 s. Resumes after `Last-Event-ID` (header) or `?lastEventId=`.",
+        "Each event is `id: <seq>` + `data: <frame JSON>`; `retry: 3000`; `: ping` every 15 s. Resumes after `Last-Event-ID` (header) or `?lastEventId=`. At the token's `exp` the stream gets `event: token_expired` and ends (reconnect with a new token and `Last-Event-ID`).",
       permission: "subscribe on every topic asked for",
       queryParams: [
-        { name: "topics", description: "comma-separated topics (1..64), default `chat`", schema: { type: "string", default: "chat" } },
+        {
+          name: "topics",
+          description: "comma-separated topics (1..MAX_TOPICS_PER_CONNECTION, default 128), default `chat`",
+          schema: { type: "string", default: "chat" },
+        },
         { name: "lastEventId", description: "resume after this seq (the `Last-Event-ID` header wins)", schema: Seq },
         { name: "client_id", description: "free-form client id, for logs", schema: { type: "string" } },
         { name: "token", description: "JWT, for EventSource which cannot set headers", schema: { type: "string" } },
@@ -21,6 +25,7 @@ export const sseDocs: ApiDocs = {
       responses: {
         "200": { description: "event stream", content: { "text/event-stream": { schema: { type: "string" } } } },
         "400": error("bad topic or Last-Event-ID"),
+        "429": error("limit_exceeded: more topics than MAX_TOPICS_PER_CONNECTION, or the address holds MAX_CONNECTIONS_PER_ADDRESS connections (Retry-After)"),
       },
     },
   },
