@@ -14,6 +14,39 @@
 /** `ws`: raw-TCP WebSocket reader (default); `ws-bun`: Bun's `WebSocket` client; `sse`: `/events`. */
 export type Transport = "ws" | "ws-bun" | "sse";
 
+/** What a {@link Dialect} does with a text frame from the server that is not (only) a message. */
+export interface Control {
+  /** A text frame to send back (e.g. engine.io's pong `3` to its ping `2`). */
+  reply?: string;
+  /** The connection is now subscribed (e.g. Socket.IO's namespace connect ack). */
+  ready?: boolean;
+  /** The server refused: the connection fails with this text. */
+  error?: string;
+}
+
+/**
+ * How a server other than tickwire and the bare relay is spoken to (the peers benchmark,
+ * bench/load/peers/): paths, the publisher's frame, and a handshake over text frames. Every
+ * field is optional; the default is tickwire's protocol, which the bare relay also speaks.
+ */
+export interface Dialect {
+  /** Path and query a WS subscriber upgrades on (default `/ws?topics=chat`). */
+  wsPath?: string;
+  /** Path and query of subscriber `i`'s SSE request (default `/events?topics=chat&client_id=bench-<i>`). */
+  ssePath?: (i: number) => string;
+  /** Path and query the publisher's WebSocket opens (default `/ws?topics=`). */
+  publishPath?: string;
+  /** The publisher's text frame carrying `content` (`k<id>@<ms>`; default tickwire's publish op). */
+  publishFrame?: (content: string) => string;
+  /**
+   * Looks at every text frame a WS subscriber or the publisher receives (before the message scan);
+   * when given, a connection counts as subscribed only once it returns `ready`.
+   */
+  control?: (text: string) => Control | undefined;
+}
+
+const tickwireFrame = (content: string) => `{"op":"publish","topic":"chat","data":{"content":"${content}"}}`;
+
 export interface LoadOptions {
   /** Server base URL, `http://127.0.0.1:<port>`. */
   url: string;
@@ -31,6 +64,8 @@ export interface LoadOptions {
   connectConcurrency?: number;
   /** The server's CPU time so far (ms); sampled around the publishing phase when given. */
   serverCpuMs?: () => Promise<number>;
+  /** Another server's protocol (default tickwire's). `ws-bun` honours only its `wsPath`. */
+  dialect?: Dialect;
 }
 
 export interface LoadResult {
@@ -128,10 +163,10 @@ export interface FrameSink {
   scan(s: string, from: number, now: number, sub: number): number;
 }
 
-async function openWs(url: string, count: number, concurrency: number, rx: FrameSink): Promise<Subscribers> {
+async function openWs(url: string, count: number, concurrency: number, rx: FrameSink, path = "/ws?topics=chat"): Promise<Subscribers> {
   const sockets: WebSocket[] = [];
   await inBatches(count, concurrency, (i) => {
-    const ws = new WebSocket(`${url.replace(/^http/, "ws")}/ws?topics=chat`);
+    const ws = new WebSocket(`${url.replace(/^http/, "ws")}${path}`);
     sockets.push(ws);
     ws.onmessage = (ev) => {
       const now = performance.now();
@@ -163,9 +198,11 @@ async function openWs(url: string, count: number, concurrency: number, rx: Frame
  * (server frames are unmasked; pings are answered). Bun's `WebSocket` client dispatches a
  * `MessageEvent` per frame, which costs enough per message that with 1000 subscribers in one
  * process the client, not the server, would set the latency; this reader makes the client's
- * share small and the same for every variant.
+ * share small and the same for every variant. With a `dialect`, its `control` sees each text frame
+ * first (replies go out masked with an all-zero mask, so the payload is sent as is).
  */
-export async function openRawWs(url: string, count: number, concurrency: number, rx: FrameSink): Promise<Subscribers> {
+export async function openRawWs(url: string, count: number, concurrency: number, rx: FrameSink, dialect: Dialect = {}): Promise<Subscribers> {
+  const control = dialect.control;
   const { hostname, port } = new URL(url);
   const sockets: { end(): void }[] = [];
   const closed: Promise<void>[] = [];
@@ -192,7 +229,7 @@ export async function openRawWs(url: string, count: number, concurrency: number,
               return onUpgrade(new Error(`subscriber ${i}: upgrade refused: ${buf.toString("latin1", 0, end)}`));
             upgraded = true;
             o = end + 4;
-            onUpgrade();
+            if (!control) onUpgrade();
           }
           while (buf.length - o >= 2) {
             const opcode = buf[o]! & 0x0f;
@@ -209,7 +246,15 @@ export async function openRawWs(url: string, count: number, concurrency: number,
             }
             if (buf.length - o < head + len) break;
             const start = o + head;
-            if (opcode === 0x1) rx.scan(buf.toString("latin1", start, start + len), 0, now, i);
+            if (opcode === 0x1 && control) {
+              const text = buf.toString("latin1", start, start + len);
+              const c = control(text);
+              // Handshake replies are a few bytes: the 7-bit length field is enough.
+              if (c?.reply !== undefined) sock.write(Buffer.concat([Buffer.from([0x81, 0x80 | c.reply.length, 0, 0, 0, 0]), Buffer.from(c.reply, "latin1")]));
+              if (c?.ready) onUpgrade();
+              if (c?.error !== undefined) onUpgrade(new Error(`subscriber ${i}: refused: ${c.error}`));
+              rx.scan(text, 0, now, i);
+            } else if (opcode === 0x1) rx.scan(buf.toString("latin1", start, start + len), 0, now, i);
             // Pong with an all-zero mask: the payload goes out unchanged.
             else if (opcode === 0x9) sock.write(Buffer.concat([Buffer.from([0x8a, 0x80 | len, 0, 0, 0, 0]), buf.subarray(start, start + len)]));
             o = start + len;
@@ -217,15 +262,18 @@ export async function openRawWs(url: string, count: number, concurrency: number,
           if (o < buf.length) pending = buf.subarray(o);
         },
         close() {
+          // Closed before it was subscribed: fail the connect instead of waiting forever.
+          onUpgrade(new Error(`subscriber ${i}: closed before it was subscribed`));
           onClose();
         },
         error() {
+          onUpgrade(new Error(`subscriber ${i}: socket error before it was subscribed`));
           onClose();
         },
       },
     });
     socket.write(
-      `GET /ws?topics=chat HTTP/1.1\r\nHost: ${hostname}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      `GET ${dialect.wsPath ?? "/ws?topics=chat"} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
         `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
     );
     sockets.push(socket);
@@ -243,7 +291,7 @@ export async function openRawWs(url: string, count: number, concurrency: number,
  * SSE subscribers over raw TCP (`Bun.connect`): no fetch connection pool (Bun's caps concurrent
  * requests at 256 by default) and the bytes are scanned as they arrive.
  */
-async function openSse(url: string, count: number, concurrency: number, rx: FrameSink): Promise<Subscribers> {
+async function openSse(url: string, count: number, concurrency: number, rx: FrameSink, dialect: Dialect = {}): Promise<Subscribers> {
   const { hostname, port } = new URL(url);
   const sockets: { end(): void }[] = [];
   const closed: Promise<void>[] = [];
@@ -271,7 +319,8 @@ async function openSse(url: string, count: number, concurrency: number, rx: Fram
         },
       },
     });
-    socket.write(`GET /events?topics=chat&client_id=bench-${i} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAccept: text/event-stream\r\n\r\n`);
+    const path = dialect.ssePath?.(i) ?? `/events?topics=chat&client_id=bench-${i}`;
+    socket.write(`GET ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAccept: text/event-stream\r\n\r\n`);
     sockets.push(socket);
     // The server registers the stream before it writes its first comment.
     await first;
@@ -284,28 +333,37 @@ async function openSse(url: string, count: number, concurrency: number, rx: Fram
   };
 }
 
-function openSubscribers(opts: Pick<LoadOptions, "url" | "transport" | "subscribers">, concurrency: number, rx: Receipts): Promise<Subscribers> {
-  if (opts.transport === "ws") return openRawWs(opts.url, opts.subscribers, concurrency, rx);
-  if (opts.transport === "ws-bun") return openWs(opts.url, opts.subscribers, concurrency, rx);
-  return openSse(opts.url, opts.subscribers, concurrency, rx);
+function openSubscribers(opts: Pick<LoadOptions, "url" | "transport" | "subscribers" | "dialect">, concurrency: number, rx: Receipts): Promise<Subscribers> {
+  if (opts.transport === "ws") return openRawWs(opts.url, opts.subscribers, concurrency, rx, opts.dialect);
+  if (opts.transport === "ws-bun") return openWs(opts.url, opts.subscribers, concurrency, rx, opts.dialect?.wsPath);
+  return openSse(opts.url, opts.subscribers, concurrency, rx, opts.dialect);
 }
 
-/** Opens the publisher socket; resolves once it is connected. */
-async function openPublisher(url: string): Promise<{ ws: WebSocket; errors: () => number }> {
-  const ws = new WebSocket(`${url.replace(/^http/, "ws")}/ws?topics=`);
+/** Opens the publisher socket; resolves once it is connected (and, with a `control`, ready). */
+async function openPublisher(url: string, dialect: Dialect = {}): Promise<{ ws: WebSocket; errors: () => number }> {
+  const ws = new WebSocket(`${url.replace(/^http/, "ws")}${dialect.publishPath ?? "/ws?topics="}`);
   let errors = 0;
+  let onReady: (error?: Error) => void = () => {};
+  const ready = new Promise<void>((resolve, reject) => (onReady = (error) => (error ? reject(error) : resolve())));
+  const control = dialect.control;
   ws.onmessage = (ev) => {
-    if (typeof ev.data === "string" && ev.data.startsWith('{"op":"error"')) errors++;
+    if (typeof ev.data !== "string") return;
+    if (ev.data.startsWith('{"op":"error"')) errors++;
+    const c = control?.(ev.data);
+    if (c?.reply !== undefined) ws.send(c.reply);
+    if (c?.ready) onReady();
+    if (c?.error !== undefined) errors++, onReady(new Error(`publisher refused: ${c.error}`));
   };
   await new Promise<void>((resolve, reject) => {
     ws.onopen = () => resolve();
     ws.onerror = () => reject(new Error("publisher failed to connect"));
   });
+  if (control) await ready;
   return { ws, errors: () => errors };
 }
 
 /** Sends `total` messages at `rate`/s on wall-clock slots (late slots are sent at once, not skipped). */
-async function publish(ws: WebSocket, total: number, rate: number): Promise<{ firstAt: number; lastAt: number }> {
+async function publish(ws: WebSocket, total: number, rate: number, frame = tickwireFrame): Promise<{ firstAt: number; lastAt: number }> {
   const period = 1000 / rate;
   const t0 = performance.now();
   let lastAt = t0;
@@ -314,7 +372,7 @@ async function publish(ws: WebSocket, total: number, rate: number): Promise<{ fi
     const wait = due - performance.now();
     if (wait > 0.5) await new Promise((r) => setTimeout(r, wait));
     lastAt = performance.now();
-    ws.send(`{"op":"publish","topic":"chat","data":{"content":"k${i}@${lastAt.toFixed(3)}"}}`);
+    ws.send(frame(`k${i}@${lastAt.toFixed(3)}`));
   }
   return { firstAt: t0, lastAt };
 }
@@ -328,13 +386,13 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const connectStart = performance.now();
   const subs = await openSubscribers(opts, concurrency, rx);
   const connectMs = performance.now() - connectStart;
-  const pub = await openPublisher(opts.url);
+  const pub = await openPublisher(opts.url, opts.dialect);
 
   const expected = measured * opts.subscribers;
   const cpuBefore = await opts.serverCpuMs?.();
   const clientBefore = process.cpuUsage();
   const phaseStart = performance.now();
-  const sent = await publish(pub.ws, warmup + measured, opts.rate);
+  const sent = await publish(pub.ws, warmup + measured, opts.rate, opts.dialect?.publishFrame);
   const drainUntil = performance.now() + opts.drainMs;
   while (rx.received < expected && performance.now() < drainUntil) await new Promise((r) => setTimeout(r, 5));
   const phaseMs = performance.now() - phaseStart;
@@ -386,7 +444,8 @@ export async function startBackgroundLoad(
   };
   const concurrency = opts.connectConcurrency ?? 256;
   const subs = await openSubscribers(opts, concurrency, rx);
-  const pub = await openPublisher(opts.url);
+  const pub = await openPublisher(opts.url, opts.dialect);
+  const frame = opts.dialect?.publishFrame ?? tickwireFrame;
   let running = true;
   let sent = 0;
   const loop = (async () => {
@@ -395,7 +454,7 @@ export async function startBackgroundLoad(
     while (running) {
       const wait = t0 + sent * period - performance.now();
       if (wait > 0.5) await new Promise((r) => setTimeout(r, wait));
-      pub.ws.send(`{"op":"publish","topic":"chat","data":{"content":"k${sent}@${performance.now().toFixed(3)}"}}`);
+      pub.ws.send(frame(`k${sent}@${performance.now().toFixed(3)}`));
       sent++;
     }
   })();
