@@ -72,6 +72,19 @@ describe("SseConnection", () => {
     expect(cleanups()).toBe(1);
   });
 
+  it("writes a run of events in one write while it keeps up, and each under the policy once backed up", () => {
+    const { conn, w, drops } = setup(40);
+    const events = [bytes("a".repeat(10)), bytes("tick")].map((chunk, i) => ({ chunk, ephemeral: i === 1 }));
+    const run = { bytes: bytes(`${"a".repeat(10)}tick`), events };
+    conn.sendRun(run, "chat");
+    expect(w.written).toEqual([`${"a".repeat(10)}tick`]);
+    w.backUp();
+    conn.send(bytes("b"), false, "chat"); // starts the backed-up stretch
+    conn.sendRun(run, "chat");
+    expect(w.written.slice(1)).toEqual(["b", "a".repeat(10)]);
+    expect(drops).toEqual([["chat", "backpressure"]]);
+  });
+
   it("counts nothing once the backed-up stretch has drained", async () => {
     const { conn, w } = setup();
     w.backUp();

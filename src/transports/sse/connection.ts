@@ -9,20 +9,23 @@
  * @module
  */
 import type { HubMetrics } from "../../core/hub-metrics.ts";
-import type { SseSink } from "./sse-transport.ts";
+import type { SseRun, SseSink } from "./sse-transport.ts";
+
+const OVERFLOW_EVENT = `event: overflow\ndata: {"op":"overflow","message":"stream fell behind; reconnect with Last-Event-ID"}\n\n`;
 
 export class SseConnection implements SseSink {
   /**
    * The direct stream's controller: `write` hands bytes to the response's socket buffer and
    * returns a number while the socket keeps up (0 once the client has gone), or a promise once
    * it is backed up, settled when Bun has drained it; the bytes are accepted either way. Bun
-   * flushes what was written at the end of the event-loop turn, so one `write` per event and no
-   * `flush` costs about what a WebSocket send does (a default stream's `enqueue`, queue and read
-   * loop cost ~10% more CPU per delivery: bench/fanout).
+   * (1.4.5) buffers writes under 2 KiB and sends them after the current callback, so no `flush`
+   * is needed, and the transport writes a turn's events as one chunk (sse-transport.ts). A
+   * default stream's `enqueue`, queue and read loop cost ~10% more CPU per delivery (bench/fanout).
    */
   #writer: ReadableStreamDirectController | undefined;
   #closed = false;
   #cleanup: () => void;
+  #beforeText: () => void;
   #metrics: HubMetrics;
   #queueBytes: number;
   /** Bytes written since the socket reported backpressure; 0 while it keeps up. */
@@ -35,11 +38,14 @@ export class SseConnection implements SseSink {
    * @param queueBytes bytes it may queue once its socket is backed up; past that a durable
    *   event ends the stream with `event: overflow`.
    * @param cleanup runs once when the stream ends, whichever way.
+   * @param beforeText runs before a control event or comment is written: the transport writes
+   *   the live events it holds for the end of the turn, so that none is overtaken.
    */
-  constructor(metrics: HubMetrics, queueBytes: number, cleanup: () => void) {
+  constructor(metrics: HubMetrics, queueBytes: number, cleanup: () => void, beforeText: () => void = () => {}) {
     this.#metrics = metrics;
     this.#queueBytes = queueBytes;
     this.#cleanup = cleanup;
+    this.#beforeText = beforeText;
   }
 
   get closed(): boolean {
@@ -58,6 +64,8 @@ export class SseConnection implements SseSink {
   /** Writes raw text (comments, control events) regardless of backpressure. */
   writeText(text: string): void {
     if (this.#closed || !this.#writer) return;
+    this.#beforeText();
+    if (this.#closed) return;
     this.#write(text, text.length);
   }
 
@@ -77,10 +85,22 @@ export class SseConnection implements SseSink {
     this.#write(chunk, chunk.byteLength);
   }
 
+  /** Several events at once: one write while the socket keeps up, else each under the policy above. */
+  sendRun(run: SseRun, family: string): void {
+    if (this.#closed || !this.#writer) return;
+    if (this.#backlog === 0) return this.#write(run.bytes, run.bytes.byteLength);
+    for (const event of run.events) {
+      this.send(event.chunk, event.ephemeral, family);
+      if (this.#closed) return;
+    }
+  }
+
   /** Ends the stream with `event: overflow`; the browser reconnects with `Last-Event-ID`. */
   overflow(): void {
-    if (this.#closed) return;
-    this.writeText(`event: overflow\ndata: {"op":"overflow","message":"stream fell behind; reconnect with Last-Event-ID"}\n\n`);
+    if (this.#closed || !this.#writer) return this.close();
+    // Not through writeText: no held events are pushed into a stream ending because it cannot
+    // take them; the client resumes after the last id it got.
+    this.#write(OVERFLOW_EVENT, OVERFLOW_EVENT.length);
     this.close();
   }
 

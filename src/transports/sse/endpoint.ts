@@ -74,6 +74,8 @@ const EXPIRED_MESSAGE = "token expired; reconnect with a new token and Last-Even
 export function sseEndpoint(deps: SseDeps, opts: SseOptions) {
   const connections = new Set<SseConnection>();
   let pinger: ReturnType<typeof setInterval> | undefined;
+  // Live events the transport holds for the end of the turn go out before any control event.
+  const flushHeld = () => deps.transport.flush();
 
   const handle = async (req: Request, server: SseServer): Promise<Response> => {
     const url = new URL(req.url);
@@ -94,13 +96,18 @@ export function sseEndpoint(deps: SseDeps, opts: SseOptions) {
     const address = acquireAddress(deps.quota, server.requestIP(req)?.address);
     let subscriptions: Subscriptions | undefined;
     let cancelExpiry: (() => void) | undefined;
-    const conn: SseConnection = new SseConnection(deps.metrics, opts.queueBytes, () => {
-      connections.delete(conn);
-      cancelExpiry?.();
-      if (address !== undefined) deps.quota!.release(address);
-      subscriptions?.clear();
-      deps.log.debug({ clientId, topics }, "sse closed");
-    });
+    const conn: SseConnection = new SseConnection(
+      deps.metrics,
+      opts.queueBytes,
+      () => {
+        connections.delete(conn);
+        cancelExpiry?.();
+        if (address !== undefined) deps.quota!.release(address);
+        subscriptions?.clear();
+        deps.log.debug({ clientId, topics }, "sse closed");
+      },
+      flushHeld,
+    );
     subscriptions = new Subscriptions(deps.hub, sseSubscriber(conn, deps.transport, deps.log), deps.replayBudget?.(principal?.sub));
     server.timeout(req, 0);
     const stream = new ReadableStream<Uint8Array>({
@@ -146,6 +153,7 @@ export function sseEndpoint(deps: SseDeps, opts: SseOptions) {
     },
     stop() {
       if (pinger) clearInterval(pinger);
+      flushHeld();
       for (const conn of connections) conn.close();
     },
     /** Open SSE connections. */
@@ -154,6 +162,7 @@ export function sseEndpoint(deps: SseDeps, opts: SseOptions) {
     },
     /** Ends every stream (shutdown). */
     closeAll(): void {
+      flushHeld();
       for (const conn of connections) conn.close();
     },
   };
