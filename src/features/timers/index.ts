@@ -17,8 +17,10 @@ import { OutboxPublisher } from "./outbox-publisher.ts";
 import { timerDocs } from "./timer-docs.ts";
 import { outboxGauges } from "./timer-events.ts";
 import type { TimerLimits } from "./timer-limits.ts";
+import { TimerMap } from "./timer-map.ts";
 import { timerRoutes } from "./timer-routes.ts";
 import { TIMERS_TOPIC, TimerService } from "./timer-service.ts";
+import { DeliveredTimers } from "./timer-snapshot.ts";
 import { timerSocketRoutes, timerSockets } from "./timer-sockets.ts";
 import { timerStoreFor } from "./timer-store-for.ts";
 
@@ -52,7 +54,10 @@ export function timersFeature(ctx: AppContext, deps: TimersDeps): TimersFeature 
     total: ctx.config.timersMax,
     refused: (limit) => ctx.metrics.limitRefusals.inc({ limit }),
   };
-  const service = new TimerService({ store, instance, limits, onCommitted: () => void outbox.kick(), hub: ctx.hub, clock: ctx.clock, log: ctx.log });
+  const timers = new TimerMap();
+  // What customers and game masters are shown first when they connect (`timer-snapshot.ts`).
+  const delivered = new DeliveredTimers(timers);
+  const service = new TimerService({ store, instance, limits, timers, onCommitted: () => void outbox.kick(), hub: ctx.hub, clock: ctx.clock, log: ctx.log });
   if (deps.hotState) service.useHotState(deps.hotState);
   const cleanups: (() => unknown)[] = [];
 
@@ -70,12 +75,14 @@ export function timersFeature(ctx: AppContext, deps: TimersDeps): TimersFeature 
     service,
     outboxStats: () => outboxGauges(store, ctx.clock.now()),
     routes: { ...timerRoutes(ctx, service), ...timerSocketRoutes(ctx) },
-    sockets: timerSockets(ctx, service),
+    sockets: timerSockets(ctx, service, { timers, delivered }),
     docs: timerDocs,
     async start() {
       const loaded = await service.load();
       ctx.log.info({ ...loaded, database: deps.database.location }, "timers loaded");
+      delivered.seed();
       cleanups.push(ctx.hub.tap(TIMERS_TOPIC, (entry) => service.applyEntry(entry)));
+      cleanups.push(ctx.hub.tap(TIMERS_TOPIC, (entry) => delivered.apply(entry)));
       // Events left unpublished by a crash or a log outage go out before any new one.
       await outbox.start();
       cleanups.push(() => outbox.stop());

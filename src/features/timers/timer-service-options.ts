@@ -1,6 +1,6 @@
 /**
  * What a {@link TimerService} is made of: its store, its instance id, the hub, clock and logger,
- * and optionally hot state and the timer limits.
+ * and optionally hot state, the timer limits and the map it keeps.
  * @module
  */
 import type { Clock } from "../../core/clock.ts";
@@ -8,6 +8,7 @@ import type { Hub } from "../../core/hub.ts";
 import type { Logger } from "../../log.ts";
 import type { HotState } from "./hot-state.ts";
 import type { TimerLimits } from "./timer-limits.ts";
+import type { TimerMap } from "./timer-map.ts";
 import type { TimerStore } from "./timer-store.ts";
 
 export interface TimerServiceOptions {
@@ -20,6 +21,8 @@ export interface TimerServiceOptions {
   hot?: HotState;
   /** Checked by every create, in its transaction; none: creates are not limited (benchmarks). */
   limits?: TimerLimits;
+  /** The in-memory map to keep (shared with the sockets' snapshots); default: a new one. */
+  timers?: TimerMap;
   hub: Hub;
   clock: Clock;
   log: Logger;

@@ -54,7 +54,7 @@ export class TimerService {
   readonly #limits: TimerLimits | undefined;
   /** Timers whose hot-state write failed: rewritten when their event comes back on the tail. */
   readonly #hotStale = new Set<number>();
-  readonly #timers = new TimerMap();
+  readonly #timers: TimerMap;
   /** Changes to one timer id run one after another. */
   readonly #serial = new KeyedSerial<number>();
 
@@ -67,6 +67,7 @@ export class TimerService {
     this.#instance = opts.instance;
     this.#limits = opts.limits;
     this.#committed = opts.onCommitted ?? (() => {});
+    this.#timers = opts.timers ?? new TimerMap();
   }
 
   /** Switches to shared hot state (Redis), connected at start; call before {@link load}. */

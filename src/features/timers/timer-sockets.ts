@@ -5,18 +5,22 @@
  * - `/ws/gamemaster/:sessionId`: subscribed to `timers` (every timer), and sends commands
  *   `{"type":"TIMER_CREATE|PAUSE|RESUME|STOP|MODIFY","payload",...,"ref"?}`, each answered
  *   `{"op":"ack","ref"?,"timer"}` or `{"op":"error","code","message"}`.
- * Both honour `?since=<seq>` (replay, then live, no gap, no duplicate).
+ * Without `?since=` both first send the current state of their timers, one `TIMER_UPDATE` frame
+ * each (`timer-snapshot.ts`), then live frames; with `?since=<seq>` they replay instead (the
+ * entries after it, then live). Either way: no gap, no duplicate.
  * @module
  */
 import type { AppContext } from "../../app/context.ts";
 import type { RouteMethods } from "../../app/feature.ts";
 import { sinceParam } from "../../http/params.ts";
 import { admitPublish, PUBLISH_RATE_MESSAGE, parseClientFrame, rejectMalformed } from "../../transports/ws/client-frames.ts";
-import { type SocketBehavior, sendError, upgrade } from "../../transports/ws/socket.ts";
+import { type Socket, type SocketBehavior, sendError, upgrade } from "../../transports/ws/socket.ts";
 import { subscribeSocket } from "../../transports/ws/unified.ts";
 import { runGameMasterCommand } from "./game-master-commands.ts";
+import type { TimerMap } from "./timer-map.ts";
 import { parseSessionId } from "./timer-schemas.ts";
 import { TIMERS_TOPIC, type TimerService } from "./timer-service.ts";
+import { type DeliveredTimers, snapshotFrames } from "./timer-snapshot.ts";
 
 export const CUSTOMER_SOCKET = "timer-customer";
 export const GAMEMASTER_SOCKET = "timer-gamemaster";
@@ -49,11 +53,29 @@ export function timerSocketRoutes(ctx: AppContext): Record<string, RouteMethods>
   };
 }
 
-export function timerSockets(ctx: AppContext, timers: TimerService): Record<string, SocketBehavior> {
+/** What the sockets' snapshots are built from: the service's map and the delivered states. */
+export interface SnapshotSource {
+  timers: TimerMap;
+  delivered: DeliveredTimers;
+}
+
+export function timerSockets(ctx: AppContext, timers: TimerService, snapshot: SnapshotSource): Record<string, SocketBehavior> {
+  /**
+   * Subscribes `ws` to `topic`; without `since`, first sends the snapshot of its timers (of
+   * `sessionId`, or all). Both in one synchronous step: no entry is delivered in between.
+   */
+  const watch = (ws: Socket, topic: string, sessionId?: string) => {
+    if (ws.data.since === undefined) {
+      const states = snapshot.delivered.states(sessionId);
+      for (const frame of snapshotFrames(ctx.hub, snapshot.timers, topic, states, ctx.clock.now())) ws.send(frame);
+    }
+    subscribeSocket(ws, topic, ws.data.since);
+  };
   return {
     [CUSTOMER_SOCKET]: {
       open(ws) {
-        subscribeSocket(ws, sessionTopic(ws.data.params.sessionId!), ws.data.since);
+        const sessionId = ws.data.params.sessionId!;
+        watch(ws, sessionTopic(sessionId), sessionId);
       },
       message(ws) {
         rejectMalformed(ws, ctx.clock.now(), "read_only", "frame: the customer socket only receives; send commands on /ws/gamemaster");
@@ -61,7 +83,7 @@ export function timerSockets(ctx: AppContext, timers: TimerService): Record<stri
     },
     [GAMEMASTER_SOCKET]: {
       open(ws) {
-        subscribeSocket(ws, TIMERS_TOPIC, ws.data.since);
+        watch(ws, TIMERS_TOPIC);
       },
       message(ws, message) {
         const now = ctx.clock.now();

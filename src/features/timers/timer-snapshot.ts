@@ -1,0 +1,119 @@
+/**
+ * The current state of a socket's timers, sent when a customer or game master connects without
+ * `since`: one `TIMER_UPDATE` frame per timer, then live frames, with no gap and no duplicate.
+ *
+ * "Current" means as of the last `timers` entry this instance's hub has delivered, not the map's
+ * newest state: a change committed here is in the map at once but reaches the log (and so the
+ * live sockets) a moment later, through the outbox. A snapshot taken from the map would show that
+ * change, and its live frame would then show it a second time; one taken from the delivered
+ * position shows it once, as the live frame that follows. Snapshot and subscription happen in one
+ * synchronous step (hub delivery is synchronous too), so no entry falls between them.
+ *
+ * The state as of an entry is the map's when the map held exactly that version when the entry
+ * was delivered, or holds it now (both the usual case: exact). Otherwise (the map was behind,
+ * refreshing a change made on another instance, or ahead) it is rebuilt from the entry's payload,
+ * exact for paused and finished timers and under a second behind for running ones (the payload
+ * says whole seconds), which the next tick corrects.
+ *
+ * Snapshot frames are ephemeral frames after the delivered position, `<position>.<k>` with
+ * `k` = 1, 2, …: they sort before every later frame on the topic (live ticks after the same
+ * position carry far larger counters), and resuming from one replays exactly the entries after
+ * the position the snapshot reflects.
+ * @module
+ */
+import { frameFromBodyJson } from "../../core/frame.ts";
+import type { Hub } from "../../core/hub.ts";
+import { ephemeralAfter } from "../../core/seq.ts";
+import type { LogEntry } from "../../core/topic-log.ts";
+import { TIMERS_TOPIC } from "./timer-events.ts";
+import type { TimerMap } from "./timer-map.ts";
+import type { TimerState, TimerStatus } from "./timer-state.ts";
+
+const STATUSES: readonly string[] = ["running", "paused", "finished"] satisfies TimerStatus[];
+
+/** Each timer's state as of the newest `timers` entry this instance delivered. */
+export class DeliveredTimers {
+  readonly #map: TimerMap;
+  readonly #delivered = new Map<number, TimerState>();
+
+  constructor(map: TimerMap) {
+    this.#map = map;
+  }
+
+  /** Timers known as delivered. */
+  get size(): number {
+    return this.#delivered.size;
+  }
+
+  /**
+   * After the load at start: every timer loaded counts as delivered at its version (its events
+   * went out before this process's tail started, or come next and are then applied here).
+   */
+  seed(): void {
+    for (const e of this.#map.entries()) this.#delivered.set(e.state.id, e.state);
+  }
+
+  /** Follows one delivered entry of `timers` (a hub tap: called during delivery, in log order). */
+  apply(entry: LogEntry): void {
+    const { type, version, payload } = entry.body as { type?: unknown; version?: unknown; payload?: unknown };
+    const id = (payload as { id?: unknown } | undefined)?.id;
+    if (typeof id !== "number" || typeof version !== "number") return;
+    if (type === "TIMER_STOP") {
+      this.#delivered.delete(id);
+      return;
+    }
+    const held = this.#map.state(id);
+    const state = held?.version === version ? held : stateFromPayload(payload, version);
+    if (state) this.#delivered.set(id, state);
+  }
+
+  /** The delivered state of every timer (of `sessionId` only, when given), by id. */
+  states(sessionId?: string): TimerState[] {
+    const out: TimerState[] = [];
+    for (const [id, d] of this.#delivered) {
+      if (sessionId !== undefined && d.sessionId !== sessionId) continue;
+      // The map caught up with this version since (a refresh finished): its state is exact.
+      const held = this.#map.state(id);
+      out.push(held?.version === d.version ? held : d);
+    }
+    return out.sort((a, b) => a.id - b.id);
+  }
+}
+
+/** The snapshot frames of `states` on `topic` at `now`, one `TIMER_UPDATE` each, in order. */
+export function snapshotFrames(hub: Hub, map: TimerMap, topic: string, states: readonly TimerState[], now: number): string[] {
+  const position = hub.lastDelivered(TIMERS_TOPIC) ?? "0-0";
+  const epoch = hub.log.epoch?.(TIMERS_TOPIC)?.id;
+  const ts = Math.floor(now);
+  return states.map((t, i) => {
+    const body = `{"type":"TIMER_UPDATE","payload":${JSON.stringify(map.view(t, now))}}`;
+    return frameFromBodyJson(topic, ephemeralAfter(position, i + 1), ts, body, epoch);
+  });
+}
+
+/**
+ * A timer's state rebuilt from an event payload (a timer view): exact but for the fraction of a
+ * second a running timer had counted, which the view does not say. `undefined` if malformed.
+ */
+export function stateFromPayload(payload: unknown, version: number): TimerState | undefined {
+  if (typeof payload !== "object" || payload === null) return undefined;
+  const p = payload as Record<string, unknown>;
+  const { id, sessionId, currentTime, maxTime, status } = p;
+  const createdAt = typeof p.createdAt === "string" ? Date.parse(p.createdAt) : Number.NaN;
+  const updatedAt = typeof p.updatedAt === "string" ? Date.parse(p.updatedAt) : Number.NaN;
+  if (typeof id !== "number" || typeof sessionId !== "string" || typeof currentTime !== "number" || typeof maxTime !== "number") return undefined;
+  if (typeof status !== "string" || !STATUSES.includes(status) || Number.isNaN(createdAt) || Number.isNaN(updatedAt)) return undefined;
+  // A change to a running timer happens at `updatedAt`, when the view counted `currentTime`.
+  const running = status === "running";
+  return {
+    id,
+    sessionId,
+    accumulatedMs: currentTime * 1000,
+    startedAt: running ? updatedAt : null,
+    maxTime,
+    status: status as TimerStatus,
+    version,
+    createdAt,
+    updatedAt,
+  };
+}
