@@ -1,7 +1,8 @@
 /**
- * The append script and the append limits of the Redis topic log.
+ * The append script of the Redis topic log, its command, and the append limits.
  * @module
  */
+import { randomEpochId } from "../../core/memory-topic-log.ts";
 
 /**
  * `XADD` with an id whose counter is never 0 (see SeqGenerator: `<ms>-0` is the seq of a tick's
@@ -10,14 +11,25 @@
  * ahead), takes the last generated id's counter + 1. The millisecond is built as a string
  * because Lua 5.1 prints large numbers in exponent form. One round trip, atomic.
  *
- * KEYS[2] is the stream's epoch key (see `epochs.ts`): created here, with the new id ARGV[5],
- * when missing (a new stream, or a Redis that came back empty), and written into the entry as
- * field `e`. With a third key (an event id's dedupe key, `<prefix>:eid:<eventId>`), an event
- * appended before is not appended again: the script answers the seq it got then. That key lives
- * `ARGV[4]` seconds, longer than any outbox row waits to be published again. Answers
- * `{seq, epoch id}`.
+ * KEYS: [1] the stream, [2] its epoch key (see `epochs.ts`), [3 .. 2 + ARGV[6]] every stream the
+ * appending instance tails, then, optionally, an event id's dedupe key (`<prefix>:eid:<eventId>`).
+ * The epoch key is created here, with the new id ARGV[5], when missing (a new stream, or a Redis
+ * that came back empty), and written into the entry as field `e`. An event id appended before is
+ * not appended again: the script answers `{seq it got then, epoch id}`. That key lives `ARGV[4]`
+ * seconds, longer than any outbox row waits to be published again.
+ *
+ * Otherwise it answers `{seq, epoch id, tip_1, …, tip_n}`: the newest entry id of each tailed
+ * stream just before this XADD (`0-0` for none), read atomically with it. Those tell the
+ * instance whether this entry is the very next one after everything it has delivered, in which
+ * case it may deliver it at once instead of waiting for its tailer to read it back (see
+ * `RedisTopicLog`'s local delivery). `XREVRANGE … COUNT 1` is O(log n) and needs no `XINFO`
+ * reply; it gives the newest retained entry, which is the last generated one unless entries were
+ * deleted (`XDEL`, `XTRIM MAXLEN 0`): then the tip differs from the instance's position and it
+ * simply waits for its tailer, as before.
  */
 export const APPEND_SCRIPT = `
+local n = tonumber(ARGV[6])
+local eid = KEYS[3 + n]
 local t = redis.call('TIME')
 local ms = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))
 local ep = redis.call('GET', KEYS[2])
@@ -26,9 +38,14 @@ if not ep then
   redis.call('SET', KEYS[2], ep)
 end
 local epid = string.match(ep, '^(%S+)')
-if KEYS[3] then
-  local seen = redis.call('GET', KEYS[3])
+if eid then
+  local seen = redis.call('GET', eid)
   if seen then return {seen, epid} end
+end
+local reply = {'', epid}
+for i = 1, n do
+  local last = redis.call('XREVRANGE', KEYS[2 + i], '+', '-', 'COUNT', 1)
+  reply[2 + i] = last[1] and last[1][1] or '0-0'
 end
 local id = redis.pcall('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], ms .. '-1', 'd', ARGV[2], 'ts', ARGV[3], 'e', epid)
 if type(id) ~= 'string' then
@@ -40,9 +57,32 @@ if type(id) ~= 'string' then
   local lms, ln = string.match(last, '^(%d+)-(%d+)$')
   id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], lms .. '-' .. tostring(tonumber(ln) + 1), 'd', ARGV[2], 'ts', ARGV[3], 'e', epid)
 end
-if KEYS[3] then redis.call('SET', KEYS[3], id, 'EX', ARGV[4]) end
-return {id, epid}
+if eid then redis.call('SET', eid, id, 'EX', ARGV[4]) end
+reply[1] = id
+return reply
 `;
+
+/** One append's stream and keys, for {@link appendCommand}. */
+export interface AppendTarget {
+  /** The stream (`<prefix>:<topic>`). */
+  key: string;
+  epochKey: string;
+  /** Every stream the appending instance tails, in the order of its topics. */
+  tailed: readonly string[];
+  /** `<prefix>:eid:<eventId>` for an idempotent append. */
+  eventIdKey: string | undefined;
+  historySize: number;
+  json: string;
+  ts: number;
+}
+
+/** The `EVAL` of {@link APPEND_SCRIPT} for one entry. */
+export function appendCommand(t: AppendTarget): string[] {
+  const keys = [t.key, t.epochKey, ...t.tailed];
+  if (t.eventIdKey !== undefined) keys.push(t.eventIdKey);
+  const argv = [String(t.historySize), t.json, String(t.ts), String(EVENT_ID_TTL_SECONDS), randomEpochId(), String(t.tailed.length)];
+  return ["EVAL", APPEND_SCRIPT, String(keys.length), ...keys, ...argv];
+}
 
 /** How long an event id is remembered for idempotent appends: a day. */
 export const EVENT_ID_TTL_SECONDS = 86_400;

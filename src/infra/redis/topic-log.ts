@@ -1,5 +1,11 @@
+/**
+ * The Redis Streams topic log (`REDIS_URL`): one stream per durable root topic, appended to by
+ * `append-script.ts`, followed by one tailer per instance (`XREAD BLOCK` on its own connection)
+ * that hands every entry, from any instance, to the hub in stream order. An instance's own
+ * entries usually skip the tailer: see `#deliverIfNext`.
+ * @module
+ */
 import { Listeners } from "../../core/listeners.ts";
-import { randomEpochId } from "../../core/memory-topic-log.ts";
 import { RecentEntries } from "../../core/recent-entries.ts";
 import { compareSeq, durablePart } from "../../core/seq.ts";
 import {
@@ -12,7 +18,7 @@ import {
   type TailListener,
   type TopicLog,
 } from "../../core/topic-log.ts";
-import { APPEND_SCRIPT, defaultMaxInFlight, EVENT_ID_TTL_SECONDS } from "./append-script.ts";
+import { appendCommand, defaultMaxInFlight } from "./append-script.ts";
 import type { Redis } from "./client.ts";
 import { EpochWatch, epochKey } from "./epochs.ts";
 import { checkTailGaps, type TailGapCheck } from "./gap-check.ts";
@@ -46,6 +52,8 @@ export class RedisTopicLog implements TopicLog {
   /** The tailer's connection dropped: check the epochs before reading on (Redis may be new). */
   #mustVerify = false;
   #unwatch: (() => void) | undefined;
+  /** The tailed streams' keys, in the order of `topics` (the append script reads their tips). */
+  readonly #streamKeys: string[];
 
   constructor(opts: RedisTopicLogOptions) {
     this.#client = opts.client;
@@ -56,6 +64,7 @@ export class RedisTopicLog implements TopicLog {
     this.#recent = new RecentEntries(historySize);
     this.#epochs = new EpochWatch(this.#client, this.#opts.prefix);
     this.#onHistoryRead = opts.onHistoryRead;
+    this.#streamKeys = topics.map((t) => this.#key(t));
     this.#history = { client: this.#client, prefix: this.#opts.prefix, historySize, onRead: () => this.#onHistoryRead?.("redis") };
   }
 
@@ -94,22 +103,12 @@ export class RedisTopicLog implements TopicLog {
     this.#inFlight++;
     const ts = Math.floor(this.#opts.clock.now());
     const json = JSON.stringify(body);
-    const keys = [this.#key(topic), epochKey(this.#opts.prefix, topic)];
-    if (opts?.eventId !== undefined) keys.push(`${this.#opts.prefix}:eid:${opts.eventId}`);
-    const args = [
-      "EVAL",
-      APPEND_SCRIPT,
-      String(keys.length),
-      ...keys,
-      String(this.#opts.historySize),
-      json,
-      String(ts),
-      String(EVENT_ID_TTL_SECONDS),
-      randomEpochId(),
-    ];
+    const { prefix, historySize } = this.#opts;
+    const eventIdKey = opts?.eventId === undefined ? undefined : `${prefix}:eid:${opts.eventId}`;
+    const args = appendCommand({ key: this.#key(topic), epochKey: epochKey(prefix, topic), tailed: this.#streamKeys, eventIdKey, historySize, json, ts });
+    let reply: string[];
     try {
-      const [seq, epoch] = await this.#client.sendCommand<[string, string]>(args);
-      return new StoredEntry(topic, seq, ts, json, body, epoch);
+      reply = await this.#client.sendCommand<string[]>(args);
     } catch (error) {
       // A timed-out XADD may still have been stored: the caller answers 503 and may retry, which
       // can duplicate but never loses an entry it was told was stored.
@@ -117,6 +116,31 @@ export class RedisTopicLog implements TopicLog {
     } finally {
       this.#inFlight--;
     }
+    const entry = new StoredEntry(topic, reply[0]!, ts, json, body, reply[1]);
+    // A deduplicated append answers no tips: its entry was delivered (or will be) already.
+    if (reply.length > 2) this.#deliverIfNext(entry, reply);
+    return entry;
+  }
+
+  /**
+   * Local delivery: hands an entry this instance just appended to its listeners at once instead
+   * of when the tailer reads it back, which saves a Redis round trip and a wake-up of the tailer
+   * per message (issue #18: most of the latency Redis mode added). Only when that is exactly what
+   * the tailer would do next: every tailed stream's newest entry before this append (`reply[2..]`,
+   * read atomically with the XADD) is what this instance has delivered there, so no entry of any
+   * stream precedes this one undelivered, and every instance still delivers in the log's order.
+   * Otherwise (another instance's entry not read yet, the tailer already past this one, an outage
+   * being verified, a new epoch) the tailer delivers it, as before. The tailer skips entries at or
+   * before its position, so an entry delivered here is not delivered again.
+   */
+  #deliverIfNext(entry: StoredEntry, reply: string[]): void {
+    if (!this.#tailerUp || this.#mustVerify || this.#stopping) return;
+    const topics = this.#opts.topics;
+    for (let i = 0; i < topics.length; i++) if (reply[2 + i] !== this.#positions.get(topics[i]!)) return;
+    const known = this.#epochs.get(entry.topic)?.id;
+    if (known !== undefined && known !== entry.epoch) return;
+    this.#positions.set(entry.topic, entry.seq);
+    this.#accept(entry);
   }
 
   /**
@@ -248,6 +272,8 @@ export class RedisTopicLog implements TopicLog {
 
   #deliver(reply: [string, RawEntry[]][], keys: string[]): void {
     for (const [topic, item] of inIdOrder(reply, keys, this.#opts.topics)) {
+      // Delivered locally when it was appended (see #deliverIfNext) while this read was pending.
+      if (compareSeq(item[0], this.#positions.get(topic)!) <= 0) continue;
       // Advance first: a listener that throws must not make the tailer read the entry again.
       this.#positions.set(topic, item[0]);
       const entry = toEntry(topic, item);
@@ -255,9 +281,14 @@ export class RedisTopicLog implements TopicLog {
         this.#opts.log.warn({ topic, seq: item[0] }, "skipping a stream entry without a JSON `d` field");
         continue;
       }
-      if (this.#epochs.seen(topic, entry.epoch, entry.seq)) this.#historyReplaced(topic);
-      this.#recent.push(entry);
-      this.#listeners.emit(entry);
+      this.#accept(entry);
     }
+  }
+
+  /** Delivers `entry`, whose position is already recorded, to the window and the listeners. */
+  #accept(entry: LogEntry): void {
+    if (this.#epochs.seen(entry.topic, entry.epoch, entry.seq)) this.#historyReplaced(entry.topic);
+    this.#recent.push(entry);
+    this.#listeners.emit(entry);
   }
 }
