@@ -120,7 +120,14 @@ async function compose(config: Config, clock: Clock, log: Logger, disposers: (()
   // The transports, as equals: each registers with the hub and delivers in its own way.
   const sseTransport = new SseTransport((err, topic) => log.error({ err, topic }, "sse delivery failed"));
   hub.addTransport(sseTransport);
-  ws = new WsTransport({ replayer: hub, backpressureLimit: config.backpressureLimit, metrics, log, replayBudget: (sub) => replayLimits.budget(sub) });
+  ws = new WsTransport({
+    replayer: hub,
+    backpressureLimit: config.backpressureLimit,
+    metrics,
+    log,
+    replayBudget: (sub) => replayLimits.budget(sub),
+    writeDelayMs: config.writeDelayMs,
+  });
   hub.addTransport(ws);
   sse = sseEndpoint(
     {

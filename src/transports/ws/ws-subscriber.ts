@@ -9,7 +9,8 @@ import type { Subscriber } from "../../core/subscriptions.ts";
 import type { Logger } from "../../log.ts";
 import { CloseCode, closeSocket, type Socket, sendError, sendJson } from "./socket.ts";
 
-export function wsSubscriber(ws: Socket, limit: number, log: Logger): Subscriber {
+/** @param beforeLive runs before the socket goes live on a channel: the transport publishes the frames it holds. */
+export function wsSubscriber(ws: Socket, limit: number, log: Logger, beforeLive: () => void = () => {}): Subscriber {
   return {
     get closed() {
       return ws.data.closed;
@@ -19,7 +20,9 @@ export function wsSubscriber(ws: Socket, limit: number, log: Logger): Subscriber
       return ws.send(frame) !== 0;
     },
     live(channel) {
-      if (!ws.data.closed) ws.subscribe(channel);
+      if (ws.data.closed) return;
+      beforeLive();
+      ws.subscribe(channel);
     },
     unlive(channel) {
       if (!ws.data.closed) ws.unsubscribe(channel);

@@ -32,7 +32,7 @@ function fakeSocket(topics: string[], buffered = 0) {
   return { ws: ws as unknown as Socket, subscribed, sent, closes };
 }
 
-function setup(publishStatus: number) {
+function setup(publishStatus: number, writeDelayMs = 0) {
   const drops: [string, string, number][] = [];
   const metrics: HubMetrics = { published() {}, delivered() {}, fanoutLatency() {}, dropped: (f, r, n) => void drops.push([f, r, n]) };
   const replays: string[] = [];
@@ -44,10 +44,14 @@ function setup(publishStatus: number) {
     },
     cancelReplay() {},
   };
-  const transport = new WsTransport({ replayer, backpressureLimit: 100, metrics, log: silentLogger });
+  const transport = new WsTransport({ replayer, backpressureLimit: 100, metrics, log: silentLogger, writeDelayMs });
   const published: string[] = [];
-  transport.bind({ publish: (topic) => (published.push(topic), publishStatus), subscriberCount: () => 3 });
-  return { transport, drops, published, replays };
+  const frames: string[] = [];
+  let onPublish = () => {};
+  transport.bind({ publish: (topic, frame) => (published.push(topic), frames.push(frame), onPublish(), publishStatus), subscriberCount: () => 3 });
+  /** Resolves once `n` frames have been published. */
+  const publishedCount = (n: number) => new Promise<void>((resolve) => (onPublish = () => frames.length >= n && resolve()));
+  return { transport, drops, published, frames, publishedCount, replays };
 }
 
 describe("WsTransport", () => {
@@ -114,5 +118,33 @@ describe("WsTransport", () => {
     s.ws.data.subscriptions!.add("chat", { since: "1-0" });
     await Promise.resolve();
     expect(s.sent).toEqual([]);
+  });
+
+  it("with a write delay, holds live frames and publishes each on its own, in order, when the window closes", async () => {
+    const { transport, frames, publishedCount } = setup(50, 5);
+    const done = publishedCount(3);
+    for (const n of [1, 2, 3]) expect(transport.deliver("chat", `{"n":${n}}`, `${n}-0`, false, 3)).toBe(3);
+    expect(frames).toEqual([]);
+    await done;
+    expect(frames).toEqual(['{"n":1}', '{"n":2}', '{"n":3}']);
+  });
+
+  it("with a write delay, publishes the held frames before a socket goes live, so it does not get them twice", () => {
+    const { transport, frames } = setup(50, 1000);
+    const s = fakeSocket([]);
+    transport.opened(s.ws);
+    transport.deliver("chat", '{"n":1}', "1-0", false, 3);
+    s.ws.data.subscriptions!.add("chat");
+    expect({ frames, live: s.subscribed.has("chat") }).toEqual({ frames: ['{"n":1}'], live: true });
+  });
+
+  it("with a write delay, still closes with 4008 the sockets too backed up for a held durable frame", async () => {
+    const { transport, drops, publishedCount } = setup(0, 5);
+    const stuck = fakeSocket(["chat"], 99);
+    transport.opened(stuck.ws);
+    const done = publishedCount(1);
+    transport.deliver("chat", "0123456789", "1-1", false, 1);
+    await done;
+    expect({ closes: stuck.closes, drops }).toEqual({ closes: [[4008, "backed up past the limit; reconnect with since"]], drops: [["chat", "overflow", 1]] });
   });
 });

@@ -6,6 +6,12 @@
  * (seen on Bun 1.4.5). Retrying would duplicate the frame for everyone else, so a drop is handled
  * per socket: an ephemeral frame is simply lost to the backed-up sockets (counted); for a durable
  * frame the sockets that could not take it are closed with 4008 so that they resume with `since`.
+ *
+ * With `writeDelayMs` > 0 (`WRITE_DELAY_MS`) frames are held for that window and then published,
+ * each on its own, in one callback ({@link PublishWindow}): uWS writes a socket's frames of one
+ * callback in one send, so at high message rates a delivery costs a fraction of the syscalls.
+ * A socket going live first lets the held frames go to the sockets that were live when they were
+ * delivered: one switching from replay got them from its replay (no duplicate, no reordering).
  * @module
  */
 
@@ -15,6 +21,7 @@ import { type Replayer, Subscriptions } from "../../core/subscriptions.ts";
 import { topicFamily } from "../../core/topic.ts";
 import type { Transport } from "../../core/transport.ts";
 import type { Logger } from "../../log.ts";
+import { PublishWindow } from "./publish-window.ts";
 import { CloseCode, closeSocket, type Socket } from "./socket.ts";
 import { wsSubscriber } from "./ws-subscriber.ts";
 
@@ -32,15 +39,24 @@ export interface WsTransportOptions {
   log: Logger;
   /** Gives each socket its replay allowance. */
   replayBudget?: (sub: string | undefined) => ReplayBudget;
+  /**
+   * `WRITE_DELAY_MS`: how long live frames are held so that a socket's frames leave in one
+   * write (each still its own message); 0 publishes every frame at once (lowest latency).
+   */
+  writeDelayMs?: number;
 }
 
 export class WsTransport implements Transport {
   readonly #opts: WsTransportOptions;
   readonly #sockets = new Set<Socket>();
   #server: PubSub | undefined;
+  readonly #window: PublishWindow | undefined;
+  readonly #flushHeld = () => this.#window?.flush();
 
   constructor(opts: WsTransportOptions) {
     this.#opts = opts;
+    const delay = opts.writeDelayMs ?? 0;
+    if (delay > 0) this.#window = new PublishWindow(delay, (topic, frame, ephemeral) => this.#publish(topic, frame, ephemeral));
   }
 
   /** Open sockets. */
@@ -58,7 +74,7 @@ export class WsTransport implements Transport {
     this.#sockets.add(ws);
     ws.data.subscriptions = new Subscriptions(
       this.#opts.replayer,
-      wsSubscriber(ws, this.#opts.backpressureLimit, this.#opts.log),
+      wsSubscriber(ws, this.#opts.backpressureLimit, this.#opts.log, this.#flushHeld),
       this.#opts.replayBudget?.(ws.data.principal?.sub),
     );
   }
@@ -75,17 +91,26 @@ export class WsTransport implements Transport {
   }
 
   deliver(topic: string, frame: string, _seq: string, ephemeral: boolean, receivers: number): number {
-    if (this.#server?.publish(topic, frame) !== 0) return receivers;
+    // Held frames are counted as reached; a socket closed for one of them is counted as dropped.
+    if (!this.#window) return receivers - this.#publish(topic, frame, ephemeral);
+    this.#window.hold(topic, frame, ephemeral);
+    return receivers;
+  }
+
+  /** One native publish; returns how many sockets were closed because they could not take it. */
+  #publish(topic: string, frame: string, ephemeral: boolean): number {
+    if (this.#server?.publish(topic, frame) !== 0) return 0;
     if (ephemeral) {
       // Not worth finding which sockets lost it: a scan of every socket on every tick would
       // stall the ticker, and losing ephemeral frames under backpressure is the policy.
       this.#opts.metrics.dropped(topicFamily(topic), "backpressure", 1);
-      return receivers;
+      return 0;
     }
-    return receivers - this.#closeBackedUp(topic, frame.length);
+    return this.#closeBackedUp(topic, frame.length);
   }
 
   reset(affected: (topic: string) => boolean): number {
+    this.#flushHeld();
     let n = 0;
     for (const ws of this.#sockets) {
       if (ws.data.closed || !ws.data.subscriptions) continue;
@@ -101,6 +126,7 @@ export class WsTransport implements Transport {
 
   /** Closes every socket (shutdown). */
   closeAll(code: number, reason: string): void {
+    this.#flushHeld();
     for (const ws of this.#sockets) closeSocket(ws, code, reason);
   }
 
