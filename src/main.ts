@@ -18,7 +18,7 @@ import { type Clock, systemClock } from "./core/clock.ts";
 import { ConnectionQuota } from "./core/connection-quota.ts";
 import { Hub } from "./core/hub.ts";
 import { ReplayLimits } from "./core/replay-limits.ts";
-import { chatFeature } from "./features/chat/index.ts";
+import { chatFeature, RedisMessageIds } from "./features/chat/index.ts";
 import { cronFeature } from "./features/cron/index.ts";
 import { relayFeature } from "./features/relay/index.ts";
 import { timersFeature } from "./features/timers/index.ts";
@@ -72,7 +72,7 @@ async function compose(config: Config, clock: Clock, log: Logger, disposers: (()
 
   // Metrics exist only once the log does; the log's read counter looks them up when it counts.
   let metricsRef: Metrics | undefined;
-  const { topicLog, hotState, database } = await openStorage(config, {
+  const { topicLog, hotState, database, redis } = await openStorage(config, {
     clock,
     log,
     disposers,
@@ -163,7 +163,7 @@ async function compose(config: Config, clock: Clock, log: Logger, disposers: (()
     cronFeature(ctx),
     (timers = timersFeature(ctx, { database, hotState })),
     relayFeature(ctx),
-    chatFeature(ctx),
+    chatFeature(ctx, { ids: redis && new RedisMessageIds(redis, config) }),
     webFeature(ctx),
   ];
   // Last, so that it describes every route above (and itself).

@@ -14,7 +14,7 @@ import type { TopicLog } from "../core/topic-log.ts";
 import { RedisHotState } from "../features/timers/redis-hot-state.ts";
 import { type Database, openDatabase } from "../infra/db/database.ts";
 import { SqliteTopicLog } from "../infra/db/sqlite-topic-log.ts";
-import { connectRedis, pingRedis } from "../infra/redis/client.ts";
+import { connectRedis, pingRedis, type Redis } from "../infra/redis/client.ts";
 import { keepsEveryAck, persistenceWarning, redisPersistence } from "../infra/redis/persistence.ts";
 import { RedisTopicLog } from "../infra/redis/topic-log.ts";
 import type { Logger } from "../log.ts";
@@ -35,6 +35,8 @@ export interface Storage {
   topicLog: TopicLog;
   hotState: RedisHotState | undefined;
   database: Database;
+  /** The Redis connection of the topic logs (also the chat id counter's), when `REDIS_URL` is set. */
+  redis: Redis | undefined;
 }
 
 export async function openStorage(config: Config, deps: StorageDeps): Promise<Storage> {
@@ -53,7 +55,7 @@ export async function openStorage(config: Config, deps: StorageDeps): Promise<St
           })
         : new MemoryTopicLog({ historySize: config.historySize, clock, onListenerError: (err) => log.error({ err }, "topic log listener failed") });
     disposers.push(() => topicLog.stop());
-    return { topicLog, hotState: undefined, database };
+    return { topicLog, hotState: undefined, database, redis: undefined };
   }
   const client = await connectRedis({ url: redisAt, log, name: `tickwire-${config.streamPrefix}` });
   disposers.push(() => client.destroy());
@@ -78,7 +80,7 @@ export async function openStorage(config: Config, deps: StorageDeps): Promise<St
   const hot = new RedisHotState(await connectRedis({ url: redisAt, log, name: "tickwire-timers" }), config.streamPrefix);
   disposers.push(() => hot.stop());
   const database = await openDb(config, deps);
-  return { topicLog: redisLog, hotState: hot, database };
+  return { topicLog: redisLog, hotState: hot, database, redis: client };
 }
 
 async function openDb(config: Config, { disposers, healthChecks }: StorageDeps): Promise<Database> {

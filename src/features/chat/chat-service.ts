@@ -7,7 +7,7 @@
 
 import type { AppContext } from "../../app/context.ts";
 import { displayName, type Principal } from "../../auth/principal.ts";
-import { MessageIds } from "./message-id.ts";
+import { floorFromNewest, MessageIds, type SharedIdCounter } from "./message-id.ts";
 import type { ChatBody, NotifyBody, PostMessageBody } from "./schemas.ts";
 
 export const CHAT_TOPIC = "chat";
@@ -31,21 +31,30 @@ export type ChatFrame = { topic: string; seq: string; ts: number } & ChatBody;
 
 export class ChatService {
   #ctx: AppContext;
-  #ids = new MessageIds();
+  #ids: MessageIds;
 
-  constructor(ctx: AppContext) {
+  /** @param sharedIds the counter that keeps ids unique across instances (Redis); none: one instance. */
+  constructor(ctx: AppContext, sharedIds?: SharedIdCounter) {
     this.#ctx = ctx;
+    this.#ids = new MessageIds(sharedIds);
+  }
+
+  /** Makes every id issued from now on follow the newest message in the log (a restart). */
+  async resumeIds(): Promise<void> {
+    const read = await this.#ctx.hub.log.readAfter(CHAT_TOPIC, undefined);
+    this.#ids.raise(floorFromNewest(read.entries.at(-1)));
   }
 
   /** Stores a new message from `principal`; resolves once it is in the log. */
   async post(input: PostMessageBody, principal: Principal | undefined): Promise<{ body: ChatBody; seq: string }> {
-    const now = this.#ctx.clock.now();
+    const { id, micros } = await this.#ids.next(this.#ctx.clock.now());
     const body: ChatBody = {
       type: "message",
-      id: this.#ids.next(now),
+      id,
       content: input.content,
       user: authorOf(principal, input.user),
-      timestamp: new Date(now).toISOString(),
+      // The instant the id names, to the millisecond: id and timestamp never disagree.
+      timestamp: new Date(Math.floor(micros / 1000)).toISOString(),
     };
     return { body, seq: await this.#append(body) };
   }

@@ -14,9 +14,17 @@ import { chatDocs } from "./chat-docs.ts";
 import { parseNotify, parsePostMessage } from "./chat-input.ts";
 import { CHAT_TOPIC, ChatService } from "./chat-service.ts";
 import { parseHistoryQuery } from "./history-query.ts";
+import type { SharedIdCounter } from "./message-id.ts";
 
-export function chatFeature(ctx: AppContext): Feature {
-  const chat = new ChatService(ctx);
+export { RedisMessageIds } from "./redis-message-ids.ts";
+
+export interface ChatDeps {
+  /** Keeps message ids unique across instances (`REDIS_URL`); absent: this instance alone issues them. */
+  ids?: SharedIdCounter | undefined;
+}
+
+export function chatFeature(ctx: AppContext, deps: ChatDeps = {}): Feature {
+  const chat = new ChatService(ctx, deps.ids);
   return {
     name: "chat",
     docs: chatDocs,
@@ -42,7 +50,10 @@ export function chatFeature(ctx: AppContext): Feature {
         },
       },
     },
-    start() {
+    async start() {
+      // Ids continue after the newest message stored before this start (a restart, a clock that
+      // stepped back). A log that cannot be read now leaves the clock (and Redis counter) alone.
+      await chat.resumeIds().catch((err: unknown) => ctx.log.warn({ err: String(err) }, "chat: could not read the newest message id"));
       // The unified transport hands over the connection's principal: it names the author.
       ctx.publishers.set(CHAT_TOPIC, async (data, principal) => {
         const { seq } = await chat.post(parsePostMessage(data, "data"), principal);
