@@ -62,6 +62,25 @@ describe("capacity ramp", () => {
     expect(state.get("c")!.ramp.bracket).toEqual({ lo: 50, hi: 100 });
     expect(state.get("a")!.runs.map((r) => r.rate)).toEqual([100, 200, 150]);
   });
+
+  test("a disturbed run is run again instead of counted, up to rerunsIfDisturbed per variant", async () => {
+    let n = 0;
+    // Runs 1 and 2 are disturbed (and fail); with one rerun allowed the second one counts.
+    const state = await runRamps(["a"], { ...OPTS, steps: [100, 200], rerunsIfDisturbed: 1 }, async (_name, rate) => {
+      n++;
+      return n <= 2 ? { passed: false, disturbed: true } : { passed: rate <= 1000 };
+    });
+    const runs = state.get("a")!.runs;
+    expect(runs.map((r) => [r.rate, r.counted])).toEqual([
+      [100, false],
+      [100, true],
+      [50, true],
+      [75, true],
+      [88, true],
+      [94, true],
+    ]);
+    expect(state.get("a")!.ramp.bracket).toEqual({ lo: 94, hi: 100 });
+  });
 });
 
 describe("capacity ratios and verdicts", () => {

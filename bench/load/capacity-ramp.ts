@@ -5,7 +5,9 @@
  * that first fail until the gap is within a resolution; a failed rate is tried again before it
  * counts (`retries`), so one disturbed run does not end a ramp early. {@link runRamps} runs
  * several variants' ramps step by step, every still-running variant once per step in an order
- * rotated each step, so background load changes hit all variants alike.
+ * rotated each step, so background load changes hit all variants alike; a run the caller marks
+ * `disturbed` (other processes used the machine meanwhile) is not counted and its rate is run
+ * again, up to `rerunsIfDisturbed` times per variant.
  * @module
  */
 
@@ -23,6 +25,8 @@ export interface RampOptions {
   retries: number;
   /** No rate below this is tried (when even the first step fails, bisection goes toward 0). */
   minRate: number;
+  /** Runs marked `disturbed` that are run again instead of counted, per variant (default 0). */
+  rerunsIfDisturbed?: number;
 }
 
 export class Ramp {
@@ -124,14 +128,15 @@ export function judgeStep(r: LoadResult, rule: PassRule): { passed: boolean; p99
 
 /**
  * Runs every variant's ramp, interleaved: each step runs each variant whose ramp is not done once,
- * at that variant's next rate, in an order rotated by one each step.
+ * at that variant's next rate, in an order rotated by one each step. Every run is kept in `runs`;
+ * a disturbed one (while reruns are left) with `counted: false`.
  */
-export async function runRamps<T extends { passed: boolean }>(
+export async function runRamps<T extends { passed: boolean; disturbed?: boolean }>(
   names: readonly string[],
   options: RampOptions,
   run: (name: string, rate: number) => Promise<T>,
-): Promise<Map<string, { ramp: Ramp; runs: (T & { rate: number })[] }>> {
-  const state = new Map(names.map((n) => [n, { ramp: new Ramp(options), runs: [] as (T & { rate: number })[] }]));
+): Promise<Map<string, { ramp: Ramp; runs: (T & { rate: number; counted: boolean })[] }>> {
+  const state = new Map(names.map((n) => [n, { ramp: new Ramp(options), runs: [] as (T & { rate: number; counted: boolean })[], reruns: 0 }]));
   for (let step = 0; ; step++) {
     const active = names.filter((n) => state.get(n)!.ramp.next() !== undefined);
     if (active.length === 0) return state;
@@ -139,8 +144,9 @@ export async function runRamps<T extends { passed: boolean }>(
       const s = state.get(active[(k + step) % active.length]!)!;
       const rate = s.ramp.next()!;
       const outcome = await run(active[(k + step) % active.length]!, rate);
-      s.ramp.record(rate, outcome.passed);
-      s.runs.push({ ...outcome, rate });
+      const counted = !outcome.disturbed || s.reruns++ >= (options.rerunsIfDisturbed ?? 0);
+      if (counted) s.ramp.record(rate, outcome.passed);
+      s.runs.push({ ...outcome, rate, counted });
     }
   }
 }

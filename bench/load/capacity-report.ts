@@ -2,11 +2,13 @@
  * What `capacity.ts` and `peers/peers.ts` share: {@link rampAll} runs the interleaved capacity
  * ramps (`capacity-ramp.ts`) of servers already started, one fanout load (`fanout/client.ts`)
  * per step and variant, and summarises each variant (capacity with its bracket, deliveries/s,
- * server CPU per delivery and cores busy at that rate, ratio against its baseline);
+ * server CPU per delivery and cores busy at that rate, ratio against its baseline). A run during
+ * which other processes kept more than `maxOtherCores` busy is marked disturbed and run again;
  * {@link capacityTable} prints that; the chart is p99 against offered rate.
  * @module
  */
 import { lineChart } from "../support/line-chart.ts";
+import { machineBusyMs } from "../support/machine-cpu.ts";
 import { percentile } from "../support/report.ts";
 import { capacityRatio, judgeCapacity, judgeStep, type PassRule, type RampOptions, runRamps } from "./capacity-ramp.ts";
 import { type Dialect, type LoadResult, runLoad, type Transport } from "./fanout/client.ts";
@@ -15,6 +17,8 @@ export interface ServerHandle {
   url: string;
   cpuMs(): Promise<number>;
   quiesce(maxMs?: number): Promise<void>;
+  /** CPU time of processes that are part of the variant but not the server (Redis), ms. */
+  companionCpuMs?: () => Promise<number>;
 }
 
 export interface RampVariant {
@@ -34,6 +38,8 @@ export interface RampAllOptions {
   drainMs: number;
   rule: PassRule;
   ramp: RampOptions;
+  /** Cores other processes may keep busy during a run before it counts as disturbed (default 0.35). */
+  maxOtherCores?: number;
   /** One line per run (default: stderr). */
   log?: (line: string) => void;
 }
@@ -52,9 +58,12 @@ export interface RunRecord {
   /** Server CPU per delivery over warm-up, measured seconds and drain, µs. */
   serverCpuUsPerDelivery: number;
   coresBusy: { server: number; client: number };
+  /** Cores kept busy by every other process on the machine over the same phase. */
+  otherCores: number;
+  disturbed: boolean;
 }
 
-function record(r: LoadResult, warmupSeconds: number, judged: ReturnType<typeof judgeStep>): RunRecord {
+function record(r: LoadResult, warmupSeconds: number, judged: ReturnType<typeof judgeStep>, otherCores: number, maxOtherCores: number): RunRecord {
   const sent = (Math.round(warmupSeconds * r.rate) + r.messages) * r.subscribers;
   return {
     rate: r.rate,
@@ -68,16 +77,44 @@ function record(r: LoadResult, warmupSeconds: number, judged: ReturnType<typeof 
     deliveredPerSecond: r.deliveredPerSecond,
     serverCpuUsPerDelivery: ((r.serverCpuMs ?? NaN) * 1000) / sent,
     coresBusy: { server: (r.serverCpuMs ?? NaN) / r.phaseMs, client: r.clientCpuMs / r.phaseMs },
+    otherCores,
+    disturbed: otherCores > maxOtherCores,
   };
+}
+
+/**
+ * One load against `v`, with the machine's and the companion's CPU sampled at the same two
+ * moments as the server's (the publishing phase's ends), so "other" is everything else.
+ */
+export async function measuredLoad(
+  v: { server: ServerHandle; transport: Transport; dialect?: Dialect },
+  o: Omit<Parameters<typeof runLoad>[0], "url" | "transport" | "dialect" | "serverCpuMs">,
+) {
+  const machine: number[] = [];
+  const companion: number[] = [];
+  const r = await runLoad({
+    ...o,
+    url: v.server.url,
+    transport: v.transport,
+    dialect: v.dialect,
+    serverCpuMs: async () => {
+      const [m, c, s] = await Promise.all([machineBusyMs(), v.server.companionCpuMs?.() ?? 0, v.server.cpuMs()]);
+      machine.push(m);
+      companion.push(c);
+      return s;
+    },
+  });
+  const othersMs = machine[1]! - machine[0]! - (companion[1]! - companion[0]!) - (r.serverCpuMs ?? 0) - r.clientCpuMs;
+  return { r, otherCores: Math.max(0, othersMs) / r.phaseMs };
 }
 
 export type VariantSummary = ReturnType<typeof summarise>;
 
-function summarise(v: RampVariant, bracket: { lo: number; hi: number | null }, runs: RunRecord[], firstStep: number) {
+function summarise(v: RampVariant, bracket: { lo: number; hi: number | null }, runs: (RunRecord & { counted: boolean })[], firstStep: number) {
   // The pass at the capacity rate (the latest, if a rate was retried), and the fail that bounded it.
-  const best = runs.findLast((r) => r.passed && r.rate === bracket.lo);
-  const fail = bracket.hi === null ? undefined : runs.findLast((r) => !r.passed && r.rate === bracket.hi);
-  const atFirst = runs.find((r) => r.rate === firstStep && r.passed);
+  const best = runs.findLast((r) => r.counted && r.passed && r.rate === bracket.lo);
+  const fail = bracket.hi === null ? undefined : runs.findLast((r) => r.counted && !r.passed && r.rate === bracket.hi);
+  const atFirst = runs.find((r) => r.counted && r.rate === firstStep && r.passed);
   return {
     variant: v.name,
     transport: v.transport,
@@ -89,6 +126,8 @@ function summarise(v: RampVariant, bracket: { lo: number; hi: number | null }, r
     firstFail: fail ?? null,
     /** Server CPU per delivery at the first step (the same rate for every variant that passed it). */
     cpuUsPerDeliveryAtFirstStep: atFirst?.serverCpuUsPerDelivery ?? NaN,
+    /** Runs not counted because other processes used the machine meanwhile (run again instead). */
+    disturbedRuns: runs.filter((r) => !r.counted).length,
     against: v.against,
     target: v.target,
     ratio: undefined as (ReturnType<typeof capacityRatio> & { verdict?: string; cpuAtCapacity: number; cpuAtFirstStep: number }) | undefined,
@@ -107,21 +146,18 @@ export async function rampAll(variants: RampVariant[], o: RampAllOptions) {
     async (name, rate) => {
       const v = byName.get(name)!;
       await v.server.quiesce();
-      const r = await runLoad({
-        url: v.server.url,
-        transport: v.transport,
-        dialect: v.dialect,
+      const { r, otherCores } = await measuredLoad(v, {
         subscribers: o.subscribers,
         rate,
         seconds: o.seconds,
         warmupSeconds: o.warmupSeconds,
         drainMs: o.drainMs,
-        serverCpuMs: v.server.cpuMs,
       });
-      const rec = record(r, o.warmupSeconds, judgeStep(r, o.rule));
+      const rec = record(r, o.warmupSeconds, judgeStep(r, o.rule), otherCores, o.maxOtherCores ?? 0.35);
       log(
         `${name.padEnd(14)} ${String(rate).padStart(5)} msg/s  ${rec.passed ? "pass" : "FAIL"}  p50 ${rec.p50Ms.toFixed(2)} p99 ${rec.p99Ms.toFixed(2)} ms  lost ${rec.lost}  ` +
-          `cpu ${rec.serverCpuUsPerDelivery.toFixed(2)} µs/deliv  cores ${rec.coresBusy.server.toFixed(2)}/${rec.coresBusy.client.toFixed(2)}${rec.why ? `  (${rec.why})` : ""}`,
+          `cpu ${rec.serverCpuUsPerDelivery.toFixed(2)} µs/deliv  cores ${rec.coresBusy.server.toFixed(2)}/${rec.coresBusy.client.toFixed(2)}/${rec.otherCores.toFixed(2)}` +
+          `${rec.why ? `  (${rec.why})` : ""}${rec.disturbed ? "  DISTURBED" : ""}`,
       );
       return rec;
     },
@@ -152,7 +188,7 @@ export async function rampAll(variants: RampVariant[], o: RampAllOptions) {
         "p99 delivery latency, ms",
         summaries.map((s) => ({
           name: `${s.variant} (${s.capacityMsgPerS}${s.firstFailMsgPerS === null ? "+" : ""} msg/s)`,
-          points: s.runs.map((r) => [r.rate, r.p99Ms] as [number, number]),
+          points: s.runs.filter((r) => r.counted).map((r) => [r.rate, r.p99Ms] as [number, number]),
         })),
         { y: o.rule.maxP99Ms, label: `pass: p99 ≤ ${o.rule.maxP99Ms} ms, 0 lost` },
       ),
@@ -170,11 +206,12 @@ export function capacityTable(summaries: VariantSummary[], skipped: { variant: s
       "deliveries/s",
       "p99 at cap ms",
       "cpu µs/deliv at cap",
-      "cores busy srv/cli",
+      "cores busy srv/cli/other",
       "first fail",
       "capacity ratio [range]",
       "cpu ratio at cap / at 1st step",
       "target",
+      "disturbed runs",
     ],
     [
       ...summaries.map((s) => [
@@ -183,13 +220,16 @@ export function capacityTable(summaries: VariantSummary[], skipped: { variant: s
         Math.round(s.capacityDeliveriesPerS),
         s.atCapacity?.p99Ms ?? NaN,
         s.atCapacity?.serverCpuUsPerDelivery ?? NaN,
-        s.atCapacity ? `${s.atCapacity.coresBusy.server.toFixed(2)} / ${s.atCapacity.coresBusy.client.toFixed(2)}` : "–",
+        s.atCapacity
+          ? `${s.atCapacity.coresBusy.server.toFixed(2)} / ${s.atCapacity.coresBusy.client.toFixed(2)} / ${s.atCapacity.otherCores.toFixed(2)}`
+          : "–",
         s.firstFail ? `${s.firstFail.rate}: ${s.firstFail.why}` : "none",
         s.ratio ? `${x(s.ratio.ratio)} vs ${s.against} [${x(s.ratio.lo)}, ${x(s.ratio.hi)}]` : "baseline",
         s.ratio ? `${x(s.ratio.cpuAtCapacity)} / ${x(s.ratio.cpuAtFirstStep)}` : "",
         s.ratio?.verdict ?? "",
+        s.disturbedRuns,
       ]),
-      ...skipped.map((s) => [s.variant, "–", "–", "–", "–", "–", `skipped: ${s.why}`, "", "", ""]),
+      ...skipped.map((s) => [s.variant, "–", "–", "–", "–", "–", `skipped: ${s.why}`, "", "", "", ""]),
     ],
   ];
 }

@@ -11,6 +11,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { processCpuMs as procCpuMs } from "../../support/machine-cpu.ts";
 import { freePort, trackChild } from "../launcher.ts";
 import { findNchan, nchanConfig } from "./nchan.ts";
 
@@ -27,13 +28,6 @@ export interface PeerServer {
 }
 
 const ROOT = `${import.meta.dir}/../../..`;
-
-/** utime + stime of one process, ms (fields 14 and 15 of /proc/<pid>/stat, 100 ticks a second). */
-async function procCpuMs(pid: number): Promise<number> {
-  const stat = await Bun.file(`/proc/${pid}/stat`).text();
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
 
 function quiescer(cpuMs: () => Promise<number>) {
   return async (maxMs = 5000) => {

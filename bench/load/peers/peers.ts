@@ -21,6 +21,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { provenance } from "../../support/machine-cpu.ts";
 import { printTable, writeResult } from "../../support/report.ts";
 import { cdfChart, writeSvg } from "../../support/svg-chart.ts";
 import { capacityTable, type RampVariant, rampAll } from "../capacity-report.ts";
@@ -106,12 +107,14 @@ try {
       warmupSeconds: Number(values.warmup),
       drainMs: 1000,
       rule: { maxP99Ms: Number(values["max-p99"]), minOffered: 0.95 },
+      maxOtherCores: 0.35,
       ramp: {
         steps: values.steps.split(",").map(Number),
         resolution: 0.05,
         maxBisections: Number(values.bisections),
         retries: Number(values.retries),
         minRate: 5,
+        rerunsIfDisturbed: 5,
       },
     });
   }
@@ -127,6 +130,8 @@ const result = {
   cpus: navigator.hardwareConcurrency,
   cpuModel: (await Bun.file("/proc/cpuinfo").text()).match(/model name\s*:\s*(.*)/)?.[1] ?? "unknown",
   loadAverage: (await Bun.file("/proc/loadavg").text()).split(" ").slice(0, 3).map(Number),
+  /** The commit measured and the src/ files others had changed in the working tree meanwhile. */
+  code: await provenance(),
   servers: Object.fromEntries([...servers].map(([n, s]) => [n, s.runtime])),
   skipped,
   latency: latency.result,

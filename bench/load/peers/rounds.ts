@@ -7,8 +7,8 @@
  * @module
  */
 import { judgeRatio, median, percentile } from "../../support/report.ts";
-import type { ServerHandle } from "../capacity-report.ts";
-import { type Dialect, type LoadResult, runLoad, type Transport } from "../fanout/client.ts";
+import { measuredLoad, type ServerHandle } from "../capacity-report.ts";
+import type { Dialect, LoadResult, Transport } from "../fanout/client.ts";
 
 export interface RoundVariant {
   name: string;
@@ -37,16 +37,18 @@ function pool(runs: LoadResult[]): Float64Array {
 export async function latencyRounds(variants: RoundVariant[], o: RoundsOptions) {
   const t0 = performance.now();
   const perRound: Map<string, LoadResult>[] = [];
+  const others = new Map<string, number[]>(variants.map((v) => [v.name, []]));
   for (let r = 0; r < o.rounds; r++) {
     const results = new Map<string, LoadResult>();
     for (let k = 0; k < variants.length; k++) {
       const v = variants[(k + r) % variants.length]!;
       await v.server.quiesce();
-      const res = await runLoad({ ...o, url: v.server.url, transport: v.transport, dialect: v.dialect, serverCpuMs: v.server.cpuMs });
+      const { r: res, otherCores } = await measuredLoad(v, o);
       results.set(v.name, res);
+      others.get(v.name)!.push(otherCores);
       console.error(
         `round ${r + 1}/${o.rounds} ${v.name.padEnd(13)} p50 ${percentile(res.latencies, 0.5).toFixed(2)} ms  p99 ${percentile(res.latencies, 0.99).toFixed(2)} ms  ` +
-          `lost ${res.lost}  server cpu ${res.serverCpuMs} ms`,
+          `lost ${res.lost}  server cpu ${res.serverCpuMs} ms  other processes ${otherCores.toFixed(2)} cores`,
       );
     }
     perRound.push(results);
@@ -81,7 +83,12 @@ export async function latencyRounds(variants: RoundVariant[], o: RoundsOptions) 
       publishErrors: runs.reduce((n, r) => n + r.publishErrors, 0),
       deliveredPerSecond: median(runs.map((r) => r.deliveredPerSecond)),
       serverCpuUsPerDelivery: median(runs.map(cpuUs)),
-      coresBusy: { server: median(runs.map((r) => (r.serverCpuMs ?? NaN) / r.phaseMs)), client: median(runs.map((r) => r.clientCpuMs / r.phaseMs)) },
+      coresBusy: {
+        server: median(runs.map((r) => (r.serverCpuMs ?? NaN) / r.phaseMs)),
+        client: median(runs.map((r) => r.clientCpuMs / r.phaseMs)),
+        /** Every other process on the machine, per round (a disturbed round shows here). */
+        otherPerRound: others.get(v.name)!,
+      },
       perRoundP99Ms: p99s,
       p99Noise: (Math.max(...p99s) - Math.min(...p99s)) / median(p99s),
       vsBaseline: vsBase,
@@ -107,7 +114,7 @@ export function latencyTable(summaries: Summary[], skipped: { variant: string; w
       "max ms",
       "lost",
       "cpu µs/deliv",
-      "cores busy srv/cli",
+      "cores busy srv/cli/other (max)",
       "p99 noise",
       "p99 ratio per round (median, 90% CI)",
       "pooled p99 ratio",
@@ -121,7 +128,7 @@ export function latencyTable(summaries: Summary[], skipped: { variant: string; w
         s.latencyMs.max,
         `${s.lost} of ${s.expectedDeliveries}`,
         s.serverCpuUsPerDelivery,
-        `${s.coresBusy.server.toFixed(2)} / ${s.coresBusy.client.toFixed(2)}`,
+        `${s.coresBusy.server.toFixed(2)} / ${s.coresBusy.client.toFixed(2)} / ${Math.max(...s.coresBusy.otherPerRound).toFixed(2)}`,
         `${(s.p99Noise * 100).toFixed(0)}%`,
         s.vsBaseline
           ? `${x(s.vsBaseline.p99.median)} vs ${s.vsBaseline.against} [${s.vsBaseline.p99.ci90.lo.toFixed(2)}, ${s.vsBaseline.p99.ci90.hi.toFixed(2)}]`
