@@ -159,6 +159,7 @@ async function compose(config: Config, clock: Clock, log: Logger, disposers: (()
       maxTopics: config.maxTopicsPerConnection,
       publishesPerSecond: config.wsPublishesPerSecond,
       onLimit: (limit) => metrics.limitRefusals.inc({ limit }),
+      position: (topic) => hub.position(topic),
     }),
     cronFeature(ctx),
     (timers = timersFeature(ctx, { database, hotState })),

@@ -165,6 +165,20 @@ export class Hub {
     return this.#lastDelivered.get(root) ?? this.#log.lastDelivered(root);
   }
 
+  /**
+   * Where a subscriber that goes live on `topic` right now starts: the newest durable seq this
+   * instance delivered there (`0-0` before any) and its epoch. A client that has not received a
+   * frame yet resumes from it after a disconnect, so nothing published meanwhile is lost.
+   * `undefined` on topics without a durable log (cron): there is nothing to resume.
+   */
+  position(topic: string): { seq: string; epoch?: string } | undefined {
+    const root = this.#derivations.rootOf(topic);
+    if (!this.#durableRoots.has(root)) return undefined;
+    const epoch = this.#lastEpoch.get(root) ?? this.#log.epoch?.(root)?.id;
+    const seq = this.lastDelivered(topic) ?? "0-0";
+    return epoch === undefined ? { seq } : { seq, epoch };
+  }
+
   /** Registers topics derived from a parent log (see {@link Derivation}). */
   derive(derivation: Derivation): void {
     this.#derivations.add(derivation);

@@ -30,6 +30,11 @@ export interface UnifiedDeps {
   publishesPerSecond?: number;
   /** Counts an action refused by a limit, by limit name. */
   onLimit?: (limit: "topics_per_connection" | "ws_publishes") => void;
+  /**
+   * The position a subscription without `since` starts at (the hub's), sent in its ack: a client
+   * that sees no frame before a disconnect still knows where to resume from.
+   */
+  position?: (topic: string) => { seq: string; epoch?: string } | undefined;
 }
 
 const checks = {
@@ -69,7 +74,8 @@ export async function handleUnifiedOp(deps: UnifiedDeps, ws: Socket, frame: Reco
         deps.onLimit?.("topics_per_connection");
         return sendError(ws, "limit_exceeded", topicLimitMessage(deps.maxTopics!), ref);
       }
-      reply({ topic });
+      // Read in the same turn as the socket goes live: every entry after it arrives live.
+      reply({ topic, ...(since === undefined && !subs?.has(topic) ? deps.position?.(topic) : undefined) });
       return subscribeSocket(ws, topic, since);
     }
     case "unsubscribe": {

@@ -1,0 +1,191 @@
+/**
+ * The SSE transport, for environments without WebSocket: one `/events` stream per topic, each
+ * resuming from its own last seq (`lastEventId`), with its own backoff. A stream cannot renew
+ * its token in-band, so before the token expires every stream is reopened with a new one,
+ * from its last seq (nothing lost, nothing twice: the topic state drops what it already saw).
+ * Publish and presence are HTTP calls (`POST /messages` for chat, `GET /presence/{topic}`).
+ * @module
+ */
+import type { Backoff } from "./backoff.ts";
+import type { FrameHead, PresenceSnapshot, PublishAck } from "./frames.ts";
+import type { Link, LinkHost } from "./link.ts";
+import { eventSourceOpener, fetchOpener, type SseOpener } from "./sse-stream.ts";
+import { TickwireError } from "./subscription.ts";
+import { refreshLead } from "./token.ts";
+import type { Endpoints } from "./urls.ts";
+
+export type { SseOpener } from "./sse-stream.ts";
+
+/** No byte for this long on a fetch stream (the server pings every 15 s) means the path is dead. */
+const IDLE_MS = 40_000;
+
+interface Stream {
+  topic: string;
+  backoff: Backoff;
+  open: boolean;
+  close?: () => void;
+  retry?: ReturnType<typeof setTimeout>;
+}
+
+function defaultOpener(): SseOpener {
+  const ES = (globalThis as { EventSource?: Parameters<typeof eventSourceOpener>[0] }).EventSource;
+  return ES ? eventSourceOpener(ES) : fetchOpener(fetch, IDLE_MS);
+}
+
+export class SseLink implements Link {
+  readonly #host: LinkHost;
+  readonly #urls: Endpoints;
+  readonly #open: SseOpener;
+  readonly #streams = new Map<string, Stream>();
+  #stopped = true;
+  #renewal: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(host: LinkHost, urls: Endpoints, opener?: SseOpener) {
+    this.#host = host;
+    this.#urls = urls;
+    this.#open = opener ?? defaultOpener();
+  }
+
+  start(): void {
+    this.#stopped = false;
+    for (const topic of this.#host.subs.keys()) this.added(topic);
+    this.#report();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#renewal);
+    for (const topic of [...this.#streams.keys()]) this.removed(topic);
+    this.#host.setState("disconnected", { code: 1000, reason: "closed by the application", willRetry: false });
+  }
+
+  added(topic: string): void {
+    if (this.#stopped || this.#streams.has(topic)) return;
+    const stream: Stream = { topic, backoff: this.#host.newBackoff(), open: false };
+    this.#streams.set(topic, stream);
+    void this.#connect(stream);
+  }
+
+  removed(topic: string): void {
+    const stream = this.#streams.get(topic);
+    if (!stream) return;
+    this.#streams.delete(topic);
+    clearTimeout(stream.retry);
+    stream.close?.();
+    this.#report();
+  }
+
+  async publish(topic: string, data: unknown): Promise<PublishAck> {
+    if (topic !== "chat")
+      throw new TickwireError("not_publishable", `publish on ${topic} needs the WebSocket transport (over SSE only chat, by POST /messages)`);
+    const body = (await this.#call("POST", "/messages", data)) as { seq?: unknown };
+    return { topic, seq: String(body.seq) };
+  }
+
+  async presence(topic: string): Promise<PresenceSnapshot> {
+    return (await this.#call("GET", `/presence/${encodeURIComponent(topic)}`)) as PresenceSnapshot;
+  }
+
+  async #call(method: string, path: string, body?: unknown): Promise<unknown> {
+    const token = await this.#host.tokens.current();
+    const headers: Record<string, string> = { Accept: "application/json" };
+    if (token) headers.Authorization = `Bearer ${token}`;
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    let res: Response;
+    try {
+      res = await fetch(this.#urls.http(path), { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    } catch (error) {
+      throw new TickwireError("outcome_unknown", `${method} ${path}: ${(error as Error).message}`);
+    }
+    const json = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
+    if (!res.ok) throw new TickwireError(json.error?.code ?? `http_${res.status}`, json.error?.message ?? `${method} ${path}: ${res.status}`);
+    return json;
+  }
+
+  async #connect(stream: Stream, fresh = false): Promise<void> {
+    if (this.#streams.get(stream.topic) !== stream) return;
+    this.#report();
+    let token: string | undefined;
+    try {
+      token = fresh ? await this.#host.tokens.fresh() : await this.#host.tokens.current();
+    } catch {
+      return this.#failed(stream, undefined);
+    }
+    if (this.#streams.get(stream.topic) !== stream) return;
+    if (this.#renewal === undefined) this.#scheduleRenewal();
+    const since = this.#host.subs.get(stream.topic)?.lastSeq;
+    const { close } = this.#open(this.#urls.events(stream.topic, since, token), {
+      open: () => {
+        stream.open = true;
+        this.#report();
+        this.#host.subs.get(stream.topic)?.handlers.onSubscribed?.({ topic: stream.topic, since });
+      },
+      event: (type, data) => this.#event(stream, type, data),
+      error: (status) => this.#failed(stream, status),
+    });
+    stream.close = close;
+  }
+
+  #event(stream: Stream, type: string, data: string): void {
+    let json: Record<string, unknown> | undefined;
+    try {
+      json = JSON.parse(data) as Record<string, unknown>;
+    } catch {}
+    if (type === "message") {
+      if (!json || typeof json.topic !== "string" || typeof json.seq !== "string") return;
+      stream.backoff.reset();
+      return this.#host.frame(json as unknown as FrameHead);
+    }
+    if (type === "recovered") return this.#host.notRecovered(stream.topic);
+    // overflow, token_expired, error: the server ends the stream; resume from the last seq.
+    this.#failed(stream, type === "token_expired" ? 401 : undefined);
+  }
+
+  #failed(stream: Stream, status: number | undefined): void {
+    if (this.#streams.get(stream.topic) !== stream) return;
+    stream.close?.();
+    stream.open = false;
+    const auth = status === 401 || status === 403;
+    if (auth && !this.#host.tokens.renewable) {
+      this.#streams.delete(stream.topic);
+      const sub = this.#host.subs.get(stream.topic);
+      this.#host.subscribeFailed(stream.topic, new TickwireError(status === 401 ? "unauthorized" : "forbidden", `GET /events answered ${status}`));
+      if (sub) this.#report();
+      return;
+    }
+    const retryInMs = stream.backoff.next();
+    this.#host.setState("disconnected", { ...(status === undefined ? {} : { code: status }), willRetry: true, retryInMs });
+    stream.retry = setTimeout(() => void this.#connect(stream, auth), retryInMs);
+  }
+
+  /** Every stream open: connected; any still opening: connecting. */
+  #report(): void {
+    if (this.#stopped) return;
+    const all = [...this.#streams.values()];
+    this.#host.setState(all.every((s) => s.open) ? "connected" : "connecting");
+  }
+
+  /** Before the token expires, every stream reopens with a new one (SSE has no in-band refresh). */
+  #scheduleRenewal(): void {
+    clearTimeout(this.#renewal);
+    this.#renewal = undefined;
+    const tokens = this.#host.tokens;
+    const exp = tokens.expiresAt;
+    if (exp === undefined || !tokens.renewable || this.#stopped) return;
+    const now = Date.now();
+    this.#renewal = setTimeout(
+      async () => {
+        try {
+          await tokens.fresh();
+        } catch {}
+        for (const stream of this.#streams.values()) {
+          stream.close?.();
+          stream.open = false;
+          void this.#connect(stream);
+        }
+        this.#scheduleRenewal();
+      },
+      Math.max(1000, exp - now - refreshLead(exp, now)),
+    );
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * One topic's subscription state: the last seq and epoch the application was handed, which is
+ * where every reconnect resumes from. It is also the last line against duplicates and silent
+ * loss: a frame at or before the last seq of its epoch is dropped, and a frame of another epoch
+ * (its history was replaced) is announced with `onRecovered({ recovered: false })` first, unless
+ * the server already said so.
+ * @module
+ */
+import type { FrameHead } from "./frames.ts";
+import { compareSeq } from "./seq.ts";
+
+/** Why the application must reload what it shows of a topic. */
+export interface RecoveryInfo {
+  topic: string;
+  recovered: false;
+  /** `server`: the server could not replay from our seq (evicted, or its history was lost); `epoch`: a frame came from another history. */
+  reason: "server" | "epoch";
+}
+
+export interface SubscribeOptions<F> {
+  /** Resume after this seq (replayed from the retained history); absent: live from now. */
+  since?: string;
+  onMessage(frame: F): void;
+  /** Events may have been missed: reload the state (e.g. `GET /messages`), then go on. */
+  onRecovered?(info: RecoveryInfo): void;
+  /** The server confirmed the subscription, on every (re)connect; `since` is where it resumed from. */
+  onSubscribed?(info: { topic: string; since: string | undefined }): void;
+  /** The server refused the subscription (forbidden, bad topic, limit); it is dropped. */
+  onError?(error: TickwireError): void;
+}
+
+/** An error the server answered with (`{"op":"error","code","message"}`), or a lost connection. */
+export class TickwireError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "TickwireError";
+  }
+}
+
+export class TopicState<F extends FrameHead = FrameHead> {
+  /** The newest seq handed to the application (or given as `since`, or the subscribe ack's position). */
+  lastSeq: string | undefined;
+  epoch: string | undefined;
+  /** The server said `recovered:false`: the next epoch change is that same reset. */
+  #resetAnnounced = false;
+
+  constructor(
+    readonly topic: string,
+    readonly handlers: SubscribeOptions<F>,
+  ) {
+    this.lastSeq = handlers.since;
+  }
+
+  /** The subscribe ack's position (a subscription without a seq yet): resume from there. */
+  acked(position: { seq?: unknown; epoch?: unknown }): void {
+    if (this.lastSeq === undefined && typeof position.seq === "string") this.lastSeq = position.seq;
+    if (this.epoch === undefined && typeof position.epoch === "string") this.epoch = position.epoch;
+  }
+
+  /** The server cannot replay from our seq. */
+  notRecovered(): void {
+    this.#resetAnnounced = true;
+    this.#recover("server");
+  }
+
+  /** Hands `frame` to the application unless it is a duplicate. */
+  frame(frame: F): void {
+    const epoch = frame.epoch;
+    let newHistory = false;
+    if (epoch !== undefined && epoch !== this.epoch) {
+      if (this.epoch !== undefined && !this.#resetAnnounced) this.#recover("epoch");
+      newHistory = this.epoch !== undefined;
+      this.epoch = epoch;
+    }
+    if (!newHistory && this.lastSeq !== undefined && compareSeq(frame.seq, this.lastSeq) <= 0) return;
+    this.#resetAnnounced = false;
+    this.lastSeq = frame.seq;
+    this.handlers.onMessage(frame);
+  }
+
+  #recover(reason: RecoveryInfo["reason"]): void {
+    this.handlers.onRecovered?.({ topic: this.topic, recovered: false, reason });
+  }
+}

@@ -1,0 +1,226 @@
+/**
+ * The WebSocket transport: one socket on `/ws` carries every subscription as in-band ops. After
+ * any drop it reconnects with backoff and resubscribes each topic from its last seq. A ping
+ * (or any request) left unanswered means the path is dead (a cut network sends no close): the
+ * socket is abandoned and a new one opened. The token is renewed in-band (`op: refresh`)
+ * before it expires, so the socket stays open across the old token's `exp`.
+ * @module
+ */
+import type { Backoff } from "./backoff.ts";
+import type { FrameHead, PresenceSnapshot, PublishAck } from "./frames.ts";
+import type { Link, LinkHost, WebSocketConstructor, WebSocketLike } from "./link.ts";
+import { Requests } from "./requests.ts";
+import { TickwireError } from "./subscription.ts";
+import { refreshLead } from "./token.ts";
+
+/** Closes after which retrying with the same token is pointless. */
+const AUTH_CLOSES = new Set([4401, 4403]);
+/** Server errors after which a subscribe is retried, not dropped. */
+const RETRY_CODES = new Set(["rate_limited", "replay_failed", "timeout", "outcome_unknown"]);
+
+export class WsLink implements Link {
+  readonly #host: LinkHost;
+  readonly #url: (token: string | undefined) => string;
+  readonly #WebSocket: WebSocketConstructor;
+  readonly #backoff: Backoff;
+  #ws: WebSocketLike | undefined;
+  #open = false;
+  #stopped = true;
+  #requests = new Requests();
+  #timers: ReturnType<typeof setTimeout>[] = [];
+  #retry: ReturnType<typeof setTimeout> | undefined;
+  #waiters: (() => void)[] = [];
+  /** The server refused the last token (4401/4403): ask getToken for a new one. */
+  #needFreshToken = false;
+
+  constructor(host: LinkHost, url: (token: string | undefined) => string, WebSocket: WebSocketConstructor) {
+    this.#host = host;
+    this.#url = url;
+    this.#WebSocket = WebSocket;
+    this.#backoff = host.newBackoff();
+  }
+
+  start(): void {
+    this.#stopped = false;
+    void this.#connect();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#retry);
+    this.#drop(1000, "closed by the application", false);
+  }
+
+  added(topic: string): void {
+    if (this.#open) this.#subscribe(topic);
+  }
+
+  removed(topic: string): void {
+    if (this.#open) this.#send({ op: "unsubscribe", topic });
+  }
+
+  async publish(topic: string, data: unknown): Promise<PublishAck> {
+    const ack = await this.#request({ op: "publish", topic, data }, true);
+    return { topic, seq: String(ack.seq) };
+  }
+
+  async presence(topic: string): Promise<PresenceSnapshot> {
+    const ack = await this.#request({ op: "presence", topic }, true);
+    return ack.presence as PresenceSnapshot;
+  }
+
+  async #connect(): Promise<void> {
+    if (this.#stopped) return;
+    this.#host.setState("connecting");
+    let token: string | undefined;
+    try {
+      token = this.#needFreshToken ? await this.#host.tokens.fresh() : await this.#host.tokens.current();
+      this.#needFreshToken = false;
+    } catch (error) {
+      return this.#closed(0, `getToken failed: ${(error as Error).message}`, true);
+    }
+    if (this.#stopped) return;
+    const ws = new this.#WebSocket(this.#url(token));
+    this.#ws = ws;
+    ws.onopen = () => this.#opened();
+    ws.onmessage = (event) => this.#message(String(event.data));
+    ws.onclose = (event) => this.#dropped(ws, event.code, event.reason);
+    ws.onerror = () => {};
+  }
+
+  #opened(): void {
+    this.#open = true;
+    this.#host.setState("connected");
+    for (const topic of this.#host.subs.keys()) this.#subscribe(topic);
+    for (const wake of this.#waiters.splice(0)) wake();
+    const { pingIntervalMs } = this.#host.timing;
+    if (pingIntervalMs > 0) this.#every(pingIntervalMs, () => this.#request({ op: "ping" }, false).catch(() => {}));
+    this.#scheduleRefresh();
+  }
+
+  #subscribe(topic: string): void {
+    const sub = this.#host.subs.get(topic);
+    if (!sub) return;
+    const since = sub.lastSeq;
+    this.#request({ op: "subscribe", topic, ...(since === undefined ? {} : { since }) }, false).then(
+      (ack) => {
+        // The first answered request shows the connection works: later drops start the backoff over.
+        this.#backoff.reset();
+        if (this.#host.subs.get(topic) !== sub) return;
+        sub.acked(ack);
+        sub.handlers.onSubscribed?.({ topic, since });
+      },
+      (error: TickwireError) => {
+        if (this.#host.subs.get(topic) !== sub || !this.#open) return;
+        if (RETRY_CODES.has(error.code)) this.#later(this.#backoff.next(), () => this.#subscribe(topic));
+        else this.#host.subscribeFailed(topic, error);
+      },
+    );
+  }
+
+  #message(text: string): void {
+    let frame: Record<string, unknown>;
+    try {
+      frame = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      return;
+    }
+    if (frame.op === undefined) {
+      if (typeof frame.topic === "string" && typeof frame.seq === "string") this.#host.frame(frame as unknown as FrameHead);
+      return;
+    }
+    if (this.#requests.answer(frame)) return;
+    if (frame.op === "recovered" && typeof frame.topic === "string") return this.#host.notRecovered(frame.topic);
+    if (frame.op !== "error") return;
+    // A replay the server could not finish dropped that subscription: resubscribe from its seq.
+    if (typeof frame.topic === "string" && this.#host.subs.has(frame.topic)) {
+      const topic = frame.topic;
+      return this.#later(this.#backoff.next(), () => this.#subscribe(topic));
+    }
+    if (frame.code === "replay_failed") this.#drop(4000, "a replay failed; resuming", true);
+  }
+
+  /** Sends a request and awaits its answer; `wait`: first wait for the connection (publish, presence). */
+  async #request(op: Record<string, unknown>, wait: boolean): Promise<Record<string, unknown>> {
+    const timeoutMs = this.#host.timing.requestTimeoutMs;
+    if (!this.#open) {
+      if (!wait || this.#stopped) throw new TickwireError("not_connected", "not connected");
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new TickwireError("not_connected", `not connected within ${timeoutMs} ms`)), timeoutMs);
+        this.#waiters.push(() => (clearTimeout(timer), resolve()));
+      });
+    }
+    const { ref, answer } = this.#requests.open(timeoutMs, () => this.#drop(4000, "a request timed out: the path is dead", true));
+    this.#send({ ...op, ref });
+    return answer;
+  }
+
+  #send(op: Record<string, unknown>): void {
+    if (this.#open && this.#ws) this.#ws.send(JSON.stringify(op));
+  }
+
+  #scheduleRefresh(): void {
+    const exp = this.#host.tokens.expiresAt;
+    if (exp === undefined || !this.#host.tokens.renewable) return;
+    const now = Date.now();
+    this.#later(Math.max(0, exp - now - refreshLead(exp, now)), () => void this.#refresh());
+  }
+
+  async #refresh(): Promise<void> {
+    try {
+      const token = await this.#host.tokens.fresh();
+      if (!token || !this.#open) return;
+      await this.#request({ op: "refresh", token }, false);
+      this.#scheduleRefresh();
+    } catch {
+      // Refused or unanswered: try again while the old token lasts; at its exp the server
+      // closes with 4401 and the reconnect fetches a new token.
+      const exp = this.#host.tokens.expiresAt;
+      if (this.#open && exp !== undefined && exp - Date.now() > 2000) this.#later(Math.min(5000, (exp - Date.now()) / 2), () => void this.#refresh());
+    }
+  }
+
+  #later(ms: number, run: () => void): void {
+    this.#timers.push(setTimeout(run, ms));
+  }
+
+  #every(ms: number, run: () => void): void {
+    this.#timers.push(setInterval(run, ms) as unknown as ReturnType<typeof setTimeout>);
+  }
+
+  /** Abandons the socket at once (no waiting for a close handshake a dead path never delivers). */
+  #drop(code: number, reason: string, retry: boolean): void {
+    const ws = this.#ws;
+    if (ws) {
+      ws.onopen = ws.onmessage = ws.onclose = null;
+      try {
+        ws.close(code === 1000 ? 1000 : 4000, reason);
+      } catch {}
+    }
+    this.#closed(code, reason, retry);
+  }
+
+  #dropped(ws: WebSocketLike, code: number, reason: string): void {
+    if (ws !== this.#ws) return;
+    const retry = !AUTH_CLOSES.has(code) || this.#host.tokens.renewable;
+    this.#closed(code, reason, retry);
+  }
+
+  #closed(code: number, reason: string, retry: boolean): void {
+    this.#ws = undefined;
+    this.#open = false;
+    for (const timer of this.#timers.splice(0)) clearTimeout(timer), clearInterval(timer);
+    this.#requests.failAll(reason || `close ${code}`);
+    this.#requests = new Requests();
+    const again = retry && !this.#stopped;
+    const retryInMs = again ? this.#backoff.next() : undefined;
+    this.#host.setState("disconnected", { code, reason, willRetry: again, ...(retryInMs === undefined ? {} : { retryInMs }) });
+    if (!again) {
+      this.#stopped = true;
+      return;
+    }
+    // An expired or refused token: the next attempt asks getToken for a new one.
+    if (AUTH_CLOSES.has(code)) this.#needFreshToken = true;
+    this.#retry = setTimeout(() => void this.#connect(), retryInMs);
+  }
+}
