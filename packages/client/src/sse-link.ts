@@ -102,9 +102,10 @@ export class SseLink implements Link {
     return json;
   }
 
-  async #connect(stream: Stream, fresh = false): Promise<void> {
+  /** Opens `stream`; `fresh`: ask for a new token first; `quiet`: a renewal, not shown as connecting. */
+  async #connect(stream: Stream, fresh = false, quiet = false): Promise<void> {
     if (this.#streams.get(stream.topic) !== stream) return;
-    this.#report();
+    if (!quiet) this.#report();
     let token: string | undefined;
     try {
       token = fresh ? await this.#host.tokens.fresh() : await this.#host.tokens.current();
