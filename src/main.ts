@@ -20,11 +20,12 @@ import { Hub } from "./core/hub.ts";
 import { ReplayLimits } from "./core/replay-limits.ts";
 import { chatFeature, RedisMessageIds } from "./features/chat/index.ts";
 import { cronFeature } from "./features/cron/index.ts";
+import { presenceFeature } from "./features/presence/index.ts";
 import { relayFeature } from "./features/relay/index.ts";
 import { timersFeature } from "./features/timers/index.ts";
 import { webFeature } from "./features/web/index.ts";
 import { Metrics } from "./infra/metrics.ts";
-import { createLogger, type Logger } from "./log.ts";
+import { createLogger, devDestination, type Logger } from "./log.ts";
 import { DURABLE_TOPICS, openStorage } from "./main/storage.ts";
 import { healthFeature, runChecks } from "./ops/health.ts";
 import { openapiFeature } from "./ops/openapi.ts";
@@ -195,10 +196,16 @@ async function compose(config: Config, clock: Clock, log: Logger, disposers: (()
 
   const port = running.server.port!;
   const shownHost = config.host === "0.0.0.0" ? "127.0.0.1" : config.host;
+  // What to open, and how this instance runs: the first line a newcomer reads (dev logs print it first).
+  const openHost = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host.includes(":") ? `[${config.host}]` : config.host;
+  const sql = database.dialect === "sqlite" ? "sqlite" : "mysql";
   log.info(
     {
       port,
       host: config.host,
+      url: `http://${openHost}:${port}/`,
+      mode: redisUrl(config) ? `${sql}+redis` : sql === "sqlite" ? "embedded" : "mysql",
+      auth: authConfigured(config) ? "on" : "off",
       env: config.appEnv,
       tickMs: config.tickMs,
       log: redisUrl(config) ? "redis" : database.dialect === "sqlite" ? "sqlite" : "memory",
@@ -241,7 +248,8 @@ if (import.meta.main) {
     }
     throw error;
   }
-  const log = createLogger(config.logLevel);
+  // dev: the listening line first, human-readable on a terminal; test and prod: JSON as it comes.
+  const log = createLogger(config.logLevel, config.appEnv === "dev" ? devDestination() : undefined);
   if (!authConfigured(config)) log.warn("JWT_SECRET is unset: authentication is OFF (acceptable in dev only)");
   if (config.reusePort && !config.redisUrl) log.warn("REUSE_PORT without REDIS_URL: processes sharing the port will not share state or events");
   // A background failure must never take the server down: log it with context and carry on.

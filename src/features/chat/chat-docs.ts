@@ -5,15 +5,30 @@
 import { Type } from "@sinclair/typebox";
 import { type ApiDocs, error, json, ref, Seq } from "../../http/api-docs.ts";
 import { DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT } from "./chat-service.ts";
-import { NotifyBody, PostMessageBody, SentMessage } from "./schemas.ts";
+import { NotifyBody, PostMessageBody } from "./schemas.ts";
 
-/** Response-only shapes (nothing validates them on the way in, so they live here). */
+// Response-only shapes (nothing validates them on the way in, so they live here).
+
+/** `201` answer of `POST /messages` (the seed's fields plus the log offset). */
+const SentMessage = Type.Object({
+  id: Type.String({
+    pattern: "^\\d{14}\\.\\d{6}$",
+    description:
+      "the seed's form YYYYMMDDhhmmss.ffffff: the UTC instant of the post to the microsecond; unique, and increasing in the order messages are posted, across instances too (the next free microsecond)",
+    examples: ["20240101120000.123456"],
+  }),
+  content: Type.String(),
+  user: Type.String(),
+  timestamp: Type.String({ description: "ISO-8601 UTC, to the millisecond: the instant the id names" }),
+  status: Type.Literal("sent"),
+  seq: Type.String({ description: "offset of the message in the chat log" }),
+});
 const ChatFrame = Type.Object({
   topic: Type.Literal("chat"),
   seq: Seq,
   ts: Type.Integer({ description: "epoch ms" }),
   type: Type.String(),
-  id: Type.String(),
+  id: Type.String({ description: "the message id: YYYYMMDDhhmmss.ffffff for POST /messages (see SentMessage), as sent for /notify" }),
   content: Type.String(),
   user: Type.String(),
   timestamp: Type.String(),

@@ -7,7 +7,7 @@
 
 import type { AppContext } from "../../app/context.ts";
 import { displayName, type Principal } from "../../auth/principal.ts";
-import { floorFromNewest, MessageIds, type SharedIdCounter } from "./message-id.ts";
+import { floorFromNewest, MessageIds, type SharedIdCounter } from "./message-ids.ts";
 import type { ChatBody, NotifyBody, PostMessageBody } from "./schemas.ts";
 
 export const CHAT_TOPIC = "chat";

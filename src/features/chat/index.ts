@@ -14,7 +14,7 @@ import { chatDocs } from "./chat-docs.ts";
 import { parseNotify, parsePostMessage } from "./chat-input.ts";
 import { CHAT_TOPIC, ChatService } from "./chat-service.ts";
 import { parseHistoryQuery } from "./history-query.ts";
-import type { SharedIdCounter } from "./message-id.ts";
+import type { SharedIdCounter } from "./message-ids.ts";
 
 export { RedisMessageIds } from "./redis-message-ids.ts";
 

@@ -1,22 +1,18 @@
 /**
- * The chat id counter shared by every instance on one Redis: key `<prefix>:chat:last-id` holds
- * the newest id issued (µs), and a claim sets it to `max(wanted, last + 1)` in one script, atomic
- * in Redis, so no two instances issue the same id. Microseconds since the epoch (about 1.8e15)
- * are exact in Lua's doubles (below 2^53); they are written with `%.0f`, since Lua's default
- * number format would round them to 14 digits.
- *
- * A claim is one round trip before the post's append, so claims waiting for Redis are bounded like
- * appends (the log's in-flight limit for `HISTORY_SIZE`): past it a post answers 503 `overloaded`.
+ * The chat id counter every instance on one Redis shares: `<prefix>:chat:last-id` holds the newest
+ * id issued (µs); a claim sets it to `max(wanted, last + 1)` in one atomic script. Microseconds
+ * (about 1.8e15) are exact in Lua's doubles; `%.0f` writes them whole (Lua's default format keeps
+ * 14 digits). Claims waiting for Redis are bounded like appends (the log's in-flight limit):
+ * past it a post answers 503 `overloaded`.
  * @module
  */
 import type { Config } from "../../config/index.ts";
 import { LogUnavailableError } from "../../core/topic-log.ts";
 import { defaultMaxInFlight } from "../../infra/redis/append-script.ts";
 import type { Redis } from "../../infra/redis/client.ts";
-import type { SharedIdCounter } from "./message-id.ts";
+import type { SharedIdCounter } from "./message-ids.ts";
 
-const CLAIM = `
-local last = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
+const CLAIM = `local last = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
 local want = tonumber(ARGV[1])
 if want <= last then want = last + 1 end
 redis.call('SET', KEYS[1], string.format('%.0f', want))
@@ -25,24 +21,22 @@ return string.format('%.0f', want)`;
 export class RedisMessageIds implements SharedIdCounter {
   readonly #redis: Redis;
   readonly #key: string;
-  readonly #maxInFlight: number;
+  readonly #max: number;
   #inFlight = 0;
 
   constructor(redis: Redis, config: Pick<Config, "streamPrefix" | "historySize">) {
     this.#redis = redis;
     this.#key = `${config.streamPrefix}:chat:last-id`;
-    this.#maxInFlight = defaultMaxInFlight(config.historySize);
+    this.#max = defaultMaxInFlight(config.historySize);
   }
 
   async claim(atLeast: number): Promise<number> {
-    if (this.#inFlight >= this.#maxInFlight) {
-      throw new LogUnavailableError(`chat id claims full (${this.#maxInFlight} waiting for redis); retry shortly`, "overloaded");
-    }
+    if (this.#inFlight >= this.#max) throw new LogUnavailableError(`chat id claims full (${this.#max} waiting for redis); retry shortly`, "overloaded");
     this.#inFlight++;
     try {
       return Number(await this.#redis.eval(CLAIM, { keys: [this.#key], arguments: [String(atLeast)] }));
     } catch (error) {
-      // Like an append to a Redis that is down: the post answers 503 with Retry-After.
+      // As an append to a Redis that is down: 503 with Retry-After.
       throw new LogUnavailableError(`chat: no message id, redis unavailable (${String(error)})`, "unavailable", { cause: error });
     } finally {
       this.#inFlight--;

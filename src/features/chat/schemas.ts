@@ -37,18 +37,3 @@ export interface ChatBody {
   user: string;
   timestamp: string;
 }
-
-/** `201` answer of `POST /messages` (the seed's fields plus the log offset). */
-export const SentMessage = Type.Object({
-  id: Type.String({
-    pattern: "^\\d{14}\\.\\d{6}$",
-    description:
-      "the seed's form YYYYMMDDhhmmss.ffffff: the UTC instant of the post to the microsecond; unique, and increasing in the order messages are posted, across instances too (the next free microsecond)",
-    examples: ["20240101120000.123456"],
-  }),
-  content: Type.String(),
-  user: Type.String(),
-  timestamp: Type.String({ description: "ISO-8601 UTC, to the millisecond: the instant the id names" }),
-  status: Type.Literal("sent"),
-  seq: Type.String({ description: "offset of the message in the chat log" }),
-});

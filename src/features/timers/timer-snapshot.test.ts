@@ -1,7 +1,8 @@
 import { describe, expect, it } from "bun:test";
 import type { LogEntry } from "../../core/topic-log.ts";
 import { TimerMap } from "./timer-map.ts";
-import { DeliveredTimers, stateFromPayload } from "./timer-snapshot.ts";
+import { stateFromPayload } from "./timer-payload.ts";
+import { DeliveredTimers } from "./timer-snapshot.ts";
 import { createTimer, pause, resume, type TimerEventType, type TimerState, toView } from "./timer-state.ts";
 
 const T0 = 1_700_000_000_000;
