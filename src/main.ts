@@ -149,6 +149,7 @@ async function compose(config: Config, clock: Clock, log: Logger, disposers: (()
   const startedAt = clock.now();
   const wsTransport = ws;
   const sseStreams = sse;
+  const presence = presenceFeature(ctx, { redis });
   const features: Feature[] = [
     healthFeature(ctx, { startedAt, wsConnections: () => wsTransport.count, sseConnections: () => sseStreams.count, draining: () => draining }),
     sseStreams,
@@ -161,11 +162,13 @@ async function compose(config: Config, clock: Clock, log: Logger, disposers: (()
       publishesPerSecond: config.wsPublishesPerSecond,
       onLimit: (limit) => metrics.limitRefusals.inc({ limit }),
       position: (topic) => hub.position(topic),
+      presence: (topic) => presence.snapshot(topic),
     }),
     cronFeature(ctx),
     (timers = timersFeature(ctx, { database, hotState })),
     relayFeature(ctx),
     chatFeature(ctx, { ids: redis && new RedisMessageIds(redis, config) }),
+    presence,
     webFeature(ctx),
   ];
   // Last, so that it describes every route above (and itself).

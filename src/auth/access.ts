@@ -6,6 +6,7 @@
 import type { Principal } from "./principal.ts";
 
 const compiled = new Map<string, RegExp>();
+const PRESENCE_PREFIX = "presence:";
 
 export function topicMatches(pattern: string, topic: string): boolean {
   if (pattern === "*") return true;
@@ -23,8 +24,15 @@ export function topicMatches(pattern: string, topic: string): boolean {
   return re.test(topic);
 }
 
+/**
+ * Who may subscribe to a topic may also see who is on it: `presence:<topic>` (its join/leave
+ * frames) is allowed by a subscribe permission on `<topic>` as well as on itself.
+ */
 export function canSubscribe(principal: Principal | undefined, topic: string): boolean {
-  return !principal || principal.subscribe.some((p) => topicMatches(p, topic));
+  if (!principal || principal.subscribe.some((p) => topicMatches(p, topic))) return true;
+  if (!topic.startsWith(PRESENCE_PREFIX)) return false;
+  const subject = topic.slice(PRESENCE_PREFIX.length);
+  return principal.subscribe.some((p) => topicMatches(p, subject));
 }
 
 export function canPublish(principal: Principal | undefined, topic: string): boolean {

@@ -6,6 +6,7 @@
  */
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
 import { limitSettings } from "./limit-fields.ts";
+import { presenceSettings } from "./presence-fields.ts";
 import { bool, int, list, type Setting, seconds } from "./setting.ts";
 
 export type { Setting } from "./setting.ts";
@@ -187,6 +188,7 @@ export const settings = {
     parse: bool,
   },
   ...limitSettings,
+  ...presenceSettings,
 } satisfies Record<string, Setting<TSchema>>;
 
 export type Settings = typeof settings;

@@ -19,6 +19,7 @@ import { type Derivation, Derivations } from "./derivation.ts";
 import { frameFromBodyJson } from "./frame.ts";
 import { type HubMetrics, noopHubMetrics } from "./hub-metrics.ts";
 import { Listeners } from "./listeners.ts";
+import { Membership } from "./membership.ts";
 import type { ReplayLimits } from "./replay-limits.ts";
 import { ephemeralAfter, ephemeralSeq } from "./seq.ts";
 import { topicFamily } from "./topic.ts";
@@ -75,12 +76,15 @@ export class Hub {
   /** Counter of ephemeral frames (`.<k>` of their seqs): one per emit, increasing. */
   #ephemeralK: number;
   #untail: () => void;
+  /** Every topic a connection joins or leaves, on any transport (presence listens). */
+  readonly membership: Membership;
 
   constructor(opts: HubOptions) {
     this.#log = opts.log;
     this.#clock = opts.clock;
     this.#metrics = opts.metrics ?? noopHubMetrics;
     this.#onError = opts.onError ?? (() => {});
+    this.membership = new Membership((error) => this.#onError(error, "membership listener"));
     this.#durableRoots = new Set(opts.durableRoots ?? []);
     // Starts from the clock so that a restarted process's counters are larger than its last run's.
     this.#ephemeralK = Math.floor(opts.clock.now()) * 1000;

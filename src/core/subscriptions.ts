@@ -6,6 +6,7 @@
  * @module
  */
 import type { ReplayTarget } from "./catch-up.ts";
+import { type Member, type MembershipListener, newMemberId } from "./membership.ts";
 import type { ReplayBudget } from "./replay-limits.ts";
 
 /** What a connection offers the subscribe path, whatever its transport. */
@@ -29,6 +30,8 @@ export interface Subscriber {
 export interface Replayer {
   replay(topic: string, since: string | undefined, target: ReplayTarget): Promise<void>;
   cancelReplay(topic: string, target: ReplayTarget): void;
+  /** Told of every topic a connection joins and leaves (presence). */
+  readonly membership?: MembershipListener;
 }
 
 export interface SubscribeOptions {
@@ -58,12 +61,18 @@ export class Subscriptions {
   #topics = new Map<string, Entry>();
 
   #budget: ReplayBudget | undefined;
+  /** This connection, as the hub's membership listeners (presence) see it. */
+  readonly member: Member;
 
-  /** @param budget this connection's replay allowance (`replay-limits.ts`); none: unbounded. */
-  constructor(hub: Replayer, subscriber: Subscriber, budget?: ReplayBudget) {
+  /**
+   * @param budget this connection's replay allowance (`replay-limits.ts`); none: unbounded.
+   * @param sub the connection's token `sub`, for presence.
+   */
+  constructor(hub: Replayer, subscriber: Subscriber, budget?: ReplayBudget, sub?: string) {
     this.#hub = hub;
     this.#sub = subscriber;
     this.#budget = budget;
+    this.member = { id: newMemberId(), sub };
   }
 
   get size(): number {
@@ -86,6 +95,7 @@ export class Subscriptions {
     this.#topics.set(topic, entry);
     if (opts.since === undefined) {
       this.#sub.live(channel);
+      this.#hub.membership?.joined(topic, this.member);
       return true;
     }
     try {
@@ -98,9 +108,11 @@ export class Subscriptions {
     }
     const target = this.#target(topic, entry, opts.encode);
     entry.replay = target;
+    this.#hub.membership?.joined(topic, this.member);
     this.#hub.replay(topic, opts.since, target).catch((error: unknown) => {
       if (this.#topics.get(topic) !== entry) return;
       this.#topics.delete(topic);
+      this.#hub.membership?.left(topic, this.member);
       if (opts.onReplayFailed) opts.onReplayFailed(error);
       else this.#sub.replayFailed(topic, error);
     });
@@ -114,6 +126,7 @@ export class Subscriptions {
     this.#topics.delete(topic);
     if (entry.replay) this.#hub.cancelReplay(topic, entry.replay);
     else this.#sub.unlive(entry.channel);
+    this.#hub.membership?.left(topic, this.member);
   }
 
   /** Drops every subscription (the connection closed): replays cancelled, live ones stopped. */

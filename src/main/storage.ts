@@ -19,8 +19,8 @@ import { keepsEveryAck, persistenceWarning, redisPersistence } from "../infra/re
 import { RedisTopicLog } from "../infra/redis/topic-log.ts";
 import type { Logger } from "../log.ts";
 
-/** The root topics with a durable log (Redis: one stream each); others derive from them. */
-export const DURABLE_TOPICS = ["chat", "relay", "timers"];
+/** The root topics with a durable log (Redis: one stream each); others derive from them (`presence`: join/leave frames). */
+export const DURABLE_TOPICS = ["chat", "relay", "timers", "presence"];
 
 export interface StorageDeps {
   clock: Clock;

@@ -108,7 +108,7 @@ export function sseEndpoint(deps: SseDeps, opts: SseOptions) {
       },
       flushHeld,
     );
-    subscriptions = new Subscriptions(deps.hub, sseSubscriber(conn, deps.transport, deps.log), deps.replayBudget?.(principal?.sub));
+    subscriptions = new Subscriptions(deps.hub, sseSubscriber(conn, deps.transport, deps.log), deps.replayBudget?.(principal?.sub), principal?.sub);
     server.timeout(req, 0);
     const stream = new ReadableStream<Uint8Array>({
       type: "direct",

@@ -19,6 +19,10 @@ export const SubscribeOp = Type.Object({
 export const UnsubscribeOp = Type.Object({ op: Type.Literal("unsubscribe"), topic: Topic, ref: Ref });
 export const PublishOp = Type.Object({ op: Type.Literal("publish"), topic: Topic, data: Type.Unknown(), ref: Ref });
 export const PingOp = Type.Object({ op: Type.Literal("ping"), ref: Ref });
+export const PresenceOp = Type.Object(
+  { op: Type.Literal("presence"), topic: Topic, ref: Ref },
+  { description: "who is subscribed to the topic (needs subscribe on it); answered ack with presence {topic,count,members,truncated}" },
+);
 export const RefreshOp = Type.Object(
   { op: Type.Literal("refresh"), token: Type.String({ maxLength: 8192, description: "a newer JWT for the same sub" }), ref: Ref },
   { description: "replaces the connection's token before it expires (every WebSocket endpoint); answered ack with the new exp" },

@@ -1,5 +1,5 @@
 /**
- * The in-band ops of `/ws` (`subscribe` with `since`, `unsubscribe`, `publish`, `ping`): each
+ * The in-band ops of `/ws` (`subscribe` with `since`, `unsubscribe`, `publish`, `ping`, `presence`): each
  * frame is validated against its schema and answered with `ack` or `error`.
  * @module
  */
@@ -12,7 +12,7 @@ import { Validator } from "../../http/body.ts";
 import { httpErrorOf } from "../../http/errors.ts";
 import type { Logger } from "../../log.ts";
 import { admitPublish, PUBLISH_RATE_MESSAGE, rejectMalformed } from "./client-frames.ts";
-import { PingOp, PublishOp, SubscribeOp, UnsubscribeOp } from "./op-schemas.ts";
+import { PingOp, PresenceOp, PublishOp, SubscribeOp, UnsubscribeOp } from "./op-schemas.ts";
 import { type Socket, sendError, sendJson } from "./socket.ts";
 
 /** Handles `{"op":"publish","topic","data"}` for one topic; resolves with the stored seq. */
@@ -35,6 +35,8 @@ export interface UnifiedDeps {
    * that sees no frame before a disconnect still knows where to resume from.
    */
   position?: (topic: string) => { seq: string; epoch?: string } | undefined;
+  /** Who is subscribed to a topic (the presence feature); absent: the op answers not_available. */
+  presence?: (topic: string) => Promise<unknown>;
 }
 
 const checks = {
@@ -42,6 +44,7 @@ const checks = {
   unsubscribe: new Validator(UnsubscribeOp),
   publish: new Validator(PublishOp),
   ping: new Validator(PingOp),
+  presence: new Validator(PresenceOp),
 };
 type OpName = keyof typeof checks;
 
@@ -77,6 +80,17 @@ export async function handleUnifiedOp(deps: UnifiedDeps, ws: Socket, frame: Reco
       // Read in the same turn as the socket goes live: every entry after it arrives live.
       reply({ topic, ...(since === undefined && !subs?.has(topic) ? deps.position?.(topic) : undefined) });
       return subscribeSocket(ws, topic, since);
+    }
+    case "presence": {
+      const { topic } = frame as Static<typeof PresenceOp>;
+      if (!canSubscribe(ws.data.principal, topic)) return sendError(ws, "forbidden", `topic: not allowed to subscribe to ${topic}`, ref);
+      if (!deps.presence) return sendError(ws, "not_available", "presence is not enabled on this server", ref);
+      try {
+        return reply({ topic, presence: await deps.presence(topic) });
+      } catch (caught) {
+        const error = httpErrorOf(caught);
+        return sendError(ws, error.code, error.message, ref);
+      }
     }
     case "unsubscribe": {
       const { topic } = frame as Static<typeof UnsubscribeOp>;

@@ -76,6 +76,7 @@ export class WsTransport implements Transport {
       this.#opts.replayer,
       wsSubscriber(ws, this.#opts.backpressureLimit, this.#opts.log, this.#flushHeld),
       this.#opts.replayBudget?.(ws.data.principal?.sub),
+      ws.data.principal?.sub,
     );
   }
 

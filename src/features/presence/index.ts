@@ -1,0 +1,112 @@
+/**
+ * Presence (issue #20): who is subscribed to a topic, over every transport and endpoint, as
+ * the hub's membership reports it. `GET /presence/{topic}` and the in-band `/ws` op
+ * `{"op":"presence","topic"}` answer it (permission: subscribe on the topic); join/leave frames
+ * go out on `presence:<topic>` for topics matching `PRESENCE_EVENTS` (`presence-events.ts`).
+ *
+ * Embedded, this instance's members are the answer. With Redis every instance writes its
+ * members to a sorted set per topic and refreshes them on a timer; entries of a killed instance
+ * expire within `PRESENCE_TTL_MS` and the sweep that removes them announces their `leave`
+ * (`redis-presence.ts`). A Redis that came back empty is filled again by the next refresh.
+ * @module
+ */
+import type { AppContext } from "../../app/context.ts";
+import type { Feature } from "../../app/feature.ts";
+import type { Member } from "../../core/membership.ts";
+import { badRequest, jsonResponse, unavailable } from "../../http/errors.ts";
+import { topicProblem } from "../../http/params.ts";
+import type { Redis } from "../../infra/redis/client.ts";
+import { LocalMembers, type PresenceMember, type PresenceSnapshot } from "./members.ts";
+import { presenceDocs } from "./presence-docs.ts";
+import { PresenceEvents, presenceDerivation } from "./presence-events.ts";
+import { RedisPresence } from "./redis-presence.ts";
+
+export type { PresenceSnapshot } from "./members.ts";
+
+export interface PresenceDeps {
+  /** Shares presence across instances; absent: this instance's members only (embedded). */
+  redis?: Redis | undefined;
+}
+
+export interface PresenceFeature extends Feature {
+  /** Who is subscribed to `topic` now (the caller checks permission). */
+  snapshot(topic: string): Promise<PresenceSnapshot>;
+}
+
+export function presenceFeature(ctx: AppContext, deps: PresenceDeps = {}): PresenceFeature {
+  const { config, clock, log, hub } = ctx;
+  const instance = crypto.randomUUID().slice(0, 8);
+  const local = new LocalMembers();
+  const store = deps.redis ? new RedisPresence(deps.redis, config.streamPrefix, config.presenceTtlMs) : undefined;
+  const events = new PresenceEvents(hub, config.presenceEvents, log, () => ctx.metrics.dropped("presence", "overflow", 1));
+  const warn = (what: string) => (err: unknown) => log.warn({ err: String(err) }, `presence: ${what} failed`);
+  const toMember = (m: Member): PresenceMember => ({ client: `${instance}-${m.id}`, ...(m.sub === undefined ? {} : { user: m.sub }) });
+  let stopListening: (() => void) | undefined;
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let round: Promise<void> | undefined;
+
+  const listener = {
+    joined(topic: string, m: Member) {
+      const member = toMember(m);
+      local.add(topic, member);
+      store?.join(topic, member, clock.now()).catch(warn("join"));
+      events.announce("join", topic, member);
+    },
+    left(topic: string, m: Member) {
+      const member = toMember(m);
+      if (!local.remove(topic, member.client)) return;
+      if (!store) return events.announce("leave", topic, member);
+      // Not there any more: a sweep removed it as expired, and announced its leave then.
+      store.leave(topic, member).then((removed) => removed && events.announce("leave", topic, member), warn("leave"));
+    },
+  };
+
+  /** One refresh and sweep round; rounds never overlap (a slow Redis skips a beat instead). */
+  const tick = () => {
+    if (!store || round) return;
+    const now = clock.now();
+    round = (async () => {
+      await store.refresh(local.entries(), now);
+      const topics = [...local.entries()].map(([topic]) => topic);
+      for (const [topic, member] of await store.sweep(topics, now)) events.announce("leave", topic, member);
+    })()
+      .catch(warn("refresh"))
+      .finally(() => (round = undefined));
+  };
+
+  return {
+    name: "presence",
+    docs: presenceDocs,
+    routes: {
+      "/presence/:topic": {
+        GET: async (req) => {
+          const topic = decodeURIComponent((req.params as Record<string, string>).topic ?? "");
+          const problem = topicProblem(topic, "topic");
+          if (problem) throw badRequest(problem, "topic");
+          await ctx.auth.requireSubscribe(req, topic);
+          return jsonResponse(await snapshot(topic));
+        },
+      },
+    },
+    snapshot,
+    start() {
+      hub.derive(presenceDerivation);
+      stopListening = hub.membership.listen(listener);
+      if (store) timer = setInterval(tick, Math.max(100, Math.floor(config.presenceTtlMs / 3)));
+    },
+    async stop() {
+      stopListening?.();
+      clearInterval(timer);
+      await round;
+    },
+  };
+
+  async function snapshot(topic: string): Promise<PresenceSnapshot> {
+    if (!store) return local.snapshot(topic, config.presenceListMax);
+    try {
+      return await store.snapshot(topic, config.presenceListMax, clock.now());
+    } catch (error) {
+      throw unavailable(`presence: Redis is unreachable (${(error as Error).message})`, 1, error);
+    }
+  }
+}
