@@ -7,8 +7,11 @@ import { type ApiDocs, json, ref } from "../http/api-docs.ts";
 
 const Health = Type.Object({
   status: Type.Union([Type.Literal("ok"), Type.Literal("degraded"), Type.Literal("shutting_down")]),
-  uptime: Type.Integer({ description: "seconds since start" }),
-  connections: Type.Object({ ws: Type.Integer(), sse: Type.Integer() }),
+  uptime: Type.Integer({ description: "whole seconds since this process started (rounded)" }),
+  connections: Type.Object(
+    { ws: Type.Integer({ description: "open WebSocket connections (count)" }), sse: Type.Integer({ description: "open SSE streams (count)" }) },
+    { description: "on this instance" },
+  ),
   checks: Type.Record(Type.String(), Type.Union([Type.Literal("up"), Type.Literal("down"), Type.Literal("off")]), { description: "db, redis" }),
 });
 

@@ -3,6 +3,16 @@
  * @module
  */
 import { type ApiDocs, error, json, ref, sinceQuery, tokenQuery, websocket } from "../../http/api-docs.ts";
+
+const SNAPSHOT =
+  "Without `since`, the socket first sends the current state of its timers, one `TIMER_UPDATE` frame each (paused and finished ones too, by id; seq `<position>.<k>`: " +
+  "the state as of that log position), then live frames, with no gap and no duplicate. With `since`, it replays the durable frames after it instead, then live. " +
+  "Durable frames carry `eventId` and `version` (the timer's version after the change); `ts` is epoch ms.";
+const timerSince = {
+  ...sinceQuery,
+  description: "replay the durable frames after this seq (any seq received, snapshot frames included), then live; no snapshot",
+};
+
 import { CreateTimerBody, GameMasterCommands, ListTimersQuery, ModifyTimerBody, SESSION_ID_RULE, StopReply, Timer } from "./timer-schemas.ts";
 
 export const timerDocs: ApiDocs = {
@@ -64,14 +74,16 @@ export const timerDocs: ApiDocs = {
     },
     "GET /ws/customer/:sessionId": websocket("a customer's view of one session's timers (topic `session:<sessionId>`)", {
       tag: "timers",
+      description: SNAPSHOT,
       permission: "subscribe on session:<sessionId>",
-      queryParams: [sinceQuery, tokenQuery],
+      queryParams: [timerSince, tokenQuery],
       responses: { "400": error(`bad sessionId (${SESSION_ID_RULE}) or since`) },
     }),
     "GET /ws/gamemaster/:sessionId": websocket("a game master: every timer event, and timer commands", {
       tag: "timers",
+      description: `${SNAPSHOT} A game master's timers are all timers, of every session.`,
       permission: "subscribe on timers (commands: publish on timers, else an error frame `forbidden`)",
-      queryParams: [sinceQuery, tokenQuery],
+      queryParams: [timerSince, tokenQuery],
       responses: { "400": error(`bad sessionId (${SESSION_ID_RULE}) or since`) },
       messages: Object.keys(GameMasterCommands).map((t) => `GameMaster_${t}`),
     }),

@@ -39,14 +39,18 @@ export const ModifyTimerBody = Type.Object({ maxTime: MaxTime });
 export const ListTimersQuery = Type.Object({ sessionId: Type.Optional(SessionId) });
 
 export const Timer = Type.Object({
-  id: Type.Integer(),
+  id: Type.Integer({ description: "timer id, assigned at creation" }),
   sessionId: Type.String(),
-  currentTime: Type.Integer({ description: "whole seconds elapsed, at most maxTime" }),
-  maxTime: Type.Integer(),
-  isPaused: Type.Boolean({ description: "true while not counting (paused or finished)" }),
-  status: Type.Union([Type.Literal("running"), Type.Literal("paused"), Type.Literal("finished")]),
-  createdAt: Type.String({ format: "date-time" }),
-  updatedAt: Type.String({ format: "date-time" }),
+  currentTime: Type.Integer({ description: "whole seconds counted while running (paused time excluded), 0..maxTime; maxTime once finished" }),
+  maxTime: Type.Integer({ description: "seconds at which the timer finishes" }),
+  isPaused: Type.Boolean({
+    description: "true whenever the timer is not counting: paused, and also finished (the seed had no finished state); `status` tells them apart",
+  }),
+  status: Type.Union([Type.Literal("running"), Type.Literal("paused"), Type.Literal("finished")], {
+    description: "running (isPaused false), paused or finished (both isPaused true); a finished timer stays until stopped",
+  }),
+  createdAt: Type.String({ format: "date-time", description: "ISO-8601 UTC, to the millisecond" }),
+  updatedAt: Type.String({ format: "date-time", description: "ISO-8601 UTC, to the millisecond: the last state change (not the ticks)" }),
 });
 
 export const StopReply = Type.Object({ message: Type.Literal("Timer stopped and deleted") });
