@@ -99,6 +99,7 @@ try {
     seconds: Number(values.seconds),
     warmupSeconds: Number(values.warmup),
     drainMs: Number(values["drain-ms"]),
+    maxOtherCores: 0.35,
   });
   if (!values["no-capacity"]) {
     capacity = await rampAll(runnable satisfies RampVariant[], {
