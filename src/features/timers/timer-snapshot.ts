@@ -81,11 +81,11 @@ export class DeliveredTimers {
 
 /** The snapshot frames of `states` on `topic` at `now`, one `TIMER_UPDATE` each, in order. */
 export function snapshotFrames(hub: Hub, map: TimerMap, topic: string, states: readonly TimerState[], now: number): string[] {
-  const position = hub.lastDelivered(TIMERS_TOPIC) ?? "0-0";
-  const epoch = hub.log.epoch?.(TIMERS_TOPIC)?.id;
+  // Where a socket going live now starts (the newest entry delivered here, `0-0` before any).
+  const { seq, epoch } = hub.position(TIMERS_TOPIC) ?? { seq: "0-0" };
   const ts = Math.floor(now);
   return states.map((t, i) => {
     const body = `{"type":"TIMER_UPDATE","payload":${JSON.stringify(map.view(t, now))}}`;
-    return frameFromBodyJson(topic, ephemeralAfter(position, i + 1), ts, body, epoch);
+    return frameFromBodyJson(topic, ephemeralAfter(seq, i + 1), ts, body, epoch);
   });
 }
