@@ -142,6 +142,7 @@ async function compose(config: Config, clock: Clock, log: Logger, disposers: (()
       maxTopics: config.maxTopicsPerConnection,
       onLimit: (limit) => metrics.limitRefusals.inc({ limit }),
       replayBudget: (sub) => replayLimits.budget(sub),
+      position: (topic) => hub.position(topic),
     },
     { queueBytes: config.backpressureLimit, pingMs: config.ssePingMs, retryMs: 3000 },
   );

@@ -76,6 +76,20 @@ for (const mode of MODES) {
       expect(chat.recovered).toEqual([]);
     });
 
+    it("a stream that saw no event before the cut resumes from the position the server sent at open", async () => {
+      const client = open(`http://127.0.0.1:${proxy.port}`, { transport: "sse" });
+      const chat = recorder<ChatFrame>();
+      const sub = client.subscribe("chat", chat.handlers);
+      await until(() => sub.lastSeq !== undefined, { message: "the position event" });
+      proxy.cut();
+      await until(() => client.state === "disconnected", { message: "the client to see the cut" });
+      const acked = [await post(app, "sse-unseen-1"), await post(app, "sse-unseen-2")];
+      proxy.restore();
+      await chat.until((f) => f.length >= 2, "both messages");
+      expect(contents(chat.frames)).toEqual(acked);
+      expect(chat.recovered).toEqual([]);
+    });
+
     it("publishes chat by POST /messages and receives it once", async () => {
       const client = open(app.url, { transport: "sse" });
       const chat = recorder<ChatFrame>();

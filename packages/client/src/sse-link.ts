@@ -138,6 +138,8 @@ export class SseLink implements Link {
       return this.#host.frame(json as unknown as FrameHead);
     }
     if (type === "recovered") return this.#host.notRecovered(stream.topic);
+    // Where a stream opened without a seq starts: a reconnect before any event resumes from it.
+    if (type === "position") return void (json && this.#host.subs.get(stream.topic)?.acked(json));
     // overflow, token_expired, error: the server ends the stream; resume from the last seq.
     this.#failed(stream, type === "token_expired" ? 401 : undefined);
   }
@@ -174,19 +176,22 @@ export class SseLink implements Link {
     const exp = tokens.expiresAt;
     if (exp === undefined || !tokens.renewable || this.#stopped) return;
     const now = Date.now();
-    this.#renewal = setTimeout(
-      async () => {
-        try {
-          await tokens.fresh();
-        } catch {}
-        for (const stream of this.#streams.values()) {
-          stream.close?.();
-          stream.open = false;
-          void this.#connect(stream);
-        }
-        this.#scheduleRenewal();
-      },
-      Math.max(1000, exp - now - refreshLead(exp, now)),
-    );
+    this.#renewal = setTimeout(() => void this.#renew(), Math.max(1000, exp - now - refreshLead(exp, now)));
+  }
+
+  async #renew(): Promise<void> {
+    this.#renewal = undefined;
+    let renewed = false;
+    try {
+      renewed = await this.#host.tokens.renew();
+    } catch {}
+    // No newer token: the streams end at exp (token_expired) and reconnect with whatever there is then.
+    if (!renewed || this.#stopped) return;
+    for (const stream of this.#streams.values()) {
+      if (!stream.open) continue; // one reconnecting picks up the new token anyway
+      stream.close?.();
+      void this.#connect(stream, false, true);
+    }
+    this.#scheduleRenewal();
   }
 }

@@ -18,7 +18,7 @@ export interface StreamHandlers {
 export type SseOpener = (url: string, handlers: StreamHandlers) => { close(): void };
 
 /** The server's named events, beside the default `message`. */
-const NAMED = ["recovered", "overflow", "token_expired", "error"];
+const NAMED = ["position", "recovered", "overflow", "token_expired", "error"];
 
 interface EventSourceLike {
   readonly readyState: number;

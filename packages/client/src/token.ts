@@ -60,6 +60,16 @@ export class TokenSource {
     return this.fresh();
   }
 
+  /**
+   * Asks `getToken` for a token that expires later than the current one; `false` if it gave
+   * none (the same token, say: a page whose user has not pasted a new one yet).
+   */
+  async renew(): Promise<boolean> {
+    const before = this.expiresAt ?? 0;
+    await this.fresh();
+    return (this.expiresAt ?? 0) > before;
+  }
+
   /** Always asks `getToken` (when there is one) for a new token. */
   async fresh(): Promise<string | undefined> {
     if (this.#get) this.#token = (await this.#get()) ?? undefined;

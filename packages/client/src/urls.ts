@@ -8,7 +8,7 @@
 export interface Endpoints {
   /** `ws(s)://…/ws?topics=` (empty: no topic until the first in-band subscribe), with `token` when given. */
   ws(token: string | undefined): string;
-  /** `http(s)://…/events?topics=<topic>&lastEventId=…`, with `token` when given. */
+  /** `http(s)://…/events?topics=<topic>&lastEventId=…` (or `&position=1`), with `token` when given. */
   events(topic: string, since: string | undefined, token: string | undefined): string;
   /** `http(s)://…/<path>`. */
   http(path: string): string;
@@ -38,6 +38,8 @@ export function endpoints(url: string): Endpoints {
       const u = new URL("events", web);
       u.searchParams.set("topics", topic);
       if (since !== undefined) u.searchParams.set("lastEventId", since);
+      // Without a seq, ask where the stream starts (`event: position`): a reconnect resumes from it.
+      else u.searchParams.set("position", "1");
       return withToken(u, token);
     },
     http: (path) => new URL(path.replace(/^\//, ""), web).href,

@@ -168,8 +168,9 @@ export class WsLink implements Link {
 
   async #refresh(): Promise<void> {
     try {
-      const token = await this.#host.tokens.fresh();
-      if (!token || !this.#open) return;
+      // No newer token: nothing to refresh with; at exp the server closes and we reconnect.
+      if (!(await this.#host.tokens.renew()) || !this.#open) return;
+      const token = await this.#host.tokens.current();
       await this.#request({ op: "refresh", token }, false);
       this.#scheduleRefresh();
     } catch {

@@ -54,6 +54,12 @@ export interface SseDeps {
   metrics: HubMetrics;
   /** Gives each stream its replay allowance. */
   replayBudget?: (sub: string | undefined) => ReplayBudget;
+  /**
+   * Where a stream opened without `Last-Event-ID` starts on each durable topic (the hub's
+   * position), sent as `event: position` when asked (`?position=1`, opt-in so that generic SSE
+   * readers see only what they saw before) so that a client without any event yet can resume.
+   */
+  position?: (topic: string) => { seq: string; epoch?: string } | undefined;
 }
 
 /** The part of Bun's server the endpoint uses. */
@@ -66,6 +72,10 @@ interface SseServer {
 function endExpired(conn: SseConnection): void {
   conn.writeText(`event: token_expired\ndata: {"op":"error","code":"token_expired","message":"${EXPIRED_MESSAGE}"}\n\n`);
   conn.close();
+}
+
+function writePosition(conn: SseConnection, topic: string, at: { seq: string; epoch?: string } | undefined): void {
+  if (at) conn.writeText(`event: position\ndata: ${JSON.stringify({ op: "position", topic, ...at })}\n\n`);
 }
 
 const EXPIRED_MESSAGE = "token expired; reconnect with a new token and Last-Event-ID";
@@ -93,6 +103,7 @@ export function sseEndpoint(deps: SseDeps, opts: SseOptions) {
     const header = req.headers.get("last-event-id");
     const since = header !== null ? parseSince(header, "Last-Event-ID") : parseSince(url.searchParams.get("lastEventId"), "lastEventId");
     const clientId = url.searchParams.get("client_id");
+    const wantsPosition = url.searchParams.get("position") === "1";
     const address = acquireAddress(deps.quota, server.requestIP(req)?.address);
     let subscriptions: Subscriptions | undefined;
     let cancelExpiry: (() => void) | undefined;
@@ -121,6 +132,8 @@ export function sseEndpoint(deps: SseDeps, opts: SseOptions) {
         connections.add(conn);
         if (principal?.exp !== undefined) cancelExpiry = runAt(deps.clock, principal.exp * 1000, () => endExpired(conn));
         for (const topic of topics) subscriptions.add(topic, { since });
+        // Read in the same turn as the stream went live: every later entry arrives on it.
+        if (since === undefined && wantsPosition) for (const topic of topics) writePosition(conn, topic, deps.position?.(topic));
         // The response lasts as long as this pull: until the server or the client ends it.
         await conn.ended;
       },

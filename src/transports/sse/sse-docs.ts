@@ -10,7 +10,7 @@ export const sseDocs: ApiDocs = {
       summary: "Server-Sent Events on one or more topics",
       tag: "streams",
       description:
-        "Each event is `id: <seq>` + `data: <frame JSON>`; `retry: 3000`; `: ping` every 15 s. Resumes after `Last-Event-ID` (header) or `?lastEventId=`. At the token's `exp` the stream gets `event: token_expired` and ends (reconnect with a new token and `Last-Event-ID`).",
+        "Each event is `id: <seq>` + `data: <frame JSON>`; `retry: 3000`; `: ping` every 15 s. Resumes after `Last-Event-ID` (header) or `?lastEventId=`. At the token's `exp` the stream gets `event: token_expired` and ends (reconnect with a new token and `Last-Event-ID`). With `?position=1` and no resume offset, each durable topic first gets `event: position` (`{op:position,topic,seq,epoch}`): where the stream starts, to resume from before any event arrived.",
       permission: "subscribe on every topic asked for",
       queryParams: [
         {
@@ -20,6 +20,11 @@ export const sseDocs: ApiDocs = {
         },
         { name: "lastEventId", description: "resume after this seq (the `Last-Event-ID` header wins)", schema: Seq },
         { name: "client_id", description: "free-form client id, for logs", schema: { type: "string" } },
+        {
+          name: "position",
+          description: "1: without a resume offset, send `event: position` (where the stream starts) first",
+          schema: { type: "string", enum: ["1"] },
+        },
         { name: "token", description: "JWT, for EventSource which cannot set headers", schema: { type: "string" } },
       ],
       responses: {
