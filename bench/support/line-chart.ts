@@ -15,8 +15,10 @@ const num = (v: number) => (Number.isInteger(v) ? String(v) : v >= 1 ? v.toFixed
 
 export interface LineSeries {
   name: string;
-  /** [x, y] points; drawn in ascending x. */
+  /** [x, y] points; the line joins them in ascending x. */
   points: [number, number][];
+  /** More [x, y] samples drawn as hollow dots only (e.g. every run, when the line is their median). */
+  samples?: [number, number][];
 }
 
 /** Decades from ⌊log10 lo⌋ to ⌈log10 hi⌉, with 2 and 5 in between when there are few. */
@@ -30,7 +32,7 @@ function ticks(lo: number, hi: number): { d0: number; d1: number; values: number
 
 /** One line per series on log x and log y axes; `hline` draws a labelled dashed bound. */
 export function lineChart(title: string, xLabel: string, yLabel: string, series: LineSeries[], hline?: { y: number; label: string }): string {
-  const pts = series.flatMap((s) => s.points).filter(([x, y]) => x > 0 && y > 0 && Number.isFinite(y));
+  const pts = series.flatMap((s) => [...s.points, ...(s.samples ?? [])]).filter(([x, y]) => x > 0 && y > 0 && Number.isFinite(y));
   const xs = ticks(Math.min(...pts.map((p) => p[0])), Math.max(...pts.map((p) => p[0])));
   const ys = ticks(Math.min(...pts.map((p) => p[1]), hline?.y ?? Infinity), Math.max(...pts.map((p) => p[1]), hline?.y ?? 0));
   const pw = W - M.left - M.right;
@@ -64,6 +66,8 @@ export function lineChart(title: string, xLabel: string, yLabel: string, series:
     const path = sorted.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(" ");
     body.push(`<polyline fill="none" stroke="${color}" stroke-width="1.8" points="${path}"/>`);
     for (const [x, y] of sorted) body.push(`<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="2.5" fill="${color}"/>`);
+    for (const [x, y] of (s.samples ?? []).filter(([x, y]) => x > 0 && y > 0 && Number.isFinite(y)))
+      body.push(`<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="2.5" fill="none" stroke="${color}" stroke-width="1"/>`);
   });
   const legend = series
     .map((s, i) => {

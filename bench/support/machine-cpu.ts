@@ -40,6 +40,23 @@ export function pidsNamed(name: string): number[] {
   return pids;
 }
 
+/**
+ * Waits until processes other than this one and `ownCpuMs` (the server under test, idle by now)
+ * have kept at most `maxOtherCores` busy over a 500 ms window, or `maxWaitMs` has passed; returns
+ * the ms waited. A run then starts on a quiet machine instead of being run again afterwards.
+ */
+export async function waitForQuiet(maxOtherCores: number, ownCpuMs: () => Promise<number>, maxWaitMs = 30_000): Promise<number> {
+  const t0 = performance.now();
+  for (;;) {
+    const [m0, o0, c0] = [await machineBusyMs(), await ownCpuMs(), process.cpuUsage()];
+    const w0 = performance.now();
+    await Bun.sleep(500);
+    const [m1, o1, c1] = [await machineBusyMs(), await ownCpuMs(), process.cpuUsage(c0)];
+    const others = (m1 - m0 - (o1 - o0) - (c1.user + c1.system) / 1000) / (performance.now() - w0);
+    if (others <= maxOtherCores || performance.now() - t0 >= maxWaitMs) return performance.now() - t0;
+  }
+}
+
 /** The commit measured, and the files under src/ that differed from it (others' work in progress). */
 export async function provenance(): Promise<{ commit: string; uncommittedSrc: string[] }> {
   const root = `${import.meta.dir}/../..`;

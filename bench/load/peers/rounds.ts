@@ -4,10 +4,13 @@
  * `fanout.ts`), then per variant the pooled percentiles, loss, server CPU per delivery, cores busy,
  * and its p99 and CPU against its baseline (tickwire on the same transport): per-round ratios with
  * the median and a 90% bootstrap interval (`judgeRatio`), and the ratio of the pooled p99s. A run
- * during which other processes kept more than `maxOtherCores` busy is run again (twice at most,
+ * starts once the machine is quiet (`waitForQuiet`); one during which other processes kept more
+ * than `maxOtherCores` busy anyway is run again (twice at most,
  * and at most `rounds` times per variant), so that a test run elsewhere does not make a round.
  * @module
  */
+
+import { waitForQuiet } from "../../support/machine-cpu.ts";
 import { judgeRatio, median, percentile } from "../../support/report.ts";
 import { measuredLoad, type ServerHandle } from "../capacity-report.ts";
 import type { Dialect, LoadResult, Transport } from "../fanout/client.ts";
@@ -48,11 +51,13 @@ export async function latencyRounds(variants: RoundVariant[], o: RoundsOptions) 
     for (let k = 0; k < variants.length; k++) {
       const v = variants[(k + r) % variants.length]!;
       await v.server.quiesce();
+      await waitForQuiet(o.maxOtherCores, v.server.cpuMs);
       let { r: res, otherCores } = await measuredLoad(v, o);
       for (let again = 0; again < 2 && otherCores > o.maxOtherCores && reruns.get(v.name)! < o.rounds; again++) {
         reruns.set(v.name, reruns.get(v.name)! + 1);
         console.error(`round ${r + 1}/${o.rounds} ${v.name.padEnd(13)} disturbed (other processes ${otherCores.toFixed(2)} cores): run again`);
         await v.server.quiesce();
+        await waitForQuiet(o.maxOtherCores, v.server.cpuMs);
         ({ r: res, otherCores } = await measuredLoad(v, o));
       }
       results.set(v.name, res);
