@@ -39,7 +39,7 @@ for (const mode of MODES) {
     };
 
     beforeAll(async () => {
-      app = await startServer(mode.env(uniquePrefix("client-net")));
+      app = await startServer({ ...mode.env(uniquePrefix("client-net")), TICK_MS: "200" });
       proxy = await TcpProxy.start(app.port);
     });
     afterAll(async () => {
@@ -105,6 +105,21 @@ for (const mode of MODES) {
       await chat.until((f) => f.length >= 2, "both messages");
       expect(contents(chat.frames)).toEqual(acked);
       expect(chat.recovered).toEqual([]);
+    });
+
+    it("an ephemeral topic (cron) resubscribes live after a cut, with no onRecovered", async () => {
+      const client = open();
+      const cron = recorder<CronFrame>();
+      client.subscribe("cron", cron.handlers);
+      await cron.until((f) => f.length >= 1, "a tick");
+      proxy.cut();
+      await until(() => client.state === "disconnected", { message: "the client to see the cut" });
+      const before = cron.frames.length;
+      proxy.restore();
+      await cron.until((f) => f.length >= before + 2, "ticks after the cut");
+      expect(cron.recovered).toEqual([]);
+      const seqs = cron.frames.map((f) => f.seq);
+      expect(new Set(seqs).size).toBe(seqs.length);
     });
 
     it("publishes over the client and gets the stored seq; the subscriber sees it once", async () => {

@@ -1,20 +1,20 @@
 /**
  * Chat over SSE, with nothing lost and nothing shown twice across reconnects:
- * - on (re)start it loads the retained history (`GET /messages`), then opens
- *   `EventSource('/events?topics=chat&lastEventId=<newest seq>')`, so nothing falls between the
- *   two;
- * - the browser's own EventSource reconnect sends `Last-Event-ID`, and the server replays what
- *   was missed;
- * - `event: recovered` (the offset was older than the retained history) reloads the history;
- * - if the EventSource gives up (readyState CLOSED, e.g. a 401 or 503 on reconnect) the panel
- *   starts over itself with backoff;
- * - every message is kept by `seq` and by `id` and inserted in `seq` order, so replays, history
+ * - on (re)start it loads the retained history (`GET /messages`), then subscribes to `chat`
+ *   through `@tickwire/client` on its SSE transport from the newest seq it shows, so nothing
+ *   falls between the two;
+ * - the client reconnects by itself (backoff with jitter) and resumes from the last seq it
+ *   handed over, dropping anything it already delivered;
+ * - `onRecovered` (the offset was older than the retained history, or the history was lost)
+ *   reloads the history;
+ * - every message is kept by `seq` and by `id` and inserted in `seq` order, so history
  *   reloads and our own optimistic echo never show a message twice or out of order.
  * @module
  */
-import { api, httpUrl } from "./auth.js";
+import { api } from "./auth.js";
 import { byId, h, setBadge, showError, stickToBottom } from "./dom.js";
-import { compareSeq } from "./seq.js";
+import { pageClient, showState } from "./live-client.js";
+import { compareSeq } from "./tickwire-client.js";
 
 const USER_KEY = "tickwire.chat.user";
 const MAX_SHOWN = 500;
@@ -35,7 +35,7 @@ export function startChat() {
   const seqs = new Set();
   const ids = new Set();
   const mine = new Set();
-  let source;
+  let client;
   let retryTimer;
   let retryDelay = 1000;
   let generation = 0;
@@ -79,8 +79,8 @@ export function startChat() {
     const mineGen = ++generation;
     log.dataset.starts = String(mineGen);
     clearTimeout(retryTimer);
-    source?.close();
-    source = undefined;
+    client?.close();
+    client = undefined;
     setBadge(badge, "connecting", "connecting");
     try {
       await loadHistory();
@@ -90,29 +90,20 @@ export function startChat() {
       return;
     }
     if (mineGen !== generation) return;
-    const es = (source = new EventSource(httpUrl("/events", { topics: "chat", lastEventId: newestSeq() ?? "0-0" })));
-    es.onopen = () => {
-      retryDelay = 1000;
-      setBadge(badge, "live", "live");
-    };
-    es.onmessage = (event) => {
-      try {
-        add(JSON.parse(event.data));
-      } catch {}
-    };
-    es.addEventListener("recovered", () => {
-      loadHistory().catch((err) => showError(error, `could not reload history: ${err.message}`));
+    retryDelay = 1000;
+    client = pageClient("sse");
+    showState(client, badge, setBadge);
+    client.subscribe("chat", {
+      since: newestSeq() ?? "0-0",
+      onMessage: add,
+      onRecovered: () => loadHistory().catch((err) => showError(error, `could not reload history: ${err.message}`)),
+      onError: (err) => retryLater(err.message),
     });
-    es.onerror = () => {
-      if (es !== source) return;
-      if (es.readyState === EventSource.CLOSED) retryLater("stream closed");
-      else setBadge(badge, "connecting", "reconnecting");
-    };
   }
 
   function retryLater(why) {
-    source?.close();
-    source = undefined;
+    client?.close();
+    client = undefined;
     setBadge(badge, "closed", `retrying (${why})`);
     retryTimer = setTimeout(connect, retryDelay);
     retryDelay = Math.min(retryDelay * 2, 10_000);

@@ -1,13 +1,13 @@
 /**
- * The cron clock: the seed's `/ws` client. Each `cron_tick` frame carries the ISO time of the
- * tick's wall-clock boundary; the face shows it, and "arrived after boundary" is how long the
- * frame took from that boundary to this page (server lateness + network + clock skew).
+ * The cron clock: `cron` on `/ws` through `@tickwire/client` (which reconnects by itself). Each
+ * `cron_tick` frame carries the ISO time of the tick's wall-clock boundary; the face shows it,
+ * and "arrived after boundary" is how long the frame took from that boundary to this page
+ * (server lateness + network + clock skew).
  * @module
  */
-import { wsUrl } from "./auth.js";
 import { byId, setBadge } from "./dom.js";
 import { lineChart } from "./line-chart.js";
-import { ReconnectingSocket } from "./reconnecting-socket.js";
+import { pageClient, showState } from "./live-client.js";
 
 const KEEP = 60;
 
@@ -32,30 +32,34 @@ export function startClock() {
     );
   draw();
 
-  const socket = new ReconnectingSocket(() => wsUrl("/ws"), {
-    onState: (state, detail) => setBadge(badge, state === "open" ? "live" : state, state === "open" ? "live" : detail || state),
-    onMessage(text) {
-      let frame;
-      try {
-        frame = JSON.parse(text);
-      } catch {
-        return;
-      }
-      if (frame.event !== "cron_tick" || typeof frame.message !== "string") return;
-      const at = new Date(frame.message);
-      if (Number.isNaN(at.getTime())) return;
-      count += 1;
-      face.textContent = at.toISOString().slice(11, 19);
-      face.dateTime = frame.message;
-      face.dataset.ticks = String(count);
-      ticks.textContent = String(count);
-      const delay = Math.max(0, Date.now() - at.getTime());
-      lag.textContent = `${delay} ms`;
-      delays.push(delay);
-      if (delays.length > KEEP) delays.shift();
-      draw();
-      seqOut.textContent = frame.seq ?? "–";
+  function onTick(frame) {
+    if (frame.event !== "cron_tick" || typeof frame.message !== "string") return;
+    const at = new Date(frame.message);
+    if (Number.isNaN(at.getTime())) return;
+    count += 1;
+    face.textContent = at.toISOString().slice(11, 19);
+    face.dateTime = frame.message;
+    face.dataset.ticks = String(count);
+    ticks.textContent = String(count);
+    const delay = Math.max(0, Date.now() - at.getTime());
+    lag.textContent = `${delay} ms`;
+    delays.push(delay);
+    if (delays.length > KEEP) delays.shift();
+    draw();
+    seqOut.textContent = frame.seq ?? "–";
+  }
+
+  let client;
+  const start = () => {
+    client = pageClient();
+    showState(client, badge, setBadge);
+    client.subscribe("cron", { onMessage: onTick });
+  };
+  start();
+  return {
+    restart() {
+      client.close();
+      start();
     },
-  });
-  return socket;
+  };
 }

@@ -1,11 +1,13 @@
 /**
  * The game master panel: create timers for a session, and pause, resume, modify or stop any
  * timer. Commands go over REST (`POST /timer`, `PUT /timer/:id/...`); the list stays live from
- * `/ws/gamemaster/<session>`, which carries every timer's frames.
+ * `/ws/gamemaster/<session>`, which carries every timer's frames. Each row says whether its
+ * session has a customer connected (presence, `session-presence.js`).
  * @module
  */
 import { api } from "./auth.js";
 import { byId, formatDuration, h, setBadge, showError } from "./dom.js";
+import { SessionPresence } from "./session-presence.js";
 import { createBar, updateBar } from "./timer-bar.js";
 import { remaining, statusOf, TimerFeed } from "./timer-feed.js";
 
@@ -20,6 +22,7 @@ export function startGameMaster() {
   const customerLink = byId("gm-customer-link");
   /** id → the row's live parts, so a tick updates text in place and never steals focus. */
   const rows = new Map();
+  const presence = new SessionPresence(() => render(feed.list()));
 
   const feed = new TimerFeed({
     socketPath: () => `/ws/gamemaster/${encodeURIComponent(session.value.trim() || "gm")}`,
@@ -60,6 +63,7 @@ export function startGameMaster() {
   function createRow(timer) {
     const id = timer.id;
     const title = h("span", { class: "timer-title" });
+    const customers = h("span", { class: "customers", "aria-label": "customers connected to this session" });
     const state = h("span", { class: "pill" });
     const left = h("span", { class: "remaining mono", "aria-label": "time left" });
     const bar = createBar(`Timer ${id} progress`);
@@ -110,14 +114,15 @@ export function startGameMaster() {
     const node = h(
       "li",
       { class: "timer", "data-id": id },
-      h("div", { class: "timer-head" }, title, state, left),
+      h("div", { class: "timer-head" }, title, customers, state, left),
       bar,
       h("div", { class: "timer-actions", role: "group", "aria-label": `Timer ${id} controls` }, pause, resume, stop, modify),
     );
-    return { node, title, state, left, bar, pause, resume, modifyInput };
+    return { node, title, customers, state, left, bar, pause, resume, modifyInput };
   }
 
   function render(timers) {
+    presence.watch(timers.map((t) => t.sessionId));
     const seen = new Set();
     for (const timer of timers) {
       seen.add(timer.id);
@@ -129,6 +134,9 @@ export function startGameMaster() {
       const status = statusOf(timer);
       row.node.dataset.status = status;
       row.title.textContent = `#${timer.id} · ${timer.sessionId}`;
+      const count = presence.counts.get(timer.sessionId);
+      row.customers.dataset.customers = count === undefined ? "" : String(count);
+      row.customers.textContent = count === undefined ? "" : count === 0 ? "no customer" : count === 1 ? "1 customer" : `${count} customers`;
       row.state.textContent = status;
       row.state.dataset.status = status;
       row.left.textContent = formatDuration(remaining(timer));
@@ -153,5 +161,10 @@ export function startGameMaster() {
     empty.hidden = timers.length > 0;
   }
 
-  return feed;
+  return {
+    restart() {
+      feed.restart();
+      presence.restart();
+    },
+  };
 }

@@ -46,16 +46,29 @@ export class TopicState<F extends FrameHead = FrameHead> {
   epoch: string | undefined;
   /** The server said `recovered:false`: the next epoch change is that same reset. */
   #resetAnnounced = false;
+  /**
+   * Whether the topic has a history to resume from: the server gave a position for it, or a
+   * frame named its epoch, or the application gave `since`. Others (cron) resubscribe live: a
+   * replay of them would only read an empty log.
+   */
+  #durable: boolean;
 
   constructor(
     readonly topic: string,
     readonly handlers: SubscribeOptions<F>,
   ) {
     this.lastSeq = handlers.since;
+    this.#durable = handlers.since !== undefined;
+  }
+
+  /** Where a (re)subscription resumes after; `undefined`: live. */
+  get resumeFrom(): string | undefined {
+    return this.#durable ? this.lastSeq : undefined;
   }
 
   /** The subscribe ack's position (a subscription without a seq yet): resume from there. */
   acked(position: { seq?: unknown; epoch?: unknown }): void {
+    if (typeof position.seq === "string") this.#durable = true;
     if (this.lastSeq === undefined && typeof position.seq === "string") this.lastSeq = position.seq;
     if (this.epoch === undefined && typeof position.epoch === "string") this.epoch = position.epoch;
   }
@@ -70,6 +83,7 @@ export class TopicState<F extends FrameHead = FrameHead> {
   frame(frame: F): void {
     const epoch = frame.epoch;
     let newHistory = false;
+    if (epoch !== undefined) this.#durable = true;
     if (epoch !== undefined && epoch !== this.epoch) {
       if (this.epoch !== undefined && !this.#resetAnnounced) this.#recover("epoch");
       newHistory = this.epoch !== undefined;
