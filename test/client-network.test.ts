@@ -7,7 +7,7 @@
  * (it resumes from the position in its subscribe ack).
  */
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
-import { type ChatFrame, type Client, type ConnectionState, connect } from "../packages/client/src/index.ts";
+import { type ChatFrame, type Client, type ConnectionState, type CronFrame, connect } from "../packages/client/src/index.ts";
 import type { Tickwire } from "../src/main.ts";
 import { checkDelivery, recorder } from "./support/client-recorder.ts";
 import { MODES, startServer, uniquePrefix } from "./support/server.ts";
