@@ -34,6 +34,8 @@ import type { TimerState } from "./timer-state.ts";
 export class DeliveredTimers {
   readonly #map: TimerMap;
   readonly #delivered = new Map<number, TimerState>();
+  /** Timer ids by session: a customer's snapshot reads its session's timers, not every timer. */
+  readonly #bySession = new Map<string, Set<number>>();
 
   constructor(map: TimerMap) {
     this.#map = map;
@@ -49,7 +51,7 @@ export class DeliveredTimers {
    * went out before this process's tail started, or come next and are then applied here).
    */
   seed(): void {
-    for (const e of this.#map.entries()) this.#delivered.set(e.state.id, e.state);
+    for (const e of this.#map.entries()) this.#set(e.state);
   }
 
   /** Follows one delivered entry of `timers` (a hub tap: called during delivery, in log order). */
@@ -57,25 +59,39 @@ export class DeliveredTimers {
     const { type, version, payload } = entry.body as { type?: unknown; version?: unknown; payload?: unknown };
     const id = (payload as { id?: unknown } | undefined)?.id;
     if (typeof id !== "number" || typeof version !== "number") return;
-    if (type === "TIMER_STOP") {
-      this.#delivered.delete(id);
-      return;
-    }
+    if (type === "TIMER_STOP") return this.#delete(id);
     const held = this.#map.state(id);
     const state = held?.version === version ? held : stateFromPayload(payload, version);
-    if (state) this.#delivered.set(id, state);
+    if (state) this.#set(state);
   }
 
   /** The delivered state of every timer (of `sessionId` only, when given), by id. */
   states(sessionId?: string): TimerState[] {
+    const ids = sessionId === undefined ? this.#delivered.keys() : (this.#bySession.get(sessionId) ?? []);
     const out: TimerState[] = [];
-    for (const [id, d] of this.#delivered) {
-      if (sessionId !== undefined && d.sessionId !== sessionId) continue;
+    for (const id of ids) {
+      const d = this.#delivered.get(id)!;
       // The map caught up with this version since (a refresh finished): its state is exact.
       const held = this.#map.state(id);
       out.push(held?.version === d.version ? held : d);
     }
     return out.sort((a, b) => a.id - b.id);
+  }
+
+  #set(t: TimerState): void {
+    this.#delivered.set(t.id, t);
+    let ids = this.#bySession.get(t.sessionId);
+    if (!ids) this.#bySession.set(t.sessionId, (ids = new Set()));
+    ids.add(t.id);
+  }
+
+  #delete(id: number): void {
+    const t = this.#delivered.get(id);
+    if (!t) return;
+    this.#delivered.delete(id);
+    const ids = this.#bySession.get(t.sessionId);
+    ids?.delete(id);
+    if (ids?.size === 0) this.#bySession.delete(t.sessionId);
   }
 }
 
