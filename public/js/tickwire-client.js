@@ -1,5 +1,5 @@
 // @tickwire/client, built from packages/client by `npm run build:client`: do not edit.
-// packages/client/src/backoff.ts
+// src/backoff.ts
 class Backoff {
   #step;
   #initial;
@@ -21,7 +21,7 @@ class Backoff {
   }
 }
 
-// packages/client/src/sse-stream.ts
+// src/sse-stream.ts
 var NAMED = ["position", "recovered", "overflow", "token_expired", "error"];
 function eventSourceOpener(EventSource) {
   return (url, h) => {
@@ -137,7 +137,7 @@ class SseParser {
   }
 }
 
-// packages/client/src/seq.ts
+// src/seq.ts
 var SEQ = /^(\d{1,16})(?:-(\d{1,16})(?:\.(\d{1,20}))?)?$/;
 function parts(seq) {
   const m = SEQ.exec(seq);
@@ -154,7 +154,7 @@ function isSeq(value) {
   return typeof value === "string" && SEQ.test(value);
 }
 
-// packages/client/src/subscription.ts
+// src/subscription.ts
 class TickwireError extends Error {
   code;
   constructor(code, message) {
@@ -214,7 +214,7 @@ class TopicState {
   }
 }
 
-// packages/client/src/token.ts
+// src/token.ts
 function expiryOf(token) {
   const payload = token.split(".")[1];
   if (!payload)
@@ -263,7 +263,7 @@ class TokenSource {
   }
 }
 
-// packages/client/src/sse-link.ts
+// src/sse-link.ts
 var IDLE_MS = 40000;
 function defaultOpener() {
   const ES = globalThis.EventSource;
@@ -434,7 +434,7 @@ class SseLink {
   }
 }
 
-// packages/client/src/urls.ts
+// src/urls.ts
 function endpoints(url) {
   const page = globalThis.location?.href;
   const base = new URL(url, page);
@@ -469,7 +469,7 @@ function endpoints(url) {
   };
 }
 
-// packages/client/src/requests.ts
+// src/requests.ts
 class Requests {
   #next = 1;
   #pending = new Map;
@@ -507,7 +507,7 @@ class Requests {
   }
 }
 
-// packages/client/src/ws-link.ts
+// src/ws-link.ts
 var AUTH_CLOSES = new Set([4401, 4403]);
 var RETRY_CODES = new Set(["rate_limited", "replay_failed", "timeout", "outcome_unknown"]);
 
@@ -712,7 +712,7 @@ class WsLink {
   }
 }
 
-// packages/client/src/client.ts
+// src/client.ts
 class Client {
   #subs = new Map;
   #listeners = new Set;
@@ -793,7 +793,7 @@ class Client {
   }
 }
 
-// packages/client/src/index.ts
+// src/index.ts
 function connect(url, opts = {}) {
   return new Client(url, opts);
 }

@@ -13,6 +13,8 @@ import { join } from "node:path";
 
 const root = join(import.meta.dir, "..");
 const dist = join(root, "dist");
+// The bundle names its sources relative to the working directory: the same bytes from anywhere.
+process.chdir(root);
 
 rmSync(dist, { recursive: true, force: true });
 const built = await Bun.build({ entrypoints: [join(root, "src/index.ts")], outdir: dist, target: "browser", format: "esm", naming: "index.js" });
