@@ -150,15 +150,27 @@ export class SseTransport implements Transport {
     const sinks = this.#sinks.get(topic);
     if (!sinks) return;
     const family = topicFamily(topic);
-    const one = end - from === 1 ? queue[from]! : undefined;
-    const run: SseRun | undefined = one ? undefined : { bytes: concatChunks(queue, from, end), events: queue.slice(from, end) };
-    for (const sink of sinks) {
-      try {
-        if (one) sink.send(one.chunk, one.ephemeral, family);
-        else if (sink.sendRun) sink.sendRun(run!, family);
-        else for (const e of run!.events) sink.send(e.chunk, e.ephemeral, family);
-      } catch (error) {
-        this.#onError(error, topic);
+    if (end - from > 1 && sinks.values().next().value?.sendRun) {
+      // Joined once and shared: one write per stream (connections all take runs).
+      const run: SseRun = { bytes: concatChunks(queue, from, end), events: queue.slice(from, end) };
+      for (const sink of sinks) {
+        try {
+          if (sink.sendRun) sink.sendRun(run, family);
+          else for (const e of run.events) sink.send(e.chunk, e.ephemeral, family);
+        } catch (error) {
+          this.#onError(error, topic);
+        }
+      }
+      return;
+    }
+    for (let i = from; i < end; i++) {
+      const { chunk, ephemeral } = queue[i]!;
+      for (const sink of sinks) {
+        try {
+          sink.send(chunk, ephemeral, family);
+        } catch (error) {
+          this.#onError(error, topic);
+        }
       }
     }
   }
