@@ -4,19 +4,20 @@
  * that no variant always runs first or last while the machine's background load changes):
  * - `bare`: the bare Bun relay (baseline: one `server.publish` per message, the op text as is);
  * - `bare-sized`: the same relay padding each frame to the size of tickwire's chat frame for the
- *   same content (`--sized-pad`, 130 bytes: 197 B against 67 B), to tell the cost of the bytes
- *   the SPEC's frame carries from tickwire's own;
+ *   same content (`--sized-pad`, by default measured on a tickwire server of the run:
+ *   frame-size.ts), to tell the cost of the bytes the SPEC's frame carries from tickwire's own;
  * - `embedded`: tickwire, in-process topic log, publishing with the WS `publish` op on `chat`;
+ * - `embedded-wd5`: the same with `WRITE_DELAY_MS=5` (frames held 5 ms, then written together);
  * - `redis`: the same through Redis Streams (XADD, then the tailer's XREAD, then publish);
  * - `sse`: the embedded server, subscribers on `GET /events?topics=chat` instead of `/ws`;
- * - `bare-sse`: the bare relay's SSE stream (`data: <frame>\n\n`, frames padded like
- *   `bare-sized`), written the way tickwire writes SSE: the least Bun's HTTP streaming costs.
+ * - `bare-sse`: the bare relay's SSE stream (`data: <frame>\n\n`, one write per event, padded so
+ *   that each event is as large as tickwire's SSE event, `id:` line included: `--sse-pad`).
  *
  *   bun bench/load/fanout/fanout.ts [--subscribers 1000] [--rate 100] [--seconds 8] [--warmup 1]
- *     [--rounds 10] [--variants bare,bare-sized,embedded,redis,sse,bare-sse] [--ws-client raw|bun]
- *     [--cpu-prof <dir>] [--bare-pad <bytes>] [--sized-pad 130] [--name fanout]
- * Targets are judged against `bare` (`sse` against `embedded`); the ratios against `bare-sized`
- * and `bare-sse` are printed after the table.
+ *     [--rounds 10] [--variants bare,bare-sized,embedded,embedded-wd5,redis,sse,bare-sse] [--ws-client raw|bun]
+ *     [--cpu-prof <dir>] [--bare-pad <bytes>] [--sized-pad auto|<bytes>] [--sse-pad auto|<bytes>] [--name fanout]
+ * Targets are judged against `bare` (`sse` against `bare-sse`); the ratios against `bare-sized`,
+ * `embedded-wd5` against `bare` and `sse` against `embedded` are printed after the table.
  * Writes bench/results/<name>.json and <name>.svg (latency CDF per variant), prints a table.
  * @module
  */
@@ -24,25 +25,36 @@ import { parseArgs } from "node:util";
 import { judgeRatio, median, percentile, printTable, verdictCell, writeResult } from "../../support/report.ts";
 import { cdfChart, writeSvg } from "../../support/svg-chart.ts";
 import { type LoadResult, runLoad, type Transport } from "./client.ts";
+import { type FrameSizes, measureFrameSizes } from "./frame-size.ts";
 import { type LaunchedServer, launch, type ServerKind } from "./server.ts";
 
-type Variant = "bare" | "bare-sized" | "embedded" | "redis" | "sse" | "bare-sse";
+type Variant = "bare" | "bare-sized" | "embedded" | "embedded-wd5" | "redis" | "sse" | "bare-sse";
 const SERVER_OF: Record<Variant, ServerKind> = {
   bare: "bare",
   "bare-sized": "bare",
   embedded: "embedded",
+  "embedded-wd5": "embedded",
   redis: "redis",
   sse: "embedded",
   "bare-sse": "bare",
 };
-const TRANSPORT_OF: Record<Variant, Transport> = { bare: "ws", "bare-sized": "ws", embedded: "ws", redis: "ws", sse: "sse", "bare-sse": "sse" };
-/** What each variant's p99 is compared with, and the target ratio (issue 7). */
+const TRANSPORT_OF: Record<Variant, Transport> = {
+  bare: "ws",
+  "bare-sized": "ws",
+  embedded: "ws",
+  "embedded-wd5": "ws",
+  redis: "ws",
+  sse: "sse",
+  "bare-sse": "sse",
+};
+/** What each variant's p99 is compared with, and the target ratio (issue 7; SSE: issue 18). */
 const TARGETS: Record<Variant, { against: Variant; max: number } | undefined> = {
   bare: undefined,
   "bare-sized": undefined,
   embedded: { against: "bare", max: 1.1 },
+  "embedded-wd5": undefined,
   redis: { against: "bare", max: 1.3 },
-  sse: { against: "embedded", max: 1.5 },
+  sse: { against: "bare-sse", max: 1.25 },
   "bare-sse": undefined,
 };
 
@@ -59,7 +71,8 @@ const { values } = parseArgs({
     name: { type: "string", default: "fanout" },
     "ws-client": { type: "string", default: "raw" },
     "bare-pad": { type: "string", default: "0" },
-    "sized-pad": { type: "string", default: "130" },
+    "sized-pad": { type: "string", default: "auto" },
+    "sse-pad": { type: "string", default: "auto" },
   },
 });
 const subscribers = Number(values.subscribers);
@@ -69,12 +82,22 @@ const variants = values.variants.split(",").map((v) => v.trim()) as Variant[];
 for (const v of variants) if (!(v in SERVER_OF)) throw new Error(`--variants: unknown variant ${v}; use ${Object.keys(SERVER_OF).join(", ")}`);
 
 // One server process per variant: an SSE run that falls behind must not leave the WebSocket
-// variant's server flushing its backlog.
+// variant's server flushing its backlog. tickwire's servers start first: one of them tells the
+// frame sizes the bare relay's padded variants must match.
 const servers = new Map<Variant, LaunchedServer>();
-for (const v of variants) {
-  const env: Record<string, string> =
-    v === "bare" ? { BARE_RELAY_PAD_BYTES: values["bare-pad"] } : v === "bare-sized" || v === "bare-sse" ? { BARE_RELAY_PAD_BYTES: values["sized-pad"] } : {};
-  servers.set(v, await launch(SERVER_OF[v], { cpuProfDir: values["cpu-prof"], env }));
+const TICKWIRE_ENV: Partial<Record<Variant, Record<string, string>>> = { "embedded-wd5": { WRITE_DELAY_MS: "5" } };
+for (const v of variants.filter((v) => SERVER_OF[v] !== "bare")) {
+  servers.set(v, await launch(SERVER_OF[v], { cpuProfDir: values["cpu-prof"], env: TICKWIRE_ENV[v] ?? {}, name: v }));
+}
+const probe = [...servers.entries()].find(([v]) => SERVER_OF[v] === "embedded")?.[1] ?? servers.values().next().value;
+const frameSizes: FrameSizes | undefined = probe ? await measureFrameSizes(probe.url) : undefined;
+/** A pad given on the command line, else the measured one, else the sizes of this issue's frames. */
+const padOf = (arg: string, measured: number | undefined, fallback: number) => String(arg !== "auto" ? Number(arg) : (measured ?? fallback));
+const sizedPad = padOf(values["sized-pad"], frameSizes?.wsPad, 142);
+const ssePad = padOf(values["sse-pad"], frameSizes?.ssePad, 162);
+const BARE_PAD: Partial<Record<Variant, string>> = { bare: values["bare-pad"], "bare-sized": sizedPad, "bare-sse": ssePad };
+for (const v of variants.filter((v) => SERVER_OF[v] === "bare")) {
+  servers.set(v, await launch("bare", { cpuProfDir: values["cpu-prof"], env: { BARE_RELAY_PAD_BYTES: BARE_PAD[v]! }, name: v }));
 }
 
 const perRound: Record<string, LoadResult>[] = [];
@@ -97,7 +120,7 @@ try {
       });
       results[v] = res;
       console.error(
-        `round ${r + 1}/${rounds} ${v.padEnd(8)} p50 ${percentile(res.latencies, 0.5).toFixed(3)} ms  p99 ${percentile(res.latencies, 0.99).toFixed(3)} ms  ` +
+        `round ${r + 1}/${rounds} ${v.padEnd(12)} p50 ${percentile(res.latencies, 0.5).toFixed(3)} ms  p99 ${percentile(res.latencies, 0.99).toFixed(3)} ms  ` +
           `lost ${res.lost}  server cpu ${res.serverCpuMs} ms`,
       );
     }
@@ -154,6 +177,8 @@ const summary = variants.map((v) => {
     perRoundP99Ms: p99s,
     /** Spread of this variant's own p99 across rounds: (max - min) / median. */
     p99Noise: (Math.max(...p99s) - Math.min(...p99s)) / median(p99s),
+    /** The worst round's p99 over the median round's: how stable the tail is (issue 18: ≤ 2). */
+    worstOverMedianRound: Math.max(...p99s) / median(p99s),
     p99Ratio: (target && ratios.length
       ? (() => {
           const judged = judgeRatio([ratios], target.max);
@@ -221,9 +246,10 @@ const sized = variants.includes("bare-sized")
   ? (["embedded", "redis"] as const).filter((v) => variants.includes(v)).map((v) => sideBySide(v, "bare-sized"))
   : [];
 
-// SSE against a bare Bun SSE stream under the same load: how much of SSE's distance from
-// WebSocket is Bun's HTTP streaming rather than tickwire's.
-const sseVsBare = variants.includes("sse") && variants.includes("bare-sse") ? sideBySide("sse", "bare-sse") : undefined;
+// SSE against tickwire's own WebSocket under the same load (issue 7's comparison), and the
+// write-delayed WebSocket against the bare relay (the latency WRITE_DELAY_MS trades for CPU).
+const sseVsWs = variants.includes("sse") && variants.includes("embedded") ? sideBySide("sse", "embedded") : undefined;
+const delayedVsBare = variants.includes("embedded-wd5") && variants.includes("bare") ? sideBySide("embedded-wd5", "bare") : undefined;
 
 const result = {
   benchmark: "fanout",
@@ -234,15 +260,20 @@ const result = {
   secondsPerRun: Number(values.seconds),
   rounds,
   barePadBytes: Number(values["bare-pad"]),
-  sizedPadBytes: Number(values["sized-pad"]),
+  sizedPadBytes: Number(sizedPad),
+  ssePadBytes: Number(ssePad),
+  /** tickwire's frame sizes measured on one of this run's servers (frame-size.ts), if any ran. */
+  frameSizes,
   cpus: navigator.hardwareConcurrency,
   /** The machine's load average after the run: other processes compete for the same cores. */
   loadAverage: loadAvg,
   variants: summary.map(({ sorted, ...rest }) => rest),
   /** p99 ratios against the bare relay sending tickwire-sized frames (`bare-sized`). */
   againstSizedBare: sized,
-  /** `sse` against the bare relay's SSE stream (`bare-sse`). */
-  sseAgainstBareSse: sseVsBare,
+  /** `sse` against tickwire's WebSocket (`embedded`). */
+  sseAgainstEmbedded: sseVsWs,
+  /** `embedded-wd5` against the bare relay (`bare`). */
+  writeDelayAgainstBare: delayedVsBare,
 };
 const jsonPath = await writeResult(values.name, result);
 const svgPath = await writeSvg(
@@ -268,6 +299,7 @@ printTable(
     "cpu µs/deliv",
     "cores busy srv/cli",
     "p99 noise",
+    "worst/median round",
     "p99 ratio per round (median, 90% CI, min–max)",
     "pooled p99 ratio",
     "cpu ratio",
@@ -286,6 +318,7 @@ printTable(
     s.serverCpuUsPerDelivery,
     `${s.coresBusy.server.toFixed(2)} / ${s.coresBusy.client.toFixed(2)}`,
     `${(s.p99Noise * 100).toFixed(0)}%`,
+    `${s.worstOverMedianRound.toFixed(2)}x`,
     s.p99Ratio
       ? `${s.p99Ratio.median.toFixed(2)}x vs ${s.p99Ratio.against} [${s.p99Ratio.ci90.lo.toFixed(2)}, ${s.p99Ratio.ci90.hi.toFixed(2)}] (${s.p99Ratio.min.toFixed(2)}–${s.p99Ratio.max.toFixed(2)})`
       : "baseline",
@@ -299,10 +332,18 @@ for (const r of sized) {
     `${r.variant} vs bare-sized (same frame size): p99 ratio per round ${r.median.toFixed(2)}x (${r.min.toFixed(2)}–${r.max.toFixed(2)}), pooled ${r.pooled.toFixed(2)}x, cpu ${r.cpuPerDelivery.toFixed(2)}x`,
   );
 }
-if (sseVsBare) {
-  const r = sseVsBare;
+for (const [r, what] of [
+  [sseVsWs, "tickwire's SSE against its WebSocket"],
+  [delayedVsBare, "WRITE_DELAY_MS=5 against the bare relay"],
+] as const) {
+  if (!r) continue;
   console.log(
-    `sse vs bare-sse (Bun's SSE streaming alone): p99 ratio per round ${r.median.toFixed(2)}x [${r.ci90.lo.toFixed(2)}, ${r.ci90.hi.toFixed(2)}] (${r.min.toFixed(2)}–${r.max.toFixed(2)}), pooled ${r.pooled.toFixed(2)}x, cpu ${r.cpuPerDelivery.toFixed(2)}x`,
+    `${r.variant} vs ${r.against} (${what}): p99 ratio per round ${r.median.toFixed(2)}x [${r.ci90.lo.toFixed(2)}, ${r.ci90.hi.toFixed(2)}] (${r.min.toFixed(2)}–${r.max.toFixed(2)}), pooled ${r.pooled.toFixed(2)}x, cpu ${r.cpuPerDelivery.toFixed(2)}x`,
+  );
+}
+if (frameSizes) {
+  console.log(
+    `frame sizes (measured): tickwire WS frame ${frameSizes.wsFrameBytes} B, SSE event ${frameSizes.sseEventBytes} B for a ${frameSizes.opBytes} B op; bare pads: sized ${sizedPad}, sse ${ssePad}`,
   );
 }
 console.log(`load average after the run: ${loadAvg.join(" ")} (${navigator.hardwareConcurrency} cores)`);

@@ -2,7 +2,8 @@
  * Launches the servers the load benchmarks compare, each in its own process so that subscribers,
  * publisher and measurement never share a thread with the server under test:
  * - `bare`: {@link ./bare-relay.ts}, the baseline;
- * - `embedded`: tickwire with the in-process topic log (the default deployment);
+ * - `embedded`: tickwire with the in-process topic log (the default deployment; `opts.env`
+ *   changes its config, e.g. `WRITE_DELAY_MS`);
  * - `redis`: tickwire with its topic logs in Redis Streams (`REDIS_URL`, a unique
  *   `STREAM_PREFIX`; the streams are deleted on stop, so an interrupted run leaves keys
  *   `bench-fanout-*` in Redis).
@@ -23,6 +24,8 @@ export interface LaunchOptions {
   tickLog?: boolean;
   /** Write a `.cpuprofile` of the server into this directory (`bun --cpu-prof`). */
   cpuProfDir?: string;
+  /** Names the `.cpuprofile` (default: the kind), e.g. a benchmark variant that runs the same kind. */
+  name?: string;
   onLine?: (line: string) => void;
 }
 
@@ -48,7 +51,7 @@ export async function launch(kind: ServerKind, opts: LaunchOptions = {}): Promis
   if (kind === "redis") Object.assign(env, { REDIS_URL, STREAM_PREFIX: prefix });
   const script = kind === "bare" ? `${here}/bare-relay.ts` : `${here}/tickwire-server.ts`;
   const args = [process.execPath];
-  if (opts.cpuProfDir) args.push("--cpu-prof", `--cpu-prof-dir=${opts.cpuProfDir}`, `--cpu-prof-name=${kind}-${prefix}.cpuprofile`);
+  if (opts.cpuProfDir) args.push("--cpu-prof", `--cpu-prof-dir=${opts.cpuProfDir}`, `--cpu-prof-name=${opts.name ?? kind}-${prefix}.cpuprofile`);
   args.push(script);
   if (opts.tickLog) args.push("--tick-log");
   const proc = Bun.spawn(args, { cwd: `${here}/../../..`, env, stdout: "pipe", stderr: "inherit" });
