@@ -6,12 +6,14 @@
  * - Redis, two instances sharing a STREAM_PREFIX (one a child process): both answer the same
  *   cluster-wide count; join/leave frames cross instances; after `kill -9` of one, its members
  *   are gone within PRESENCE_TTL_MS and their leave frames arrive;
+ * - a Redis restarted without persistence is filled again by the instances' next refresh;
  * - permissions: subscribe on the topic is needed (401 / 403 / error frame), and is enough for
  *   `presence:<topic>`.
  */
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { mintToken } from "../src/auth/tokens.ts";
 import type { Tickwire } from "../src/main.ts";
+import { DedicatedRedis, freePort } from "./support/dedicated-redis.ts";
 import { type ChildServer, MYSQL_URL, REDIS_URL, spawnServer, startServer, uniquePrefix, wsUrl } from "./support/server.ts";
 import { sseClient } from "./support/sse-client.ts";
 import { until } from "./support/until.ts";
@@ -138,6 +140,26 @@ describe("presence across two instances on Redis", () => {
     await until(async () => (await countOf(a, "session:c1")) === 1, { message: "B's customer to expire", timeoutMs: 5000 });
     await watcher.collect(2, isPresence("leave"), 5000);
     expect((await presenceOf(a, "session:c1")).body).toEqual({ topic: "session:c1", count: 1, members: [aMember], truncated: false });
+  });
+});
+
+describe("presence across a Redis restarted without persistence (dedicated)", () => {
+  const redis = new DedicatedRedis(freePort());
+  afterAll(() => redis.dispose());
+
+  it("comes back exact after the instances' next refresh", async () => {
+    await redis.start();
+    const app = await startServer({ REDIS_URL: redis.url, STREAM_PREFIX: uniquePrefix("presence-redis"), PRESENCE_TTL_MS: "600" });
+    try {
+      const subs = [await subscriber(wsUrl(app, "/ws?topics="), "chat"), await subscriber(wsUrl(app, "/ws?topics="), "chat")];
+      await until(async () => (await countOf(app, "chat")) === 2, { message: "two subscribers" });
+      await redis.kill();
+      await redis.start();
+      await until(async () => (await presenceOf(app, "chat")).body.count === 2, { message: "the refresh to write them again", timeoutMs: 15_000 });
+      for (const s of subs) s.close();
+    } finally {
+      await app.stop();
+    }
   });
 });
 
