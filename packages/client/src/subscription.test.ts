@@ -1,0 +1,73 @@
+import { describe, expect, it } from "bun:test";
+import type { FrameHead } from "./frames.ts";
+import { compareSeq } from "./seq.ts";
+import { type RecoveryInfo, TopicState } from "./subscription.ts";
+
+function state(since?: string) {
+  const seen: string[] = [];
+  const recovered: RecoveryInfo["reason"][] = [];
+  const s = new TopicState<FrameHead>("chat", {
+    ...(since === undefined ? {} : { since }),
+    onMessage: (f) => void seen.push(f.seq),
+    onRecovered: (i) => void recovered.push(i.reason),
+  });
+  const frame = (seq: string, epoch?: string) => s.frame({ topic: "chat", seq, ts: 0, ...(epoch === undefined ? {} : { epoch }) });
+  return { s, seen, recovered, frame };
+}
+
+describe("TopicState", () => {
+  it("hands each seq over once, dropping what is at or before the last one (ephemeral .k included)", () => {
+    const { s, seen, frame } = state();
+    for (const seq of ["5-1", "5-1", "5-1.7", "4-9", "5-1.7", "5-1.8", "6-1"]) frame(seq, "e1");
+    expect(seen).toEqual(["5-1", "5-1.7", "5-1.8", "6-1"]);
+    expect(s.resumeFrom).toBe("6-1");
+  });
+
+  it("says recovered:false before the first frame of another epoch, and accepts its seqs", () => {
+    const { seen, recovered, frame } = state();
+    frame("9-1", "e1");
+    frame("3-1", "e2");
+    frame("3-2", "e2");
+    expect(recovered).toEqual(["epoch"]);
+    expect(seen).toEqual(["9-1", "3-1", "3-2"]);
+  });
+
+  it("does not announce the epoch change the server already announced", () => {
+    const { s, recovered, frame } = state();
+    frame("9-1", "e1");
+    s.notRecovered();
+    frame("10-1", "e2");
+    expect(recovered).toEqual(["server"]);
+  });
+
+  it("resumes from the subscribe ack's position before any frame; topics without one (cron) resubscribe live", () => {
+    const chat = state();
+    expect(chat.s.resumeFrom).toBeUndefined();
+    chat.s.acked({ seq: "7-3", epoch: "e1" });
+    expect(chat.s.resumeFrom).toBe("7-3");
+    chat.frame("7-3", "e1");
+    expect(chat.seen).toEqual([]);
+
+    const cron = state();
+    cron.s.acked({});
+    cron.frame("1000-0");
+    expect(cron.s.resumeFrom).toBeUndefined();
+    expect(cron.seen).toEqual(["1000-0"]);
+  });
+
+  it("starts after an application-given since", () => {
+    const { s, seen, frame } = state("5-5");
+    frame("5-5", "e1");
+    frame("5-6", "e1");
+    expect(seen).toEqual(["5-6"]);
+    expect(s.resumeFrom).toBe("5-6");
+  });
+});
+
+describe("compareSeq", () => {
+  it("orders numerically, a durable entry before its ephemeral frames", () => {
+    const sorted = ["10-0", "9-0", "9-1.2", "9-1", "9-1.10"].sort(compareSeq);
+    expect(sorted).toEqual(["9-0", "9-1", "9-1.2", "9-1.10", "10-0"]);
+    expect(compareSeq("9", "9-0")).toBe(0);
+  });
+});
