@@ -5,12 +5,8 @@
  * @module
  */
 
-const COLORS = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#9d755d", "#ff9da6"];
-const W = 840;
-const H = 420;
-const M = { top: 40, right: 260, bottom: 50, left: 64 };
+import { COLORS, esc, frame, H, M, W } from "./svg-chart.ts";
 
-const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 const num = (v: number) => (Number.isInteger(v) ? String(v) : v >= 1 ? v.toFixed(1) : v.toPrecision(2));
 
 export interface LineSeries {
@@ -69,18 +65,9 @@ export function lineChart(title: string, xLabel: string, yLabel: string, series:
     for (const [x, y] of (s.samples ?? []).filter(([x, y]) => x > 0 && y > 0 && Number.isFinite(y)))
       body.push(`<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="2.5" fill="none" stroke="${color}" stroke-width="1"/>`);
   });
-  const legend = series
-    .map((s, i) => {
-      const y = M.top + 10 + i * 20;
-      return `<rect x="${W - M.right + 16}" y="${y - 9}" width="12" height="12" fill="${COLORS[i % COLORS.length]}"/><text x="${W - M.right + 34}" y="${y + 1}">${esc(s.name)}</text>`;
-    })
-    .join("");
-  return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="system-ui, sans-serif" font-size="12">`,
-    `<rect width="${W}" height="${H}" fill="white"/>`,
-    `<text x="${M.left}" y="22" font-size="15" font-weight="600">${esc(title)}</text>`,
-    ...body,
-    legend,
-    `</svg>`,
-  ].join("\n");
+  return frame(
+    title,
+    body,
+    series.map((s) => s.name),
+  );
 }

@@ -4,15 +4,16 @@
  * @module
  */
 
-const COLORS = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#9d755d"];
-const W = 840;
-const H = 420;
-const M = { top: 40, right: 260, bottom: 50, left: 64 };
+export const COLORS = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#9d755d", "#ff9da6"];
+export const W = 840;
+export const H = 420;
+export const M = { top: 40, right: 260, bottom: 50, left: 64 };
 
-const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+export const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 const num = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v.toPrecision(2));
 
-function frame(title: string, body: string[], legend: string[]): string {
+/** The chart's SVG document: title, body elements and a legend of `legend` names, in series colours. */
+export function frame(title: string, body: string[], legend: string[]): string {
   const items = legend
     .map((name, i) => {
       const y = M.top + 10 + i * 20;
