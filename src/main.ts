@@ -13,7 +13,7 @@ import type { Feature } from "./app/feature.ts";
 import { createServer, type RunningServer } from "./app/server.ts";
 import { buildTicker } from "./app/ticker-settings.ts";
 import { authOf } from "./auth/from-config.ts";
-import { authConfigured, type Config, ConfigError, loadConfig, redisUrl } from "./config/index.ts";
+import { authConfigured, type Config, ConfigError, loadConfig, redisTarget } from "./config/index.ts";
 import { type Clock, systemClock } from "./core/clock.ts";
 import { ConnectionQuota } from "./core/connection-quota.ts";
 import { Hub } from "./core/hub.ts";
@@ -73,7 +73,7 @@ async function compose(config: Config, clock: Clock, log: Logger, disposers: (()
 
   // Metrics exist only once the log does; the log's read counter looks them up when it counts.
   let metricsRef: Metrics | undefined;
-  const { topicLog, hotState, database, redis } = await openStorage(config, {
+  const { topicLog, hotState, database, redis, keyspace } = await openStorage(config, {
     clock,
     log,
     disposers,
@@ -150,7 +150,7 @@ async function compose(config: Config, clock: Clock, log: Logger, disposers: (()
   const startedAt = clock.now();
   const wsTransport = ws;
   const sseStreams = sse;
-  const presence = presenceFeature(ctx, { redis });
+  const presence = presenceFeature(ctx, { redis, keyPrefix: keyspace?.presence });
   const features: Feature[] = [
     healthFeature(ctx, { startedAt, wsConnections: () => wsTransport.count, sseConnections: () => sseStreams.count, draining: () => draining }),
     sseStreams,
@@ -168,7 +168,7 @@ async function compose(config: Config, clock: Clock, log: Logger, disposers: (()
     cronFeature(ctx),
     (timers = timersFeature(ctx, { database, hotState })),
     relayFeature(ctx),
-    chatFeature(ctx, { ids: redis && new RedisMessageIds(redis, config) }),
+    chatFeature(ctx, { ids: redis && keyspace && new RedisMessageIds(redis, config, keyspace.log) }),
     presence,
     webFeature(ctx),
   ];
@@ -208,11 +208,12 @@ async function compose(config: Config, clock: Clock, log: Logger, disposers: (()
       port,
       host: config.host,
       url: `http://${openHost}:${port}/`,
-      mode: redisUrl(config) ? `${sql}+redis` : sql === "sqlite" ? "embedded" : "mysql",
+      mode: redisTarget(config) ? `${sql}+redis` : sql === "sqlite" ? "embedded" : "mysql",
       auth: authConfigured(config) ? "on" : "off",
       env: config.appEnv,
       tickMs: config.tickMs,
-      log: redisUrl(config) ? "redis" : database.dialect === "sqlite" ? "sqlite" : "memory",
+      log: redisTarget(config) ? "redis" : database.dialect === "sqlite" ? "sqlite" : "memory",
+      ...(redisTarget(config) ? { redis: redisTarget(config)!.mode, redisMinReplicas: config.redisMinReplicas } : {}),
     },
     "tickwire listening",
   );
@@ -255,7 +256,7 @@ if (import.meta.main) {
   // dev: the listening line first, human-readable on a terminal; test and prod: JSON as it comes.
   const log = createLogger(config.logLevel, config.appEnv === "dev" ? devDestination() : undefined);
   if (!authConfigured(config)) log.warn("JWT_SECRET is unset: authentication is OFF (acceptable in dev only)");
-  if (config.reusePort && !config.redisUrl) log.warn("REUSE_PORT without REDIS_URL: processes sharing the port will not share state or events");
+  if (config.reusePort && !redisTarget(config)) log.warn("REUSE_PORT without REDIS_URL: processes sharing the port will not share state or events");
   // A background failure must never take the server down: log it with context and carry on.
   process.on("unhandledRejection", (err) => log.error({ err }, "unhandled rejection (bug: a promise without a catch)"));
   let app: Tickwire;

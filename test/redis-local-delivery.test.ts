@@ -32,11 +32,11 @@ function gateTailOf(client: Redis): TailGate {
   let gate = Promise.resolve();
   let release = () => {};
   const duplicate = client.duplicate.bind(client);
-  client.duplicate = ((options: Parameters<Redis["duplicate"]>[0]) => {
-    const tail = duplicate(options) as unknown as Redis;
+  client.duplicate = (async (options: Parameters<Redis["duplicate"]>[0]) => {
+    const tail = await duplicate(options);
     const send = tail.sendCommand.bind(tail);
-    tail.sendCommand = (async (args: string[], opts?: unknown) => {
-      const reply = await send(args, opts as never);
+    tail.sendCommand = (async (args: string[], route?: string) => {
+      const reply = await send(args, route);
       if (args[0] === "XREAD") await gate;
       return reply;
     }) as Redis["sendCommand"];

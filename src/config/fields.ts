@@ -7,6 +7,8 @@
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
 import { limitSettings } from "./limit-fields.ts";
 import { presenceSettings } from "./presence-fields.ts";
+import { redisSettings } from "./redis-fields.ts";
+import { replicaSettings } from "./replica-fields.ts";
 import { bool, int, list, type Setting, seconds } from "./setting.ts";
 
 export type { Setting } from "./setting.ts";
@@ -189,6 +191,8 @@ export const settings = {
   },
   ...limitSettings,
   ...presenceSettings,
+  ...redisSettings,
+  ...replicaSettings,
 } satisfies Record<string, Setting<TSchema>>;
 
 export type Settings = typeof settings;

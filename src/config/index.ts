@@ -8,4 +8,5 @@
  */
 export { type Config, settings } from "./fields.ts";
 export { authConfigured, ConfigError, loadConfig } from "./load.ts";
+export { type RedisNode, type RedisTarget, redisTarget } from "./redis-target.ts";
 export { databaseUrl, redisUrl } from "./urls.ts";

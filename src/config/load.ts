@@ -35,6 +35,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     out[key] = value;
   }
   const config = out as Config;
+  const redisKinds = (["REDIS_URL", "REDIS_SENTINEL", "REDIS_CLUSTER"] as const).filter((n) => env[n] || (n === "REDIS_URL" && env.REDIS_ADDR));
+  if (redisKinds.length > 1) {
+    throw new ConfigError(
+      redisKinds[1]!,
+      env[redisKinds[1]!]!,
+      `at most one of REDIS_URL (or REDIS_ADDR), REDIS_SENTINEL and REDIS_CLUSTER (${redisKinds.join(" and ")} are set)`,
+    );
+  }
   if (config.appEnv === "prod" && !authConfigured(config)) {
     throw new ConfigError("JWT_SECRET", "", "a secret (or JWT_PUBLIC_KEY / JWT_JWKS_FILE) when APP_ENV=prod (auth cannot be off in production)");
   }

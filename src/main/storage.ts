@@ -7,7 +7,7 @@
  * @module
  */
 import type { AppContext } from "../app/context.ts";
-import { type Config, databaseUrl, redisUrl } from "../config/index.ts";
+import { type Config, databaseUrl, redisTarget } from "../config/index.ts";
 import type { Clock } from "../core/clock.ts";
 import { MemoryTopicLog } from "../core/memory-topic-log.ts";
 import type { TopicLog } from "../core/topic-log.ts";
@@ -15,6 +15,7 @@ import { RedisHotState } from "../features/timers/redis-hot-state.ts";
 import { type Database, openDatabase } from "../infra/db/database.ts";
 import { SqliteTopicLog } from "../infra/db/sqlite-topic-log.ts";
 import { connectRedis, pingRedis, type Redis } from "../infra/redis/client.ts";
+import { keyspaceOf, type RedisKeyspace } from "../infra/redis/keyspace.ts";
 import { keepsEveryAck, persistenceWarning, redisPersistence } from "../infra/redis/persistence.ts";
 import { RedisTopicLog } from "../infra/redis/topic-log.ts";
 import type { Logger } from "../log.ts";
@@ -35,14 +36,16 @@ export interface Storage {
   topicLog: TopicLog;
   hotState: RedisHotState | undefined;
   database: Database;
-  /** The Redis connection of the topic logs (also the chat id counter's), when `REDIS_URL` is set. */
+  /** The Redis connection of the topic logs (also the chat id counter's and presence's), when Redis is configured. */
   redis: Redis | undefined;
+  /** Where each feature's Redis keys live (hash tags in Cluster mode). */
+  keyspace: RedisKeyspace | undefined;
 }
 
 export async function openStorage(config: Config, deps: StorageDeps): Promise<Storage> {
   const { clock, log, disposers, healthChecks } = deps;
-  const redisAt = redisUrl(config);
-  if (!redisAt) {
+  const target = redisTarget(config);
+  if (!target) {
     // The timers database, migrated before any feature starts; the embedded logs share its file.
     const database = await openDb(config, deps);
     const topicLog: TopicLog =
@@ -55,19 +58,26 @@ export async function openStorage(config: Config, deps: StorageDeps): Promise<St
           })
         : new MemoryTopicLog({ historySize: config.historySize, clock, onListenerError: (err) => log.error({ err }, "topic log listener failed") });
     disposers.push(() => topicLog.stop());
-    return { topicLog, hotState: undefined, database, redis: undefined };
+    return { topicLog, hotState: undefined, database, redis: undefined, keyspace: undefined };
   }
-  const client = await connectRedis({ url: redisAt, log, name: `tickwire-${config.streamPrefix}` });
+  // A WAIT for replicas blocks this connection's commands for up to its timeout.
+  const commandTimeoutMs = Math.max(5000, config.redisWaitTimeoutMs + 2000);
+  const client = await connectRedis({ target, log, name: `tickwire-${config.streamPrefix}`, commandTimeoutMs });
   disposers.push(() => client.destroy());
-  healthChecks.set("redis", () => pingRedis(client));
+  let redisLog: RedisTopicLog | undefined;
+  // Up once Redis answers and the topic log takes appends again (checked after each reconnect).
+  healthChecks.set("redis", async () => (await pingRedis(client)) && (redisLog?.accepting ?? true));
   // Say so when this Redis can lose acknowledged messages (nothing on disk, or not fsynced).
   const persistence = await redisPersistence(client);
   const persistenceRisk = persistenceWarning(persistence);
   if (persistenceRisk) log.warn({ redisPersistence: persistence.summary }, persistenceRisk);
   healthChecks.set("redis_persistence", async () => (keepsEveryAck(await redisPersistence(client)) ? true : "off"));
-  const redisLog = new RedisTopicLog({
+  const keyspace = keyspaceOf(config.streamPrefix, target.mode);
+  redisLog = new RedisTopicLog({
     client,
-    prefix: config.streamPrefix,
+    prefix: keyspace.log,
+    minReplicas: config.redisMinReplicas,
+    waitTimeoutMs: config.redisWaitTimeoutMs,
     topics: DURABLE_TOPICS,
     historySize: config.historySize,
     clock,
@@ -77,10 +87,10 @@ export async function openStorage(config: Config, deps: StorageDeps): Promise<St
   disposers.push(() => redisLog.stop());
   await redisLog.start();
   deps.queueDepths.set("log_appends", () => redisLog.inFlight);
-  const hot = new RedisHotState(await connectRedis({ url: redisAt, log, name: "tickwire-timers" }), config.streamPrefix);
+  const hot = new RedisHotState(await connectRedis({ target, log, name: "tickwire-timers" }), keyspace.hot);
   disposers.push(() => hot.stop());
   const database = await openDb(config, deps);
-  return { topicLog: redisLog, hotState: hot, database, redis: client };
+  return { topicLog: redisLog, hotState: hot, database, redis: client, keyspace };
 }
 
 async function openDb(config: Config, { disposers, healthChecks }: StorageDeps): Promise<Database> {

@@ -24,9 +24,10 @@ export class RedisMessageIds implements SharedIdCounter {
   readonly #max: number;
   #inFlight = 0;
 
-  constructor(redis: Redis, config: Pick<Config, "streamPrefix" | "historySize">) {
+  /** `keyPrefix`: the topic log's (`<prefix>`, or `{<prefix>}` in Cluster mode, so the counter shares the logs' slot). */
+  constructor(redis: Redis, config: Pick<Config, "historySize">, keyPrefix: string) {
     this.#redis = redis;
-    this.#key = `${config.streamPrefix}:chat:last-id`;
+    this.#key = `${keyPrefix}:chat:last-id`;
     this.#max = defaultMaxInFlight(config.historySize);
   }
 
@@ -34,7 +35,7 @@ export class RedisMessageIds implements SharedIdCounter {
     if (this.#inFlight >= this.#max) throw new LogUnavailableError(`chat id claims full (${this.#max} waiting for redis); retry shortly`, "overloaded");
     this.#inFlight++;
     try {
-      return Number(await this.#redis.eval(CLAIM, { keys: [this.#key], arguments: [String(atLeast)] }));
+      return Number(await this.#redis.sendCommand<string>(["EVAL", CLAIM, "1", this.#key, String(atLeast)]));
     } catch (error) {
       // As an append to a Redis that is down: 503 with Retry-After.
       throw new LogUnavailableError(`chat: no message id, redis unavailable (${String(error)})`, "unavailable", { cause: error });

@@ -26,6 +26,8 @@ export type { PresenceSnapshot } from "./members.ts";
 export interface PresenceDeps {
   /** Shares presence across instances; absent: this instance's members only (embedded). */
   redis?: Redis | undefined;
+  /** Prefix of its Redis keys (`keyspace.ts`); `STREAM_PREFIX` by default. */
+  keyPrefix?: string;
 }
 
 export interface PresenceFeature extends Feature {
@@ -37,7 +39,7 @@ export function presenceFeature(ctx: AppContext, deps: PresenceDeps = {}): Prese
   const { config, clock, log, hub } = ctx;
   const instance = crypto.randomUUID().slice(0, 8);
   const local = new LocalMembers();
-  const store = deps.redis ? new RedisPresence(deps.redis, config.streamPrefix, config.presenceTtlMs) : undefined;
+  const store = deps.redis ? new RedisPresence(deps.redis, deps.keyPrefix ?? config.streamPrefix, config.presenceTtlMs) : undefined;
   const events = new PresenceEvents(hub, config.presenceEvents, log, () => ctx.metrics.dropped("presence", "overflow", 1));
   const warn = (what: string) => (err: unknown) => log.warn({ err: String(err) }, `presence: ${what} failed`);
   const toMember = (m: Member): PresenceMember => ({ client: `${instance}-${m.id}`, ...(m.sub === undefined ? {} : { user: m.sub }) });

@@ -1,6 +1,7 @@
 /**
  * Timer hot state in Redis: hash `<prefix>:hot:timer:<id>` per timer (the {@link TimerState}
- * fields) and set `<prefix>:hot:timers` indexing the ids.
+ * fields) and set `<prefix>:hot:timers` indexing the ids. In Cluster mode the prefix is a hash
+ * tag (`keyspace.ts`), so a script touching a hash and the index stays in one slot.
  *
  * Writes from several instances can arrive out of order, so a save applies only if its
  * `version` is newer than the stored one (a small Lua script, atomic in Redis). A removed timer
@@ -17,6 +18,14 @@ local v = redis.call('HGET', KEYS[1], 'version')
 if v and tonumber(v) >= tonumber(ARGV[1]) then return 0 end
 redis.call('HSET', KEYS[1], unpack(ARGV, 3))
 redis.call('SADD', KEYS[2], ARGV[2])
+return 1`;
+
+/** Removes a timer: its hash becomes a tombstone and its id leaves the index, atomically. */
+const REMOVE = `
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'deleted', '1', 'version', ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+redis.call('SREM', KEYS[2], ARGV[3])
 return 1`;
 
 const TOMBSTONE_VERSION = "9007199254740991";
@@ -46,30 +55,23 @@ export class RedisHotState implements HotState {
       ["createdAt", t.createdAt],
       ["updatedAt", t.updatedAt],
     ].flatMap(([k, v]) => [String(k), String(v)]);
-    await this.#redis.eval(SAVE_IF_NEWER, { keys: [this.#key(t.id), this.#index], arguments: [String(t.version), String(t.id), ...fields] });
+    await this.#redis.sendCommand(["EVAL", SAVE_IF_NEWER, "2", this.#key(t.id), this.#index, String(t.version), String(t.id), ...fields]);
   }
 
   async remove(id: number): Promise<void> {
-    await this.#redis
-      .multi()
-      .del(this.#key(id))
-      .hSet(this.#key(id), { deleted: "1", version: TOMBSTONE_VERSION })
-      .expire(this.#key(id), TOMBSTONE_TTL_SECONDS)
-      .sRem(this.#index, String(id))
-      .exec();
+    await this.#redis.sendCommand(["EVAL", REMOVE, "2", this.#key(id), this.#index, TOMBSTONE_VERSION, String(TOMBSTONE_TTL_SECONDS), String(id)]);
   }
 
   async get(id: number): Promise<TimerState | undefined> {
-    return parse(await this.#redis.hGetAll(this.#key(id)));
+    return parse(hash(await this.#redis.sendCommand(["HGETALL", this.#key(id)])));
   }
 
   async loadAll(): Promise<TimerState[] | undefined> {
-    const ids = await this.#redis.sMembers(this.#index);
+    const ids = (await this.#redis.sendCommand<string[] | null>(["SMEMBERS", this.#index])) ?? [];
     if (ids.length === 0) return undefined;
-    const multi = this.#redis.multi();
-    for (const id of ids) multi.hGetAll(this.#key(Number(id)));
-    const replies = (await multi.exec()) as unknown as Record<string, string>[];
-    return replies.map(parse).filter((t): t is TimerState => t !== undefined);
+    // Pipelined (node-redis writes queued commands together), one slot in Cluster mode.
+    const replies = await Promise.all(ids.map((id) => this.#redis.sendCommand(["HGETALL", this.#key(Number(id))])));
+    return replies.map((r) => parse(hash(r))).filter((t): t is TimerState => t !== undefined);
   }
 
   async stop(): Promise<void> {
@@ -79,6 +81,18 @@ export class RedisHotState implements HotState {
   #key(id: number): string {
     return this.#prefix + id;
   }
+}
+
+/** An `HGETALL` reply (a RESP3 map or a flat RESP2 array) as a record. */
+function hash(reply: unknown): Record<string, string> | undefined {
+  if (reply === null || reply === undefined) return undefined;
+  if (reply instanceof Map) return Object.fromEntries([...reply].map(([k, v]) => [String(k), String(v)]));
+  if (Array.isArray(reply)) {
+    const out: Record<string, string> = {};
+    for (let i = 0; i + 1 < reply.length; i += 2) out[String(reply[i])] = String(reply[i + 1]);
+    return out;
+  }
+  return reply as Record<string, string>;
 }
 
 function parse(h: Record<string, string> | undefined): TimerState | undefined {

@@ -1,16 +1,20 @@
 /**
- * Redis connections (node-redis v6). One command client per concern: blocking reads
- * (`XREAD BLOCK`) and pub/sub each need a dedicated connection (`duplicate()`), or they would
- * stall every other command queued behind them.
+ * Redis connections (node-redis v6), to one server (`REDIS_URL`), to the master a set of
+ * Sentinels names (`REDIS_SENTINEL`), or to a Cluster (`REDIS_CLUSTER`), behind one small
+ * {@link Redis} interface: raw commands (`sendCommand`), readiness and a dedicated copy. One
+ * connection per concern: blocking reads (`XREAD BLOCK`) and pub/sub each need their own, or
+ * they would stall every other command queued behind them.
  *
- * Faults: the client reconnects forever with capped backoff; while disconnected, commands fail
- * at once (`disableOfflineQueue`) so that callers answer 503 instead of accepting work that may
- * be lost; errors are logged once per outage, not per retry.
+ * Faults: the client reconnects forever with capped backoff (Sentinel: to whichever master the
+ * Sentinels name; Cluster: following `MOVED`/`ASK` and the new slot map); while disconnected,
+ * commands fail at once (`disableOfflineQueue`) so that callers answer 503 instead of accepting
+ * work that may be lost; errors are logged once per outage, not per retry.
  * @module
  */
 import diagnosticsChannel from "node:diagnostics_channel";
-import { createClient, type RedisClientType } from "redis";
+import type { RedisTarget } from "../../config/index.ts";
 import type { Logger } from "../../log.ts";
+import { openRaw, type RawRedis } from "./client-modes.ts";
 
 /**
  * node-redis traces every command through `diagnostics_channel` unless the tracing channel says
@@ -35,10 +39,31 @@ export function ensureTracingHasSubscribers(): void {
 }
 ensureTracingHasSubscribers();
 
-export type Redis = RedisClientType;
+/** A connected Redis, whatever its topology. Replies are as node-redis's `sendCommand` gives them (RESP3 by default). */
+export interface Redis {
+  readonly mode: RedisTarget["mode"];
+  /** Connected (Cluster: the slot map is known; a node may still be down). */
+  readonly isReady: boolean;
+  /**
+   * One command. In Cluster mode it goes to the node serving its first key (`route-key.ts`), or
+   * to the one serving `route` when given (a keyless command such as `WAIT` that must reach the
+   * node holding that key).
+   */
+  sendCommand<T = unknown>(args: string[], route?: string): Promise<T>;
+  on(event: "ready" | "error", listener: (...args: never[]) => void): unknown;
+  off(event: "ready" | "error", listener: (...args: never[]) => void): unknown;
+  /** A new connection to the same Redis, for a blocking reader; `onError` sees its errors. */
+  duplicate(opts: { name: string; commandTimeoutMs: number; onError?: (err: Error) => void }): Promise<Redis>;
+  /** Waits for replies in flight, then disconnects. */
+  close(): Promise<void>;
+  /** Disconnects now, rejecting what is in flight. */
+  destroy(): void;
+}
 
 export interface RedisOptions {
-  url: string;
+  /** Where Redis is; `url` is short for `{ mode: "single", url }`. */
+  target?: RedisTarget;
+  url?: string;
   log: Logger;
   /** Connection name shown by `CLIENT LIST`, for operators. */
   name: string;
@@ -46,36 +71,85 @@ export interface RedisOptions {
   commandTimeoutMs?: number;
 }
 
-/** Connects a client; resolves once connected (or rejects if the first connect fails in 5 s). */
-export async function connectRedis({ url, log, name, commandTimeoutMs = 5000 }: RedisOptions): Promise<Redis> {
+/** Connects a client; resolves once connected (or rejects if the first connect fails). */
+export async function connectRedis({ target: given, url, log, name, commandTimeoutMs = 5000 }: RedisOptions): Promise<Redis> {
+  const target: RedisTarget = given ?? { mode: "single", url: url ?? "redis://127.0.0.1:6379" };
   let down = false;
-  const client = createClient({
-    url,
-    name,
-    disableOfflineQueue: true,
-    commandOptions: { timeout: commandTimeoutMs },
-    socket: {
-      connectTimeout: 5000,
-      reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 6), 2000),
+  return await connectTo(target, name, commandTimeoutMs, {
+    onError(err) {
+      if (!down) log.warn({ err: err.message, redis: name, mode: target.mode }, "redis connection error; reconnecting");
+      down = true;
     },
-  }) as unknown as Redis;
-  client.on("error", (err: Error) => {
-    if (!down) log.warn({ err: err.message, redis: name }, "redis connection error; reconnecting");
-    down = true;
+    onReady() {
+      if (down) log.info({ redis: name }, "redis connection restored");
+      down = false;
+    },
   });
-  client.on("ready", () => {
-    if (down) log.info({ redis: name }, "redis connection restored");
-    down = false;
-  });
-  await client.connect();
-  return client;
+}
+
+interface Events {
+  onError: (err: Error) => void;
+  onReady?: () => void;
+}
+
+async function connectTo(target: RedisTarget, name: string, commandTimeoutMs: number, events: Events): Promise<Redis> {
+  const raw = openRaw(target, name, commandTimeoutMs);
+  raw.client.on("error", (err: unknown) => events.onError(err instanceof Error ? err : new Error(String(err))));
+  if (events.onReady) raw.client.on("ready", events.onReady);
+  try {
+    await raw.client.connect();
+  } catch (error) {
+    void Promise.resolve(raw.client.destroy()).catch(() => {});
+    throw error;
+  }
+  return new Connection(target, raw);
+}
+
+class Connection implements Redis {
+  readonly mode: RedisTarget["mode"];
+  readonly #target: RedisTarget;
+  readonly #raw: RawRedis;
+
+  constructor(target: RedisTarget, raw: RawRedis) {
+    this.mode = target.mode;
+    this.#target = target;
+    this.#raw = raw;
+  }
+
+  get isReady(): boolean {
+    return this.#raw.client.isReady;
+  }
+
+  sendCommand<T = unknown>(args: string[], route?: string): Promise<T> {
+    return this.#raw.send(args, route) as Promise<T>;
+  }
+
+  on(event: "ready" | "error", listener: (...args: never[]) => void): unknown {
+    return this.#raw.client.on(event, listener);
+  }
+
+  off(event: "ready" | "error", listener: (...args: never[]) => void): unknown {
+    return this.#raw.client.off(event, listener);
+  }
+
+  duplicate({ name, commandTimeoutMs, onError }: { name: string; commandTimeoutMs: number; onError?: (err: Error) => void }): Promise<Redis> {
+    return connectTo(this.#target, name, commandTimeoutMs, { onError: onError ?? (() => {}) });
+  }
+
+  async close(): Promise<void> {
+    await this.#raw.client.close();
+  }
+
+  destroy(): void {
+    void Promise.resolve(this.#raw.client.destroy()).catch(() => {});
+  }
 }
 
 /** `true` when `client` is connected and answers PING within its command timeout. */
 export async function pingRedis(client: Redis): Promise<boolean> {
   if (!client.isReady) return false;
   try {
-    return (await client.ping()) === "PONG";
+    return (await client.sendCommand<string>(["PING"])) === "PONG";
   } catch {
     return false;
   }

@@ -61,3 +61,8 @@ export function inIdOrder(reply: [string, RawEntry[]][], keys: readonly string[]
   if (reply.length > 1) batch.sort((a, b) => compareSeq(a[1][0], b[1][0]));
   return batch;
 }
+
+/** The tailer's read: up to `count` entries per stream after each id, blocking up to `blockMs`. */
+export function xreadCommand(count: number, blockMs: number, keys: readonly string[], ids: readonly string[]): string[] {
+  return ["XREAD", "COUNT", String(count), "BLOCK", String(blockMs), "STREAMS", ...keys, ...ids];
+}

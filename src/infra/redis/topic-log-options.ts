@@ -31,6 +31,13 @@ export interface RedisTopicLogOptions {
   blockMs?: number;
   /** Entries read per stream per `XREAD`. */
   readCount?: number;
+  /**
+   * `REDIS_MIN_REPLICAS`: replicas that must hold an append before it is acknowledged
+   * (`replica-wait.ts`); 0 (default) acknowledges what the master has.
+   */
+  minReplicas?: number;
+  /** `REDIS_WAIT_TIMEOUT_MS`: how long an append waits for them (default 1000). */
+  waitTimeoutMs?: number;
   /** Counts history reads by where they were served from (`memory`, `redis`). */
   onHistoryRead?: (source: "memory" | "redis") => void;
 }

@@ -7,7 +7,7 @@
  */
 import { Listeners } from "../../core/listeners.ts";
 import { RecentEntries } from "../../core/recent-entries.ts";
-import { compareSeq, durablePart } from "../../core/seq.ts";
+import { compareSeq } from "../../core/seq.ts";
 import {
   type AppendOptions,
   type Epoch,
@@ -21,9 +21,13 @@ import {
 import { appendCommand, defaultMaxInFlight } from "./append-script.ts";
 import type { Redis } from "./client.ts";
 import { EpochWatch, epochKey } from "./epochs.ts";
+import { checkAfterReconnect, type FailoverCheck } from "./failover-check.ts";
 import { checkTailGaps, type TailGapCheck } from "./gap-check.ts";
 import { type HistorySource, readHistory, streamStart } from "./history-read.ts";
-import { inIdOrder, type RawEntry, streamsOf, toEntry } from "./stream-replies.ts";
+import { readFromWindow } from "./recent-read.ts";
+import { ReplicaWait } from "./replica-wait.ts";
+import { inIdOrder, type RawEntry, streamsOf, toEntry, xreadCommand } from "./stream-replies.ts";
+import { openTailConnection } from "./tail-connection.ts";
 import type { RedisTopicLogOptions } from "./topic-log-options.ts";
 import { waitReady } from "./wait-ready.ts";
 import { watchTrims } from "./window-check.ts";
@@ -51,13 +55,20 @@ export class RedisTopicLog implements TopicLog {
   readonly #onHistoryRead: RedisTopicLogOptions["onHistoryRead"];
   /** The tailer's connection dropped: check the epochs before reading on (Redis may be new). */
   #mustVerify = false;
+  /** The command connection dropped (a failover?): no appends until the tailer checked what Redis kept. */
+  #held = false;
   #unwatch: (() => void) | undefined;
   /** The tailed streams' keys, in the order of `topics` (the append script reads their tips). */
   readonly #streamKeys: string[];
+  /** `REDIS_MIN_REPLICAS > 0`: appends are answered once replicated. */
+  readonly #replicas: ReplicaWait | undefined;
+  /** Newest id acknowledged per topic, checked against the streams after a reconnect. */
+  readonly #acked = new Map<string, string>();
+  readonly #failoverCheck: FailoverCheck;
 
   constructor(opts: RedisTopicLogOptions) {
     this.#client = opts.client;
-    this.#opts = { maxInFlight: defaultMaxInFlight(opts.historySize), blockMs: 2000, readCount: 1000, ...opts };
+    this.#opts = { maxInFlight: defaultMaxInFlight(opts.historySize), blockMs: 2000, readCount: 1000, minReplicas: 0, waitTimeoutMs: 1000, ...opts };
     this.#listeners = new Listeners((error) => this.#opts.log.error({ err: error }, "topic log listener failed"));
     const { topics, readCount, historySize, log } = this.#opts;
     this.#gapCheck = { client: this.#client, topics, readCount, historySize, log, gapListeners: this.#gapListeners };
@@ -66,6 +77,12 @@ export class RedisTopicLog implements TopicLog {
     this.#onHistoryRead = opts.onHistoryRead;
     this.#streamKeys = topics.map((t) => this.#key(t));
     this.#history = { client: this.#client, prefix: this.#opts.prefix, historySize, onRead: () => this.#onHistoryRead?.("redis") };
+    const { minReplicas, waitTimeoutMs, prefix } = this.#opts;
+    this.#replicas =
+      minReplicas > 0 ? new ReplicaWait({ client: this.#client, replicas: minReplicas, timeoutMs: waitTimeoutMs, route: this.#streamKeys[0]! }) : undefined;
+    const [positions, acked, epochs, recent] = [this.#positions, this.#acked, this.#epochs, this.#recent];
+    this.#failoverCheck = { client: this.#client, prefix, topics, epochs, positions, acked, minReplicas, recent, log };
+    this.#client.on("error", () => (this.#held = this.#mustVerify = true));
   }
 
   /** Appends waiting for Redis (reported as a queue depth). */
@@ -75,18 +92,16 @@ export class RedisTopicLog implements TopicLog {
 
   /** Resolves each stream's current end, then starts the tailer. Call once, before traffic. */
   async start(): Promise<void> {
-    const tail = this.#client.duplicate({ commandOptions: { timeout: this.#opts.blockMs + 3000 }, name: `${this.#opts.prefix}-tailer` }) as Redis;
-    let down = false;
-    tail.on("error", (err: Error) => {
-      if (!down && !this.#stopping) this.#opts.log.warn({ err: err.message, redis: "tailer" }, "redis tailer connection error; reconnecting");
-      down = true;
-      this.#tailerUp = false;
-    });
-    tail.on("ready", () => {
-      down = false;
-    });
-    await tail.connect();
-    this.#tailClient = tail;
+    const { prefix, blockMs, log } = this.#opts;
+    const onDown = () => (this.#tailerUp = false);
+    const tail = (this.#tailClient = await openTailConnection({
+      client: this.#client,
+      name: `${prefix}-tailer`,
+      blockMs,
+      log,
+      onDown,
+      stopping: this.#isStopping,
+    }));
     await this.#epochs.refresh(this.#opts.topics);
     await Promise.all(this.#opts.topics.map((topic) => this.#startTopic(topic)));
     this.#tailerUp = true;
@@ -96,7 +111,7 @@ export class RedisTopicLog implements TopicLog {
 
   async append(topic: string, body: Record<string, unknown>, opts?: AppendOptions): Promise<LogEntry> {
     if (!this.#positions.has(topic)) throw new Error(`topic ${topic} is not a durable root topic of this log (${this.#opts.topics.join(", ")})`);
-    if (this.#stopping || !this.#client.isReady) throw new LogUnavailableError("redis is unreachable; retry shortly", "unavailable");
+    if (!this.accepting) throw new LogUnavailableError("redis is unreachable; retry shortly", "unavailable");
     if (this.#inFlight >= this.#opts.maxInFlight) {
       throw new LogUnavailableError(`append queue full (${this.#opts.maxInFlight} waiting for redis); retry shortly`, "overloaded");
     }
@@ -109,7 +124,9 @@ export class RedisTopicLog implements TopicLog {
     let reply: string[];
     try {
       reply = await this.#client.sendCommand<string[]>(args);
+      if (this.#replicas) await this.#replicas.replicated();
     } catch (error) {
+      if (error instanceof LogUnavailableError) throw error;
       // A timed-out XADD may still have been stored: the caller answers 503 and may retry, which
       // can duplicate but never loses an entry it was told was stored.
       throw new LogUnavailableError(`redis append on ${topic} failed: ${(error as Error).message}`, "unavailable", { cause: error });
@@ -117,21 +134,20 @@ export class RedisTopicLog implements TopicLog {
       this.#inFlight--;
     }
     const entry = new StoredEntry(topic, reply[0]!, ts, json, body, reply[1]);
+    if (compareSeq(entry.seq, this.#acked.get(topic) ?? "0-0") > 0) this.#acked.set(topic, entry.seq);
     // A deduplicated append answers no tips: its entry was delivered (or will be) already.
     if (reply.length > 2) this.#deliverIfNext(entry, reply);
     return entry;
   }
 
   /**
-   * Local delivery: hands an entry this instance just appended to its listeners at once instead
-   * of when the tailer reads it back, which saves a Redis round trip and a wake-up of the tailer
-   * per message (issue #18: most of the latency Redis mode added). Only when that is exactly what
-   * the tailer would do next: every tailed stream's newest entry before this append (`reply[2..]`,
-   * read atomically with the XADD) is what this instance has delivered there, so no entry of any
-   * stream precedes this one undelivered, and every instance still delivers in the log's order.
-   * Otherwise (another instance's entry not read yet, the tailer already past this one, an outage
-   * being verified, a new epoch) the tailer delivers it, as before. The tailer skips entries at or
-   * before its position, so an entry delivered here is not delivered again.
+   * Local delivery: hands an entry this instance just appended (and, with `minReplicas`, got
+   * replicated) to its listeners at once instead of when the tailer reads it back, saving a
+   * round trip and a tailer wake-up per message (issue #18). Only when that is exactly what the
+   * tailer would do next: every tailed stream's tip before this append (`reply[2..]`, read
+   * atomically with the XADD) is what this instance delivered there, so every instance still
+   * delivers in the log's order; otherwise the tailer delivers it. The tailer skips entries at
+   * or before its position, so an entry delivered here is not delivered again.
    */
   #deliverIfNext(entry: StoredEntry, reply: string[]): void {
     if (!this.#tailerUp || this.#mustVerify || this.#stopping) return;
@@ -160,15 +176,9 @@ export class RedisTopicLog implements TopicLog {
   readRecent(topic: string, since: string | undefined): HistoryRead | undefined {
     const epoch = this.#epochs.get(topic);
     if (!epoch || this.#mustVerify) return undefined;
-    const entries = this.#recent.after(topic, since);
-    if (!entries) return undefined;
-    this.#onHistoryRead?.("memory");
-    // A client may bring a `since` this instance's tailer has not reached (it saw the entry on
-    // another instance): that is then the tip the tail must pass before the replay goes live.
-    const position = this.#positions.get(topic) ?? "0-0";
-    const seen = since === undefined ? undefined : durablePart(since);
-    const tip = seen !== undefined && compareSeq(seen, position) > 0 ? seen : position;
-    return { entries, recovered: since === undefined || compareSeq(since, epoch.start) >= 0, tip, epoch: epoch.id };
+    const read = readFromWindow(this.#recent, epoch, this.#positions.get(topic) ?? "0-0", topic, since);
+    if (read) this.#onHistoryRead?.("memory");
+    return read;
   }
 
   epoch(topic: string): Epoch | undefined {
@@ -186,6 +196,11 @@ export class RedisTopicLog implements TopicLog {
 
   lastDelivered(topic: string): string | undefined {
     return this.#positions.get(topic);
+  }
+
+  /** Appends are taken: connected, and not waiting for a check after the connection dropped. */
+  get accepting(): boolean {
+    return !this.#stopping && !this.#held && this.#client.isReady;
   }
 
   healthy(): boolean {
@@ -214,9 +229,8 @@ export class RedisTopicLog implements TopicLog {
   }
 
   /**
-   * The stream's history was replaced (a new epoch: Redis came back empty, or from an older
-   * copy): the window is stale and live subscribers may have missed acknowledged entries, so they
-   * are reset to resume, and told they were not recovered.
+   * The stream's history was replaced (a new epoch: Redis came back empty or older, a lossy
+   * failover): the window is stale; live subscribers are reset, told they were not recovered.
    */
   #historyReplaced(topic: string): void {
     this.#recent.reset(topic);
@@ -238,20 +252,11 @@ export class RedisTopicLog implements TopicLog {
       }
       try {
         if (this.#mustVerify) {
-          for (const topic of await this.#epochs.refresh(topics)) this.#historyReplaced(topic);
-          this.#mustVerify = false;
+          for (const topic of await checkAfterReconnect(this.#failoverCheck)) this.#historyReplaced(topic);
+          this.#mustVerify = this.#held = false;
         }
         const ids = topics.map((t) => this.#positions.get(t)!);
-        const reply = await tail.sendCommand<unknown>([
-          "XREAD",
-          "COUNT",
-          String(this.#opts.readCount),
-          "BLOCK",
-          String(this.#opts.blockMs),
-          "STREAMS",
-          ...keys,
-          ...ids,
-        ]);
+        const reply = await tail.sendCommand<unknown>(xreadCommand(this.#opts.readCount, this.#opts.blockMs, keys, ids));
         if (failing) this.#opts.log.info({ positions: Object.fromEntries(this.#positions) }, "redis tailer resumed");
         failing = false;
         this.#tailerUp = true;

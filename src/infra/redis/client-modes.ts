@@ -1,0 +1,63 @@
+/**
+ * The three node-redis clients behind `client.ts`'s `Redis`: `createClient` for one server,
+ * `createSentinel` for a Sentinel-watched master (a pool of one master connection, no replica
+ * reads: every command must see every acknowledged write), and `createCluster` for a Cluster
+ * (commands routed by their first key, `route-key.ts`). All share the same fault policy: no
+ * offline queue, capped reconnect backoff, a per-command timeout.
+ * @module
+ */
+import { createClient, createCluster, createSentinel } from "redis";
+import type { RedisTarget } from "../../config/index.ts";
+import { routeKey } from "./route-key.ts";
+
+/** What `client.ts` needs of a node-redis client of any topology. */
+export interface RawRedis {
+  client: {
+    readonly isReady: boolean;
+    on(event: string, listener: (...args: never[]) => void): unknown;
+    off(event: string, listener: (...args: never[]) => void): unknown;
+    connect(): Promise<unknown>;
+    close(): Promise<unknown>;
+    destroy(): unknown;
+  };
+  send(args: string[], route?: string): Promise<unknown>;
+}
+
+const socket = {
+  connectTimeout: 5000,
+  reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 6), 2000),
+};
+
+/** A not yet connected client for `target`. */
+export function openRaw(target: RedisTarget, name: string, timeout: number): RawRedis {
+  const commandOptions = { timeout };
+  switch (target.mode) {
+    case "single": {
+      const client = createClient({ url: target.url, name, disableOfflineQueue: true, commandOptions, socket });
+      return { client: client as unknown as RawRedis["client"], send: (args) => client.sendCommand(args) };
+    }
+    case "sentinel": {
+      const { username, password } = target;
+      const client = createSentinel({
+        name: target.master,
+        sentinelRootNodes: target.sentinels,
+        masterPoolSize: 1,
+        replicaPoolSize: 0,
+        commandOptions,
+        nodeClientOptions: { name, username, password, disableOfflineQueue: true, socket },
+        sentinelClientOptions: { socket },
+      });
+      return { client: client as unknown as RawRedis["client"], send: (args) => client.sendCommand(false, args) };
+    }
+    case "cluster": {
+      const { username, password } = target;
+      const client = createCluster({
+        rootNodes: target.seeds.map((node) => ({ socket: { ...socket, ...node } })),
+        defaults: { name, username, password, disableOfflineQueue: true, socket },
+        commandOptions,
+        useReplicas: false,
+      });
+      return { client: client as unknown as RawRedis["client"], send: (args, route) => client.sendCommand(route ?? routeKey(args), false, args) };
+    }
+  }
+}

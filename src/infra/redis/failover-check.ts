@@ -1,0 +1,80 @@
+/**
+ * After the tailer's connection came back, possibly to a different master (a Sentinel or
+ * Cluster failover promoted a replica): does each stream still hold what this instance
+ * delivered and acknowledged?
+ *
+ * A stream whose last generated id is before an entry this instance acknowledged (or, with
+ * `REDIS_MIN_REPLICAS=0`, delivered: another instance may have acknowledged it without any
+ * replica) lost acknowledged entries with the old master. Its epoch is then renewed (compare
+ * and set, so that of several instances noticing, one renews), starting now: every client
+ * resuming from the old history is told `recovered:false`, never silence. With
+ * `REDIS_MIN_REPLICAS >= 1` an entry past the end that nobody acknowledged here (it was read
+ * before any replica had it, and its writer got 503) is not a loss: the epoch stays.
+ *
+ * Either way, the tailer's position moves back to the stream's end (so that nothing appended
+ * to the new master is skipped) and the in-memory window of that topic, which holds entries
+ * Redis no longer has, is dropped.
+ * @module
+ */
+
+import type { RecentEntries } from "../../core/recent-entries.ts";
+import { compareSeq } from "../../core/seq.ts";
+import type { Logger } from "../../log.ts";
+import type { Redis } from "./client.ts";
+import { renewEpoch } from "./epoch-renew.ts";
+import type { EpochWatch } from "./epochs.ts";
+import { infoField, isNoSuchKey } from "./stream-replies.ts";
+
+export interface FailoverCheck {
+  client: Redis;
+  prefix: string;
+  topics: readonly string[];
+  epochs: EpochWatch;
+  /** Last delivered id per topic; moved back to a stream's end when it is past it. */
+  positions: Map<string, string>;
+  /** Newest id per topic this instance acknowledged to a writer. */
+  acked: ReadonlyMap<string, string>;
+  /** `REDIS_MIN_REPLICAS`: with 0, delivered entries count as possibly acknowledged. */
+  minReplicas: number;
+  recent: RecentEntries;
+  log: Logger;
+}
+
+/** Checks every stream; returns the topics whose history was replaced (new epoch). */
+export async function checkAfterReconnect(c: FailoverCheck): Promise<string[]> {
+  const ends = await Promise.all(c.topics.map((topic) => streamEnd(c.client, `${c.prefix}:${topic}`)));
+  await Promise.all(
+    c.topics.map(async (topic, i) => {
+      const end = ends[i]!;
+      const position = c.positions.get(topic) ?? "0-0";
+      const acked = c.acked.get(topic);
+      const lostAcked = acked !== undefined && compareSeq(end, acked) < 0;
+      const lostDelivered = compareSeq(end, position) < 0;
+      if (!lostDelivered && !lostAcked) return;
+      c.recent.reset(topic);
+      if (lostDelivered) c.positions.set(topic, end);
+      const lost = lostAcked || (lostDelivered && c.minReplicas === 0);
+      c.log.error(
+        { topic, streamEnd: end, delivered: position, acknowledged: acked, minReplicas: c.minReplicas, renewEpoch: lost },
+        lost
+          ? "redis stream lost acknowledged entries (failover to a replica that lacked them, or restart from older data): starting a new epoch"
+          : "redis stream ends before entries this instance delivered but nobody acknowledged (read before any replica had them): resuming from its end",
+      );
+      if (lost) {
+        await renewEpoch(c.client, c.prefix, topic, c.epochs.get(topic)?.id);
+      }
+    }),
+  );
+  return c.epochs.refresh(c.topics);
+}
+
+/** The stream's last generated id, `0-0` when it does not exist. */
+async function streamEnd(client: Redis, key: string): Promise<string> {
+  try {
+    const info = await client.sendCommand<unknown>(["XINFO", "STREAM", key]);
+    return String(infoField(info, "last-generated-id") ?? "0-0");
+  } catch (error) {
+    if (isNoSuchKey(error)) return "0-0";
+    throw error;
+  }
+}
