@@ -289,8 +289,18 @@ describe("docker-compose.yml", () => {
   const compose = parseYaml(read("docker-compose.yml"), { merge: true });
   const dotenv = parseEnvFile(read(".env.example"));
 
-  it("runs two tickwire instances, a proxy, MySQL and Redis", () => {
-    expect(Object.keys(compose.services).sort()).toEqual(["mysql", "proxy", "redis", "tickwire-1", "tickwire-2"]);
+  it("runs two tickwire instances, a proxy, MySQL and Redis (and, in profile sentinel, a primary, a replica and three sentinels)", () => {
+    const inProfile = (name: string) => (compose.services[name].profiles ?? []).length > 0;
+    const names = Object.keys(compose.services);
+    expect(names.filter((n) => !inProfile(n)).sort()).toEqual(["mysql", "proxy", "redis", "tickwire-1", "tickwire-2"]);
+    expect(names.filter(inProfile).sort()).toEqual(["redis-primary", "redis-replica", "redis-sentinel-1", "redis-sentinel-2", "redis-sentinel-3"]);
+    for (const name of names.filter(inProfile)) expect(compose.services[name].profiles).toEqual(["sentinel"]);
+    const overlay = parseYaml(read("deploy/compose.sentinel.yml"), { merge: true });
+    for (const name of ["tickwire-1", "tickwire-2"]) {
+      const env = overlay.services[name].environment;
+      expect(env.REDIS_SENTINEL).toBe("tw@redis-sentinel-1:26379,redis-sentinel-2:26379,redis-sentinel-3:26379");
+      expect(String(env.REDIS_MIN_REPLICAS)).toBe("1");
+    }
     for (const name of ["tickwire-1", "tickwire-2"]) {
       const svc = compose.services[name];
       expect(svc.build).toBe(".");

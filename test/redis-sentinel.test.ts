@@ -18,7 +18,7 @@ const post = (url: string, content: string) =>
   fetch(`${url}/messages`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ content }) });
 
 describe("Redis Sentinel failover with REDIS_MIN_REPLICAS=1", () => {
-  const set = new SentinelSet({ masterName: "tw", replicas: 1, sentinels: 3, downAfterMs: 1000, failoverTimeoutMs: 3000 });
+  const set = new SentinelSet({ masterName: "tw", replicas: 2, sentinels: 3, downAfterMs: 1000, failoverTimeoutMs: 3000 });
   const apps: Tickwire[] = [];
   beforeAll(async () => {
     await set.start();

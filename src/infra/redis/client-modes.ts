@@ -9,6 +9,7 @@
 import { createClient, createCluster, createSentinel } from "redis";
 import type { RedisTarget } from "../../config/index.ts";
 import { routeKey } from "./route-key.ts";
+import { SentinelGate } from "./sentinel-gate.ts";
 
 /** What `client.ts` needs of a node-redis client of any topology. */
 export interface RawRedis {
@@ -21,6 +22,8 @@ export interface RawRedis {
     destroy(): unknown;
   };
   send(args: string[], route?: string): Promise<unknown>;
+  /** Commands can be sent (connected, and for Sentinel: a master is known to answer). */
+  ready(): boolean;
 }
 
 const socket = {
@@ -34,7 +37,7 @@ export function openRaw(target: RedisTarget, name: string, timeout: number): Raw
   switch (target.mode) {
     case "single": {
       const client = createClient({ url: target.url, name, disableOfflineQueue: true, commandOptions, socket });
-      return { client: client as unknown as RawRedis["client"], send: (args) => client.sendCommand(args) };
+      return { client: client as unknown as RawRedis["client"], send: (args) => client.sendCommand(args), ready: () => client.isReady };
     }
     case "sentinel": {
       const { username, password } = target;
@@ -43,11 +46,26 @@ export function openRaw(target: RedisTarget, name: string, timeout: number): Raw
         sentinelRootNodes: target.sentinels,
         masterPoolSize: 1,
         replicaPoolSize: 0,
+        // Never re-send a failed command to the next master (see sentinel-gate.ts).
+        maxCommandRediscovers: 0,
         commandOptions,
         nodeClientOptions: { name, username, password, disableOfflineQueue: true, socket },
         sentinelClientOptions: { socket },
       });
-      return { client: client as unknown as RawRedis["client"], send: (args) => client.sendCommand(false, args) };
+      const gate = new SentinelGate(
+        () => client.sendCommand(false, ["PING"]),
+        () => client.emit("ready"),
+      );
+      client.on("client-error", (event: { type: string }) => {
+        if (event.type === "MASTER") gate.down();
+      });
+      client.on("end", () => gate.close());
+      const unavailable = () => Promise.reject(new Error("no redis master reachable (sentinel failover in progress?)"));
+      return {
+        client: client as unknown as RawRedis["client"],
+        send: (args) => (gate.up ? client.sendCommand(false, args) : unavailable()),
+        ready: () => gate.up && client.isReady,
+      };
     }
     case "cluster": {
       const { username, password } = target;
@@ -57,7 +75,11 @@ export function openRaw(target: RedisTarget, name: string, timeout: number): Raw
         commandOptions,
         useReplicas: false,
       });
-      return { client: client as unknown as RawRedis["client"], send: (args, route) => client.sendCommand(route ?? routeKey(args), false, args) };
+      return {
+        client: client as unknown as RawRedis["client"],
+        send: (args, route) => client.sendCommand(route ?? routeKey(args), false, args),
+        ready: () => client.isReady,
+      };
     }
   }
 }

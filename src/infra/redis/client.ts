@@ -117,7 +117,7 @@ class Connection implements Redis {
   }
 
   get isReady(): boolean {
-    return this.#raw.client.isReady;
+    return this.#raw.ready();
   }
 
   sendCommand<T = unknown>(args: string[], route?: string): Promise<T> {

@@ -34,6 +34,7 @@ export function watchTrims(client: Redis, prefix: string, topics: readonly strin
       running = false;
     }
   };
-  const timer = setInterval(() => void check(), everyMs);
+  // A failed check (Redis unreachable) is simply tried again on the next tick.
+  const timer = setInterval(() => void check().catch(() => {}), everyMs);
   return () => clearInterval(timer);
 }
