@@ -13,7 +13,7 @@
  * The table gives medians across rounds and median per-round ratios to `single` min=0 (the
  * baseline). A topology, server or round that fails leaves its variant's row with the error.
  *
- *   bun bench/load/redis-ha.ts [--rounds 4] [--subscribers 500] [--rate 100] [--seconds 4] [--warmup 1]
+ *   bun bench/load/redis-ha.ts [--rounds 5] [--subscribers 500] [--rate 100] [--seconds 4] [--warmup 1]
  *     [--append-rate 200] [--append-seconds 3] [--topologies single,sentinel,cluster] [--min-replicas 0,1]
  *     [--wait-timeout-ms 1000] [--name redis-ha]
  * Writes bench/results/<name>.json and prints a table.
@@ -32,7 +32,7 @@ import { cpuMsOf, startTopologies, TOPOLOGY_KINDS, type Topology, type TopologyK
 
 const { values } = parseArgs({
   options: {
-    rounds: { type: "string", default: "4" },
+    rounds: { type: "string", default: "5" },
     subscribers: { type: "string", default: "500" },
     rate: { type: "string", default: "100" },
     seconds: { type: "string", default: "4" },
@@ -126,7 +126,7 @@ try {
         const non201 = Object.values(res.append.failures).reduce((a, b) => a + b, 0);
         console.error(
           `round ${r + 1}/${rounds} ${run.id.padEnd(13)} append p50 ${ms(res.append.latencies, 0.5)} p99 ${ms(res.append.latencies, 0.99)} ms ` +
-            `(${non201} non-201)  ${res.waitCalls} WAITs  fanout p99 ${ms(res.fanout.latencies, 0.99)} ms lost ${res.fanout.lost} publish errors ${res.fanout.publishErrors}`,
+            `(${non201} non-201)  ${res.waitCalls} WAITs  fanout p99 ${ms(res.fanout.latencies, 0.99)} ms lost ${res.fanout.lost} dup/reordered ${res.fanout.duplicatesOrReordered} (inexact msgs ${res.fanout.messages - res.fanout.completions.length}) publish errors ${res.fanout.publishErrors}`,
         );
         if (res.append.firstFailure) console.error(`  first failed append: ${res.append.firstFailure}`);
       } catch (error) {

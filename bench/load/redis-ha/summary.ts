@@ -72,7 +72,14 @@ export function summarize(runs: VariantRun[], baselineId: string) {
         perRoundP99Ms: rs.map(fanoutP(0.99)),
         lost: rs.reduce((n, r) => n + r.fanout.lost, 0),
         expectedDeliveries: rs.reduce((n, r) => n + r.fanout.expectedDeliveries, 0),
-        duplicatesOrReordered: rs.reduce((n, r) => n + r.fanout.duplicatesOrReordered, 0),
+        /** Deliveries of a message id at or below one the same subscriber already had, per round. */
+        duplicatesOrReorderedPerRound: rs.map((r) => r.fanout.duplicatesOrReordered),
+        /**
+         * Measured messages not received exactly once by every subscriber, per round: with
+         * duplicates or reordering above, 0 here means every subscriber got each message once, out
+         * of order (the counts cannot tell a duplicate of one message from the loss of another).
+         */
+        inexactMessagesPerRound: rs.map((r) => r.fanout.messages - r.fanout.completions.length),
         publishErrors: rs.reduce((n, r) => n + r.fanout.publishErrors, 0),
         serverCpuUsPerDelivery: med((r) => r.serverCpuUsPerDelivery),
         p99RatioToBaseline: ratioMedian(v, base, fanoutP(0.99)),
@@ -91,6 +98,8 @@ export function summarize(runs: VariantRun[], baselineId: string) {
 
 export type Summary = ReturnType<typeof summarize>[number];
 
+/** The spread of one variant's per-round p99s: what a ratio has to beat to mean anything. */
+const range = (xs: number[]) => `${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)}`;
 const ratio = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)}x` : "");
 
 /** The table the benchmark prints (and bench/README.md quotes). */
@@ -101,12 +110,16 @@ export function printSummary(rows: Summary[]): void {
       "rounds",
       "append p50 ms",
       "append p99 ms",
+      "append p99 min–max",
       "append p99 ratio",
       "append non-201",
       "fanout p50 ms",
       "fanout p99 ms",
+      "fanout p99 min–max",
       "fanout p99 ratio",
       "lost",
+      "dup/reord",
+      "inexact msgs",
       "cpu µs/deliv",
       "cpu ratio",
       "redis cpu ms/round",
@@ -115,7 +128,7 @@ export function printSummary(rows: Summary[]): void {
     ],
     rows.map((s) => {
       const status = s.failed ? (s.rounds > 0 ? `failed after ${s.rounds} round(s)` : "failed") : "ok";
-      if (s.failed && s.rounds === 0) return [s.variant, s.rounds, ...Array(12).fill("-"), status];
+      if (s.failed && s.rounds === 0) return [s.variant, s.rounds, ...Array(16).fill("-"), status];
       const non201 = Object.entries(s.append.failures)
         .map(([code, n]) => `${n}×${code}`)
         .join(" ");
@@ -124,12 +137,16 @@ export function printSummary(rows: Summary[]): void {
         s.rounds,
         s.append.p50Ms,
         s.append.p99Ms,
+        range(s.append.perRoundP99Ms),
         ratio(s.append.p99RatioToBaseline),
         non201 || "0",
         s.fanout.p50Ms,
         s.fanout.p99Ms,
+        range(s.fanout.perRoundP99Ms),
         ratio(s.fanout.p99RatioToBaseline),
         s.fanout.lost,
+        s.fanout.duplicatesOrReorderedPerRound.reduce((a, b) => a + b, 0),
+        s.fanout.inexactMessagesPerRound.reduce((a, b) => a + b, 0),
         s.fanout.serverCpuUsPerDelivery,
         ratio(s.fanout.cpuRatioToBaseline),
         Math.round(s.redisCpuMsPerRound),
