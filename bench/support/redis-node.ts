@@ -94,8 +94,8 @@ export function parseInfo(info: string): Map<string, string> {
 }
 
 /**
- * Resolves once every replica of the master on `port` has acknowledged (REPLCONF ACK, about once
- * a second) all the master had written when this was called. Replication is asynchronous: kill a
+ * Resolves once every replica of the master on `port` is online (its initial sync done) and has
+ * acknowledged (REPLCONF ACK, about once a second) all the master had written when this was called. Replication is asynchronous: kill a
  * master right after a write and the promoted replica may not have it. (WAIT would not do here:
  * it counts acknowledgements of the calling connection's own writes, and redis-cli opens a new
  * connection per call, so it returns at once.)
@@ -106,7 +106,9 @@ export async function awaitReplicated(port: number, timeoutMs = 20_000): Promise
     async () => {
       const info = parseInfo(await redisCli(port, ["INFO", "replication"]));
       const replicas = Number(info.get("connected_slaves"));
-      const acked = Array.from({ length: replicas }, (_, i) => Number(/offset=(\d+)/.exec(info.get(`slave${i}`) ?? "")?.[1]));
+      const lines = Array.from({ length: replicas }, (_, i) => info.get(`slave${i}`) ?? "");
+      // `state=online`: past the initial sync (before it, offset 0 looks "caught up" on a new master).
+      const acked = lines.map((line) => (line.includes("state=online") ? Number(/offset=(\d+)/.exec(line)?.[1]) : -1));
       return replicas > 0 && acked.every((offset) => offset >= target);
     },
     { timeoutMs, message: `the replicas of ${port} to acknowledge offset ${target}` },

@@ -74,6 +74,8 @@ export function openRaw(target: RedisTarget, name: string, timeout: number): Raw
         defaults: { name, username, password, disableOfflineQueue: true, socket },
         commandOptions,
         useReplicas: false,
+        // A master that stops answering: re-read the slot map soon (default 5 s), to find its replica promoted.
+        topologyRefreshOnReconnectionAttemptStrategy: 500,
       });
       return {
         client: client as unknown as RawRedis["client"],
