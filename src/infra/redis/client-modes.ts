@@ -79,7 +79,10 @@ export function openRaw(target: RedisTarget, name: string, timeout: number): Raw
       });
       return {
         client: client as unknown as RawRedis["client"],
-        send: (args, route) => client.sendCommand(route ?? routeKey(args), false, args),
+        // With `route` (WAIT): on that node's own connection, the one its writes went over (a raw
+        // WAIT would be sent to every shard and answer the smallest count).
+        send: (args, route) =>
+          route === undefined ? client.sendCommand(routeKey(args), false, args) : client.getNodeClientForKey(route).then((node) => node.sendCommand(args)),
         ready: () => client.isReady,
       };
     }

@@ -53,7 +53,7 @@ export class ReplicaWait {
     this.sent++;
     let reached: number;
     try {
-      reached = Number(await client.sendCommand<number>(["WAIT", String(replicas), String(timeoutMs)], route));
+      reached = Number(await withDeadline(client.sendCommand<number>(["WAIT", String(replicas), String(timeoutMs)], route), timeoutMs + 2000));
     } catch (error) {
       this.short++;
       onShort?.(error as Error);
@@ -64,4 +64,13 @@ export class ReplicaWait {
     onShort?.(reached);
     throw new LogUnavailableError(`only ${reached} of ${replicas} redis replica(s) confirmed the write within ${timeoutMs} ms; retry shortly`, "unavailable");
   }
+}
+
+/** `promise`, or a rejection after `ms` (a node being reconnected to may not answer at all). */
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
