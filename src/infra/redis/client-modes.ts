@@ -49,7 +49,9 @@ export function openRaw(target: RedisTarget, name: string, timeout: number): Raw
         // Never re-send a failed command to the next master (see sentinel-gate.ts).
         maxCommandRediscovers: 0,
         commandOptions,
-        nodeClientOptions: { name, username, password, disableOfflineQueue: true, socket },
+        // No reconnecting to a lost master's address by itself: it may come back as an empty master
+        // or a replica. The client asks the sentinels again instead (on the next command).
+        nodeClientOptions: { name, username, password, disableOfflineQueue: true, socket: { ...socket, reconnectStrategy: false } },
         sentinelClientOptions: { socket },
       });
       const gate = new SentinelGate(
