@@ -10,10 +10,11 @@
  * 2. fanout: `--subscribers` raw WebSocket subscribers on `/ws?topics=chat`, one publisher sending
  *    `--rate` msg/s on the WS `publish` op (fanout/client.ts): publish → receipt latency, p99,
  *    server CPU per delivery.
+ * A short warm-up round (`--warmup-round-seconds`, 0 for none) comes first and is not counted.
  * The table gives medians across rounds and median per-round ratios to `single` min=0 (the
  * baseline). A topology, server or round that fails leaves its variant's row with the error.
  *
- *   bun bench/load/redis-ha.ts [--rounds 5] [--subscribers 500] [--rate 100] [--seconds 4] [--warmup 1]
+ *   bun bench/load/redis-ha.ts [--rounds 4] [--warmup-round-seconds 1] [--subscribers 500] [--rate 100] [--seconds 4] [--warmup 1]
  *     [--append-rate 200] [--append-seconds 3] [--topologies single,sentinel,cluster] [--min-replicas 0,1]
  *     [--wait-timeout-ms 1000] [--name redis-ha]
  * Writes bench/results/<name>.json and prints a table.
@@ -32,7 +33,7 @@ import { cpuMsOf, startTopologies, TOPOLOGY_KINDS, type Topology, type TopologyK
 
 const { values } = parseArgs({
   options: {
-    rounds: { type: "string", default: "5" },
+    rounds: { type: "string", default: "4" },
     subscribers: { type: "string", default: "500" },
     rate: { type: "string", default: "100" },
     seconds: { type: "string", default: "4" },
@@ -43,6 +44,7 @@ const { values } = parseArgs({
     topologies: { type: "string", default: TOPOLOGY_KINDS.join(",") },
     "min-replicas": { type: "string", default: "0,1" },
     "wait-timeout-ms": { type: "string", default: "1000" },
+    "warmup-round-seconds": { type: "string", default: "1" },
     name: { type: "string", default: "redis-ha" },
   },
 });
@@ -55,6 +57,7 @@ for (const k of kinds) if (!TOPOLOGY_KINDS.includes(k)) throw new Error(`--topol
 const minReplicas = values["min-replicas"].split(",").map(Number);
 /** How long one variant's round may take before it is given up (a hung connect, a stuck server). */
 const ROUND_TIMEOUT_MS = 90_000;
+const warmRound = Number(values["warmup-round-seconds"]);
 const ms = (sorted: Float64Array, q: number) => percentile(sorted, q).toFixed(2);
 
 const loadBefore = loadavg();
@@ -88,17 +91,17 @@ try {
     }
   }
 
-  const measureOnce = async (run: VariantRun, server: LaunchedServer): Promise<RoundResult> => {
+  const measureOnce = async (run: VariantRun, server: LaunchedServer, appendSeconds: number, seconds: number): Promise<RoundResult> => {
     const topology = topologyOf.get(run.id)!;
     const redisPids = topology.dataPids();
     const [redisBefore, waitsBefore] = [await cpuMsOf(redisPids), await waitCallsOf(topology.dataPorts())];
-    const append = await runAppends({ url: server.url, rate: Number(values["append-rate"]), seconds: Number(values["append-seconds"]), warmupSeconds });
+    const append = await runAppends({ url: server.url, rate: Number(values["append-rate"]), seconds: appendSeconds, warmupSeconds });
     const fanout = await runLoad({
       url: server.url,
       transport: "ws",
       subscribers,
       rate,
-      seconds: Number(values.seconds),
+      seconds,
       warmupSeconds,
       drainMs: Number(values["drain-ms"]),
       serverCpuMs: server.cpuMs,
@@ -110,7 +113,10 @@ try {
     return { append, fanout, serverCpuUsPerDelivery: ((fanout.serverCpuMs ?? NaN) * 1000) / (published * subscribers), redisCpuMs, waitCalls, appends };
   };
 
-  for (let r = 0; r < rounds; r++) {
+  // Round 0 is the warm-up round, short and not counted: the first load a fresh server and its
+  // Redis connections see is slower for every variant alike (JIT, first scripts, buffers).
+  for (let r = warmRound > 0 ? 0 : 1; r <= rounds; r++) {
+    const label = r === 0 ? "warm-up" : `round ${r}/${rounds}`;
     const live = runs.filter((v) => !v.failed);
     const order = live.map((_, i) => live[(i + r) % live.length]!);
     for (const run of order) {
@@ -121,16 +127,18 @@ try {
         timer = setTimeout(() => reject(new Error(`round took over ${ROUND_TIMEOUT_MS} ms`)), ROUND_TIMEOUT_MS);
       });
       try {
-        const res = await Promise.race([measureOnce(run, server), timeout]);
-        run.rounds.push(res);
+        const [appendSeconds, seconds] = r === 0 ? [warmRound, warmRound] : [Number(values["append-seconds"]), Number(values.seconds)];
+        const res = await Promise.race([measureOnce(run, server, appendSeconds, seconds), timeout]);
+        if (r === 0) run.warmUp = res;
+        else run.rounds.push(res);
         const non201 = Object.values(res.append.failures).reduce((a, b) => a + b, 0);
         console.error(
-          `round ${r + 1}/${rounds} ${run.id.padEnd(13)} append p50 ${ms(res.append.latencies, 0.5)} p99 ${ms(res.append.latencies, 0.99)} ms ` +
+          `${label} ${run.id.padEnd(13)} append p50 ${ms(res.append.latencies, 0.5)} p99 ${ms(res.append.latencies, 0.99)} ms ` +
             `(${non201} non-201)  ${res.waitCalls} WAITs  fanout p99 ${ms(res.fanout.latencies, 0.99)} ms lost ${res.fanout.lost} dup/reordered ${res.fanout.duplicatesOrReordered} (inexact msgs ${res.fanout.messages - res.fanout.completions.length}) publish errors ${res.fanout.publishErrors}`,
         );
         if (res.append.firstFailure) console.error(`  first failed append: ${res.append.firstFailure}`);
       } catch (error) {
-        run.failed = `round ${r + 1}: ${error instanceof Error ? error.message : String(error)}`;
+        run.failed = `${label}: ${error instanceof Error ? error.message : String(error)}`;
         console.error(`${run.id}: ${run.failed}`);
       } finally {
         clearTimeout(timer);
@@ -152,6 +160,7 @@ const result = {
   baseline: "single/min0",
   note: "every topology has one replica per master for both REDIS_MIN_REPLICAS settings; ratios are medians of per-round ratios to single/min0",
   rounds,
+  warmupRoundSeconds: warmRound,
   append: { rate: Number(values["append-rate"]), seconds: Number(values["append-seconds"]), warmupSeconds },
   fanout: { subscribers, rate, seconds: Number(values.seconds), warmupSeconds, transport: "ws" },
   waitTimeoutMs: Number(values["wait-timeout-ms"]),

@@ -32,6 +32,8 @@ export interface VariantRun {
   /** Set once the variant failed: its topology, its server or one of its rounds. */
   failed?: string;
   rounds: RoundResult[];
+  /** The warm-up round (shorter, not counted in the medians). */
+  warmUp?: RoundResult;
 }
 
 const q = percentile;
@@ -86,6 +88,12 @@ export function summarize(runs: VariantRun[], baselineId: string) {
         cpuRatioToBaseline: ratioMedian(v, base, (r) => r.serverCpuUsPerDelivery),
       },
       redisCpuMsPerRound: med((r) => r.redisCpuMs),
+      warmUpRound: v.warmUp && {
+        appendP99Ms: appendP(0.99)(v.warmUp),
+        fanoutP99Ms: fanoutP(0.99)(v.warmUp),
+        duplicatesOrReordered: v.warmUp.fanout.duplicatesOrReordered,
+        inexactMessages: v.warmUp.fanout.messages - v.warmUp.fanout.completions.length,
+      },
       /** Appends (POSTs and WS publishes, warm-ups included) per Redis `WAIT`, over every round. */
       appendsPerWait: (() => {
         const waits = rs.reduce((n, r) => n + r.waitCalls, 0);
