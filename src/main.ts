@@ -18,7 +18,7 @@ import { type Clock, systemClock } from "./core/clock.ts";
 import { ConnectionQuota } from "./core/connection-quota.ts";
 import { Hub } from "./core/hub.ts";
 import { ReplayLimits } from "./core/replay-limits.ts";
-import { chatFeature, RedisMessageIds } from "./features/chat/index.ts";
+import { chatFeature } from "./features/chat/index.ts";
 import { cronFeature } from "./features/cron/index.ts";
 import { presenceFeature } from "./features/presence/index.ts";
 import { relayFeature } from "./features/relay/index.ts";
@@ -168,7 +168,7 @@ async function compose(config: Config, clock: Clock, log: Logger, disposers: (()
     cronFeature(ctx),
     (timers = timersFeature(ctx, { database, hotState })),
     relayFeature(ctx),
-    chatFeature(ctx, { ids: redis && keyspace && new RedisMessageIds(redis, config, keyspace.log) }),
+    chatFeature(ctx),
     presence,
     webFeature(ctx),
   ];

@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, it } from "bun:test";
 import { systemClock } from "../src/core/clock.ts";
 import { compareSeq } from "../src/core/seq.ts";
-import { type LogEntry, LogUnavailableError } from "../src/core/topic-log.ts";
+import { ClaimConflictError, type LogEntry, LogUnavailableError } from "../src/core/topic-log.ts";
 import { connectRedis, type Redis } from "../src/infra/redis/client.ts";
 import { RedisTopicLog, type RedisTopicLogOptions } from "../src/infra/redis/topic-log.ts";
 import { silentLogger } from "../src/log.ts";
@@ -35,7 +35,7 @@ function newPrefix(name: string): string {
 afterAll(async () => {
   for (const log of logs) await log.stop();
   const admin = clients[0];
-  if (admin) for (const p of prefixes) await admin.sendCommand(["DEL", `${p}:chat`, `${p}:relay`]);
+  if (admin) for (const p of prefixes) await admin.sendCommand(["DEL", `${p}:chat`, `${p}:relay`, `${p}:chat:last-id`]);
   for (const c of clients) c.destroy();
 });
 
@@ -131,6 +131,25 @@ describe("RedisTopicLog", () => {
     expect(rejected[0].reason).toBe("overloaded");
     const stored = (await log.readAfter("chat", undefined)).entries.map((e) => e.seq);
     expect(stored).toEqual(accepted);
+  });
+
+  it("stores an entry with a claim only above the shared counter, atomically, across instances", async () => {
+    const prefix = newPrefix("rtl-claim");
+    const [a, b] = [await openLog(prefix), await openLog(prefix)];
+    const claim = (value: number) => ({ claim: { name: "chat:last-id", value } });
+    const first = await a.append("chat", { n: 1 }, claim(1000));
+    // Another instance asking for the same value, or a lower one, loses and stores nothing.
+    for (const value of [1000, 999]) {
+      const lost = await b.append("chat", { n: 2 }, claim(value)).catch((e: unknown) => e);
+      expect(lost).toBeInstanceOf(ClaimConflictError);
+      expect((lost as ClaimConflictError).current).toBe(1000);
+    }
+    const second = await b.append("chat", { n: 3 }, claim(1001));
+    expect(compareSeq(second.seq, first.seq)).toBeGreaterThan(0);
+    expect((await a.readAfter("chat", undefined)).entries.map((e) => e.body)).toEqual([{ n: 1 }, { n: 3 }]);
+    expect(await clients[0]!.sendCommand(["GET", `${prefix}:chat:last-id`])).toBe("1001");
+    // Without a claim nothing is checked.
+    await a.append("chat", { n: 4 });
   });
 
   it("refuses topics outside its fixed set and stops without waiting out XREAD BLOCK", async () => {

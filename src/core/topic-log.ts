@@ -77,6 +77,17 @@ export class LogUnavailableError extends Error {
   }
 }
 
+/**
+ * Thrown by `append` with a {@link AppendOptions.claim} that lost: the shared counter is already at
+ * `current` (or past the value asked), and nothing was stored. The caller claims again above it.
+ */
+export class ClaimConflictError extends Error {
+  constructor(readonly current: number) {
+    super(`claim lost: the counter is at ${current}`);
+    this.name = "ClaimConflictError";
+  }
+}
+
 /** A history's identity (see {@link TopicLog.epoch}). */
 export interface Epoch {
   id: string;
@@ -92,6 +103,15 @@ export interface AppendOptions {
    * deliver an event twice. Remembered for a day (Redis) or the last 10 000 ids (in-process).
    */
   eventId?: string;
+  /**
+   * A shared increasing counter checked atomically with the append (chat ids across instances):
+   * the entry is stored only if `value` is above the counter `name`, which then becomes `value`;
+   * otherwise nothing is stored and `append` rejects with {@link ClaimConflictError}. So the
+   * values of stored entries increase in log order, across every instance. A log only one
+   * process writes (memory, SQLite) has nobody to conflict with: it ignores the claim, and the
+   * caller's own counter is enough.
+   */
+  claim?: { name: string; value: number };
 }
 
 export interface TopicLog {

@@ -7,7 +7,8 @@
 
 import type { AppContext } from "../../app/context.ts";
 import { displayName, type Principal } from "../../auth/principal.ts";
-import { floorFromNewest, MessageIds, type SharedIdCounter } from "./message-ids.ts";
+import { ClaimConflictError, LogUnavailableError } from "../../core/topic-log.ts";
+import { CHAT_ID_COUNTER, floorFromNewest, MessageIds } from "./message-ids.ts";
 import type { ChatBody, NotifyBody, PostMessageBody } from "./schemas.ts";
 
 export const CHAT_TOPIC = "chat";
@@ -15,6 +16,8 @@ export const DEFAULT_USER = "anonymous";
 /** `GET /messages` returns at most this many messages per call. */
 export const MAX_HISTORY_LIMIT = 1000;
 export const DEFAULT_HISTORY_LIMIT = 100;
+/** Claims of a message id one post makes at most (each lost one means another instance posted meanwhile). */
+const MAX_ID_CLAIMS = 16;
 
 /**
  * Who a message is from. With auth on the token says (its `name` claim, else its `sub`) and a
@@ -31,12 +34,10 @@ export type ChatFrame = { topic: string; seq: string; ts: number } & ChatBody;
 
 export class ChatService {
   #ctx: AppContext;
-  #ids: MessageIds;
+  #ids = new MessageIds();
 
-  /** @param sharedIds the counter that keeps ids unique across instances (Redis); none: one instance. */
-  constructor(ctx: AppContext, sharedIds?: SharedIdCounter) {
+  constructor(ctx: AppContext) {
     this.#ctx = ctx;
-    this.#ids = new MessageIds(sharedIds);
   }
 
   /** Makes every id issued from now on follow the newest message in the log (a restart). */
@@ -47,16 +48,21 @@ export class ChatService {
 
   /** Stores a new message from `principal`; resolves once it is in the log. */
   async post(input: PostMessageBody, principal: Principal | undefined): Promise<{ body: ChatBody; seq: string }> {
-    const { id, micros } = await this.#ids.next(this.#ctx.clock.now());
-    const body: ChatBody = {
-      type: "message",
-      id,
-      content: input.content,
-      user: authorOf(principal, input.user),
+    const user = authorOf(principal, input.user);
+    for (let attempt = 1; ; attempt++) {
+      const { id, micros } = this.#ids.next(this.#ctx.clock.now());
       // The instant the id names, to the millisecond: id and timestamp never disagree.
-      timestamp: new Date(Math.floor(micros / 1000)).toISOString(),
-    };
-    return { body, seq: await this.#append(body) };
+      const body: ChatBody = { type: "message", id, content: input.content, user, timestamp: new Date(Math.floor(micros / 1000)).toISOString() };
+      try {
+        const entry = await this.#ctx.hub.append(CHAT_TOPIC, body, { claim: { name: CHAT_ID_COUNTER, value: micros } });
+        return { body, seq: entry.seq };
+      } catch (error) {
+        if (!(error instanceof ClaimConflictError)) throw error;
+        // Another instance stored a later id first: go above it.
+        this.#ids.raise(error.current);
+        if (attempt >= MAX_ID_CLAIMS) throw new LogUnavailableError(`chat: no free message id after ${attempt} claims; retry shortly`, "overloaded");
+      }
+    }
   }
 
   /** Broadcasts a message built elsewhere (the seed's message service calling `/notify`). */

@@ -14,17 +14,9 @@ import { chatDocs } from "./chat-docs.ts";
 import { parseNotify, parsePostMessage } from "./chat-input.ts";
 import { CHAT_TOPIC, ChatService } from "./chat-service.ts";
 import { parseHistoryQuery } from "./history-query.ts";
-import type { SharedIdCounter } from "./message-ids.ts";
 
-export { RedisMessageIds } from "./redis-message-ids.ts";
-
-export interface ChatDeps {
-  /** Keeps message ids unique across instances (`REDIS_URL`); absent: this instance alone issues them. */
-  ids?: SharedIdCounter | undefined;
-}
-
-export function chatFeature(ctx: AppContext, deps: ChatDeps = {}): Feature {
-  const chat = new ChatService(ctx, deps.ids);
+export function chatFeature(ctx: AppContext): Feature {
+  const chat = new ChatService(ctx);
   return {
     name: "chat",
     docs: chatDocs,

@@ -2,27 +2,23 @@
  * Issuing chat ids (`message-id.ts` form), unique and increasing: an id is the next free
  * microsecond, `max(now, last + 1 µs)`. "Last" is the newest id this process issued, raised at
  * start from the newest message in the chat log (a restart, even with a clock that stepped back,
- * continues after the ids issued before it) and, with several instances (Redis), the newest id
- * ANY instance issued: a Redis counter takes the same `max` atomically (`redis-message-ids.ts`),
- * so two instances never issue the same id, even in the same microsecond, and ids increase in the
- * order they are issued whatever the instances' clocks say. Behind a clock that stepped back, ids
- * run ahead of it by a microsecond per message until it catches up.
+ * continues after the ids issued before it) and, with several instances (Redis), by the newest id
+ * ANY instance stored: each append claims its id on a counter in the same atomic step
+ * (`AppendOptions.claim`, the Redis append script), and one that lost (another instance got there
+ * first, or its clock is behind) is raised above the winner and tried again (`chat-service.ts`).
+ * So no two instances store the same id, even in the same microsecond, and ids increase in log
+ * order whatever the instances' clocks say, at one Redis round trip per post when nobody
+ * conflicts. Behind a clock that stepped back, ids run ahead of it by a microsecond per message
+ * until it catches up.
  * @module
  */
 import { formatMessageId, parseMessageId } from "./message-id.ts";
 
-/** The instance-coordinated part: the smallest id ≥ `atLeast` (µs) above every id claimed so far. */
-export interface SharedIdCounter {
-  claim(atLeast: number): Promise<number>;
-}
+/** The name of the counter every instance's chat appends claim their ids on. */
+export const CHAT_ID_COUNTER = "chat:last-id";
 
 export class MessageIds {
   #last = 0;
-  readonly #shared: SharedIdCounter | undefined;
-
-  constructor(shared?: SharedIdCounter) {
-    this.#shared = shared;
-  }
 
   /** Every later id is after `micros` (the newest id known from before this process). */
   raise(micros: number): void {
@@ -30,11 +26,8 @@ export class MessageIds {
   }
 
   /** The next id at `nowMs`, and the instant (µs) it names. */
-  async next(nowMs: number): Promise<{ id: string; micros: number }> {
-    let micros = Math.max(Math.floor(nowMs * 1000), this.#last + 1);
-    // Claims on one connection are answered in order: this instance's ids still increase in the
-    // order its posts were made, and its appends follow them.
-    if (this.#shared) micros = await this.#shared.claim(micros);
+  next(nowMs: number): { id: string; micros: number } {
+    const micros = Math.max(Math.floor(nowMs * 1000), this.#last + 1);
     this.raise(micros);
     return { id: formatMessageId(micros), micros };
   }

@@ -3,6 +3,8 @@
  * @module
  */
 import { randomEpochId } from "../../core/memory-topic-log.ts";
+import type { AppendOptions } from "../../core/topic-log.ts";
+import { epochKey } from "./epochs.ts";
 
 /**
  * `XADD` with an id whose counter is never 0 (see SeqGenerator: `<ms>-0` is the seq of a tick's
@@ -12,7 +14,10 @@ import { randomEpochId } from "../../core/memory-topic-log.ts";
  * because Lua 5.1 prints large numbers in exponent form. One round trip, atomic.
  *
  * KEYS: [1] the stream, [2] its epoch key (see `epochs.ts`), [3 .. 2 + ARGV[6]] every stream the
- * appending instance tails, then, optionally, an event id's dedupe key (`<prefix>:eid:<eventId>`).
+ * appending instance tails, then, optionally, an event id's dedupe key (`<prefix>:eid:<eventId>`,
+ * when ARGV[7] is `1`), then, optionally, a claim's counter (`<prefix>:<name>`, when ARGV[8] is a
+ * value): the entry is added only if ARGV[8] is above the counter, which becomes it; otherwise
+ * the answer is `{'', epoch id, counter}` and nothing is written (see `AppendOptions.claim`).
  * The epoch key is created here, with the new id ARGV[5], when missing (a new stream, or a Redis
  * that came back empty), and written into the entry as field `e`. An event id appended before is
  * not appended again: the script answers `{seq it got then, epoch id}`. That key lives `ARGV[4]`
@@ -29,7 +34,7 @@ import { randomEpochId } from "../../core/memory-topic-log.ts";
  */
 export const APPEND_SCRIPT = `
 local n = tonumber(ARGV[6])
-local eid = KEYS[3 + n]
+local eid = ARGV[7] == '1' and KEYS[3 + n] or nil
 local t = redis.call('TIME')
 local ms = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))
 local ep = redis.call('GET', KEYS[2])
@@ -41,6 +46,12 @@ local epid = string.match(ep, '^(%S+)')
 if eid then
   local seen = redis.call('GET', eid)
   if seen then return {seen, epid} end
+end
+if ARGV[8] ~= '' then
+  local counter = KEYS[#KEYS]
+  local last = tonumber(redis.call('GET', counter) or '0') or 0
+  if tonumber(ARGV[8]) <= last then return {'', epid, string.format('%.0f', last)} end
+  redis.call('SET', counter, ARGV[8])
 end
 local reply = {'', epid}
 for i = 1, n do
@@ -64,23 +75,24 @@ return reply
 
 /** One append's stream and keys, for {@link appendCommand}. */
 export interface AppendTarget {
-  /** The stream (`<prefix>:<topic>`). */
-  key: string;
-  epochKey: string;
+  /** The key prefix (`STREAM_PREFIX`, hash-tagged in Cluster mode). */
+  prefix: string;
+  topic: string;
   /** Every stream the appending instance tails, in the order of its topics. */
   tailed: readonly string[];
-  /** `<prefix>:eid:<eventId>` for an idempotent append. */
-  eventIdKey: string | undefined;
+  opts: AppendOptions | undefined;
   historySize: number;
   json: string;
   ts: number;
 }
 
 /** The `EVAL` of {@link APPEND_SCRIPT} for one entry. */
-export function appendCommand(t: AppendTarget): string[] {
-  const keys = [t.key, t.epochKey, ...t.tailed];
-  if (t.eventIdKey !== undefined) keys.push(t.eventIdKey);
-  const argv = [String(t.historySize), t.json, String(t.ts), String(EVENT_ID_TTL_SECONDS), randomEpochId(), String(t.tailed.length)];
+export function appendCommand({ prefix, topic, tailed, opts, historySize, json, ts }: AppendTarget): string[] {
+  const keys = [`${prefix}:${topic}`, epochKey(prefix, topic), ...tailed];
+  if (opts?.eventId !== undefined) keys.push(`${prefix}:eid:${opts.eventId}`);
+  if (opts?.claim) keys.push(`${prefix}:${opts.claim.name}`);
+  const flags = [opts?.eventId === undefined ? "0" : "1", opts?.claim ? String(opts.claim.value) : ""];
+  const argv = [String(historySize), json, String(ts), String(EVENT_ID_TTL_SECONDS), randomEpochId(), String(tailed.length), ...flags];
   return ["EVAL", APPEND_SCRIPT, String(keys.length), ...keys, ...argv];
 }
 

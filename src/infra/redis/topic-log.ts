@@ -10,6 +10,7 @@ import { RecentEntries } from "../../core/recent-entries.ts";
 import { compareSeq } from "../../core/seq.ts";
 import {
   type AppendOptions,
+  ClaimConflictError,
   type Epoch,
   type HistoryRead,
   type LogEntry,
@@ -20,7 +21,7 @@ import {
 } from "../../core/topic-log.ts";
 import { appendCommand, defaultMaxInFlight } from "./append-script.ts";
 import type { Redis } from "./client.ts";
-import { EpochWatch, epochKey } from "./epochs.ts";
+import { EpochWatch } from "./epochs.ts";
 import { checkAfterReconnect, type FailoverCheck } from "./failover-check.ts";
 import { checkTailGaps, type TailGapCheck } from "./gap-check.ts";
 import { type HistorySource, readHistory, streamStart } from "./history-read.ts";
@@ -118,9 +119,7 @@ export class RedisTopicLog implements TopicLog {
     this.#inFlight++;
     const ts = Math.floor(this.#opts.clock.now());
     const json = JSON.stringify(body);
-    const { prefix, historySize } = this.#opts;
-    const eventIdKey = opts?.eventId === undefined ? undefined : `${prefix}:eid:${opts.eventId}`;
-    const args = appendCommand({ key: this.#key(topic), epochKey: epochKey(prefix, topic), tailed: this.#streamKeys, eventIdKey, historySize, json, ts });
+    const args = appendCommand({ prefix: this.#opts.prefix, topic, tailed: this.#streamKeys, opts, historySize: this.#opts.historySize, json, ts });
     let reply: string[];
     try {
       reply = await this.#client.sendCommand<string[]>(args);
@@ -133,6 +132,7 @@ export class RedisTopicLog implements TopicLog {
     } finally {
       this.#inFlight--;
     }
+    if (reply[0] === "") throw new ClaimConflictError(Number(reply[2]));
     const entry = new StoredEntry(topic, reply[0]!, ts, json, body, reply[1]);
     if (compareSeq(entry.seq, this.#acked.get(topic) ?? "0-0") > 0) this.#acked.set(topic, entry.seq);
     // A deduplicated append answers no tips: its entry was delivered (or will be) already.
