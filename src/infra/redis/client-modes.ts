@@ -46,6 +46,10 @@ export function openRaw(target: RedisTarget, name: string, timeout: number): Raw
         sentinelRootNodes: target.sentinels,
         masterPoolSize: 1,
         replicaPoolSize: 0,
+        // One connection held for good: commands leave in the order they were sent. (Without it,
+        // each burst first takes a lease on the connection, and commands sent while one waits for
+        // it overtake it: one publisher's messages were stored out of order.)
+        reserveClient: true,
         // Never re-send a failed command to the next master (see sentinel-gate.ts).
         maxCommandRediscovers: 0,
         commandOptions,
