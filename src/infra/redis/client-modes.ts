@@ -83,6 +83,9 @@ export function openRaw(target: RedisTarget, name: string, timeout: number): Raw
         // A master that stops answering: re-read the slot map soon (default 5 s), to find its replica promoted.
         topologyRefreshOnReconnectionAttemptStrategy: 500,
       });
+      // A node's connection errors come as `node-error`: surface them as errors of the cluster, as
+      // the other clients do (the topic log holds appends until its tailer checked the streams).
+      client.on("node-error", (err: unknown) => client.emit("error", err));
       return {
         client: client as unknown as RawRedis["client"],
         // With `route` (WAIT): on that node's own connection, the one its writes went over (a raw
