@@ -9,14 +9,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { RedisCluster } from "../bench/support/redis-topology.ts";
-import { compareSeq } from "../src/core/seq.ts";
 import type { Tickwire } from "../src/main.ts";
+import { expectEveryAcceptedOnce, postContinuously } from "./support/chat-through-fault.ts";
 import { startServer, uniquePrefix } from "./support/server.ts";
-import { type SseEvent, sseClient } from "./support/sse-client.ts";
-import { until } from "./support/until.ts";
-
-const post = (url: string, content: string) =>
-  fetch(`${url}/messages`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ content }) });
+import { sseClient } from "./support/sse-client.ts";
 
 describe("Redis Cluster master failover with REDIS_MIN_REPLICAS=1", () => {
   const cluster = new RedisCluster({ masters: 3, replicasPerMaster: 2 });
@@ -35,55 +31,18 @@ describe("Redis Cluster master failover with REDIS_MIN_REPLICAS=1", () => {
   it("delivers every message that got a 201, in order and once, through a kill -9 of the log's master", async () => {
     const [a, b] = apps as [Tickwire, Tickwire];
     const watchers = [await sseClient(`${a.url}/events`), await sseClient(`${b.url}/events`)];
-    const accepted: string[] = [];
-    const acceptedAt: number[] = [];
-    let refused = 0;
-    let running = true;
-    const worker = async (w: number) => {
-      for (let i = 0; running; i++) {
-        const res = await post(i % 2 ? a.url : b.url, `f${w}-${i}`);
-        if (res.status === 201) {
-          accepted.push(((await res.json()) as { seq: string }).seq);
-          acceptedAt.push(performance.now());
-        } else {
-          expect(res.status).toBe(503);
-          expect(res.headers.get("retry-after")).toBeTruthy();
-          await res.body?.cancel();
-          refused++;
-        }
-      }
-    };
-    const workers = Array.from({ length: 4 }, (_, w) => worker(w));
-    await until(() => accepted.length >= 100, { message: "100 posts before the kill", timeoutMs: 20_000 });
+    const load = postContinuously([b.url, a.url]);
+    await load.acceptedAtLeast(100, "100 posts before the kill");
     const owner = await cluster.ownerOf(await cluster.slotOf(`{${prefix}}`));
     await cluster.killMaster(owner);
     const killedAt = performance.now();
-    const before = accepted.length;
+    const before = load.accepted.length;
     expect(await cluster.awaitFailover(owner)).not.toBe(owner);
-    await until(() => accepted.length >= before + 100, { message: "100 posts after the failover", timeoutMs: 40_000 });
-    running = false;
-    await Promise.all(workers);
-    const recoverMs = Math.round((acceptedAt.slice(before).find((t) => t > killedAt) ?? Number.NaN) - killedAt);
-    console.log(JSON.stringify({ clusterFailover: { recoverMs, refused, acceptedBefore: before, acceptedTotal: accepted.length } }));
-    expect(refused).toBeGreaterThan(0);
-
-    const inLogOrder = [...accepted].sort(compareSeq);
-    const acceptedSet = new Set(accepted);
-    const check = (events: SseEvent[]) => {
-      const seqs = events.filter((e) => typeof e.json?.seq === "string").map((e) => e.json.seq as string);
-      expect(new Set(seqs).size).toBe(seqs.length);
-      return seqs.filter((s) => acceptedSet.has(s));
-    };
-    for (const watcher of watchers) {
-      await until(() => check(watcher.events).length === accepted.length, { message: "a watcher to get every accepted message", timeoutMs: 20_000 });
-      expect(check(watcher.events)).toEqual(inLogOrder);
-      expect(watcher.events.some((e) => e.event === "overflow" || e.event === "recovered")).toBe(false);
-      watcher.close();
-    }
-    const from = watchers[0]!.events.find((e) => e.json?.seq === inLogOrder[49])!;
-    const resumed = await sseClient(`${b.url}/events`, { "Last-Event-ID": from.id ?? inLogOrder[49]! });
-    await until(() => check(resumed.events).length >= inLogOrder.length - 50, { message: "the resumed client to get the rest", timeoutMs: 20_000 });
-    expect(check(resumed.events)).toEqual(inLogOrder.slice(50));
-    resumed.close();
+    await load.acceptedAtLeast(before + 100, "100 posts after the failover", 40_000);
+    await load.stop();
+    const recoverMs = load.firstAcceptedAfter(killedAt);
+    console.log(JSON.stringify({ clusterFailover: { recoverMs, refused: load.refused, acceptedBefore: before, acceptedTotal: load.accepted.length } }));
+    expect(load.refused).toBeGreaterThan(0);
+    await expectEveryAcceptedOnce(load.accepted, watchers, b.url);
   }, 120_000);
 });

@@ -10,8 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { RedisCluster } from "../bench/support/redis-topology.ts";
 import { compareSeq } from "../src/core/seq.ts";
 import type { Tickwire } from "../src/main.ts";
+import { expectEveryAcceptedOnce, postContinuously } from "./support/chat-through-fault.ts";
 import { startServer, wsUrl } from "./support/server.ts";
-import { type SseEvent, sseClient } from "./support/sse-client.ts";
+import { sseClient } from "./support/sse-client.ts";
 import { until } from "./support/until.ts";
 import { wsClient } from "./support/ws-client.ts";
 import { api, ownDatabase, uniquePrefix } from "./timers-support.ts";
@@ -81,52 +82,18 @@ describe("Redis Cluster: three masters, two instances", () => {
   it("keeps every 201 through a live resharding of the topic logs' slot", async () => {
     const [a, b] = apps as [Tickwire, Tickwire];
     const watchers = [await sseClient(`${a.url}/events`), await sseClient(`${b.url}/events`)];
-    const accepted: string[] = [];
-    let refused = 0;
-    let running = true;
-    const worker = async (w: number) => {
-      for (let i = 0; running; i++) {
-        const res = await post(i % 2 ? a.url : b.url, `m${w}-${i}`);
-        if (res.status === 201) accepted.push(((await res.json()) as { seq: string }).seq);
-        else {
-          expect(res.status).toBe(503);
-          expect(res.headers.get("retry-after")).toBeTruthy();
-          await res.body?.cancel();
-          refused++;
-        }
-      }
-    };
-    const workers = Array.from({ length: 4 }, (_, w) => worker(w));
-    await until(() => accepted.length >= 100, { message: "100 posts before the move", timeoutMs: 20_000 });
+    const load = postContinuously([b.url, a.url]);
+    await load.acceptedAtLeast(100, "100 posts before the move", 20_000);
     const slot = await cluster.slotOf(`{${prefix}}`);
     const from = await cluster.ownerOf(slot);
     const to = cluster.ports.find((p) => p !== from)!;
     const started = performance.now();
     await cluster.moveSlot(slot, to);
     const movedMs = Math.round(performance.now() - started);
-    const before = accepted.length;
-    await until(() => accepted.length >= before + 100, { message: "100 posts after the move", timeoutMs: 30_000 });
-    running = false;
-    await Promise.all(workers);
+    await load.acceptedAtLeast(load.accepted.length + 100, "100 posts after the move");
+    await load.stop();
     expect(await cluster.ownerOf(slot)).toBe(to);
-    console.log(JSON.stringify({ clusterReshard: { movedMs, refused, accepted: accepted.length } }));
-
-    const inLogOrder = [...accepted].sort(compareSeq);
-    const acceptedSet = new Set(accepted);
-    const check = (events: SseEvent[]) => {
-      const seqs = events.filter((e) => typeof e.json?.seq === "string").map((e) => e.json.seq as string);
-      expect(new Set(seqs).size).toBe(seqs.length);
-      return seqs.filter((s) => acceptedSet.has(s));
-    };
-    for (const watcher of watchers) {
-      await until(() => check(watcher.events).length === accepted.length, { message: "a watcher to get every accepted message", timeoutMs: 20_000 });
-      expect(check(watcher.events)).toEqual(inLogOrder);
-      watcher.close();
-    }
-    const resumeFrom = watchers[0]!.events.find((e) => e.json?.seq === inLogOrder[49])!;
-    const resumed = await sseClient(`${b.url}/events`, { "Last-Event-ID": resumeFrom.id ?? inLogOrder[49]! });
-    await until(() => check(resumed.events).length >= inLogOrder.length - 50, { message: "the resumed client to get the rest", timeoutMs: 20_000 });
-    expect(check(resumed.events)).toEqual(inLogOrder.slice(50));
-    resumed.close();
+    console.log(JSON.stringify({ clusterReshard: { movedMs, refused: load.refused, accepted: load.accepted.length } }));
+    await expectEveryAcceptedOnce(load.accepted, watchers, b.url);
   }, 120_000);
 });

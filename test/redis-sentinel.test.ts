@@ -10,13 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { SentinelSet } from "../bench/support/redis-topology.ts";
 import { compareSeq } from "../src/core/seq.ts";
 import type { Tickwire } from "../src/main.ts";
+import { expectEveryAcceptedOnce, postContinuously } from "./support/chat-through-fault.ts";
 import { startServer, uniquePrefix, wsUrl } from "./support/server.ts";
-import { type SseEvent, sseClient } from "./support/sse-client.ts";
-import { until } from "./support/until.ts";
+import { sseClient } from "./support/sse-client.ts";
 import { wsClient } from "./support/ws-client.ts";
-
-const post = (url: string, content: string) =>
-  fetch(`${url}/messages`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ content }) });
 
 /**
  * With one replica, the promoted master has none left, so `WAIT 1` fails (503) until the killed
@@ -63,68 +60,21 @@ describe.each(CASES)("Redis Sentinel failover with REDIS_MIN_REPLICAS=1, primary
   it("delivers every message that got a 201, in order and once, through a kill -9 of the primary", async () => {
     const [a, b] = apps as [Tickwire, Tickwire];
     const watchers = [await sseClient(`${a.url}/events`), await sseClient(`${b.url}/events`)];
-    const accepted: string[] = [];
-    const acceptedAt: number[] = [];
-    let refused = 0;
-    let refusedWithoutRetryAfter = 0;
-    let running = true;
-    const worker = async (w: number) => {
-      for (let i = 0; running; i++) {
-        const res = await post(i % 2 ? a.url : b.url, `w${w}-${i}`);
-        if (res.status === 201) {
-          accepted.push(((await res.json()) as { seq: string }).seq);
-          acceptedAt.push(performance.now());
-        } else {
-          expect(res.status).toBe(503);
-          await res.body?.cancel();
-          refused++;
-          if (!res.headers.get("retry-after")) refusedWithoutRetryAfter++;
-        }
-      }
-    };
-    const workers = Array.from({ length: 4 }, (_, w) => worker(w));
-    await until(() => accepted.length >= 100, { message: "100 posts accepted before the kill", timeoutMs: 20_000 });
+    const load = postContinuously([b.url, a.url]);
+    await load.acceptedAtLeast(100, "100 posts accepted before the kill", 20_000);
     const old = await set.killPrimary();
     const killedAt = performance.now();
-    const before = accepted.length;
+    const before = load.accepted.length;
     const promoted = await set.awaitPromotion(old);
     expect(promoted).not.toBe(old);
     // Back with nothing (no persistence): the sentinels make it a replica of the new master.
     if (restartOld) await set.nodes.get(old)!.start();
-    await until(() => accepted.length >= before + 100, { message: "100 posts accepted after the promotion", timeoutMs: 30_000 });
-    running = false;
-    await Promise.all(workers);
-    const firstAfter = acceptedAt.slice(before).find((t) => t > killedAt);
-    const recoverMs = Math.round((firstAfter ?? Number.NaN) - killedAt);
-    console.log(
-      JSON.stringify({
-        sentinelFailover: { replicas, restartOld, recoverMs, refusedDuringFailover: refused, acceptedBefore: before, acceptedTotal: accepted.length },
-      }),
-    );
-    expect(refused).toBeGreaterThan(0);
-    expect(refusedWithoutRetryAfter).toBe(0);
-
-    const inLogOrder = [...accepted].sort(compareSeq);
-    const acceptedSet = new Set(accepted);
-    const chat = (e: SseEvent) => typeof e.json?.seq === "string";
-    const check = (events: SseEvent[]) => {
-      const seqs = events.filter(chat).map((e) => e.json.seq as string);
-      expect(new Set(seqs).size).toBe(seqs.length); // none twice (a refused post may appear once)
-      return seqs.filter((s) => acceptedSet.has(s));
-    };
-    for (const watcher of watchers) {
-      await until(() => check(watcher.events).length === accepted.length, { message: "a watcher to get every accepted message", timeoutMs: 20_000 });
-      expect(check(watcher.events)).toEqual(inLogOrder);
-      expect(watcher.events.some((e) => e.event === "overflow" || e.event === "recovered")).toBe(false);
-      watcher.close();
-    }
-    // A client that saw the 50th accepted message resumes from it on the other instance.
-    const from = inLogOrder[49]!;
-    const fromEvent = watchers[0]!.events.find((e) => e.json?.seq === from)!;
-    const resumed = await sseClient(`${b.url}/events`, { "Last-Event-ID": fromEvent.id ?? from });
-    const rest = inLogOrder.slice(50);
-    await until(() => check(resumed.events).length >= rest.length, { message: "the resumed client to get the rest", timeoutMs: 20_000 });
-    expect(check(resumed.events)).toEqual(rest);
-    resumed.close();
+    await load.acceptedAtLeast(before + 100, "100 posts accepted after the promotion");
+    await load.stop();
+    const recoverMs = load.firstAcceptedAfter(killedAt);
+    const figures = { replicas, restartOld, recoverMs, refusedDuringFailover: load.refused, acceptedBefore: before, acceptedTotal: load.accepted.length };
+    console.log(JSON.stringify({ sentinelFailover: figures }));
+    expect(load.refused).toBeGreaterThan(0);
+    await expectEveryAcceptedOnce(load.accepted, watchers, b.url);
   }, 120_000);
 });
