@@ -32,8 +32,8 @@ export interface FailoverCheck {
   epochs: EpochWatch;
   /** Last delivered id per topic; moved back to a stream's end when it is past it. */
   positions: Map<string, string>;
-  /** Newest id per topic this instance acknowledged to a writer. */
-  acked: ReadonlyMap<string, string>;
+  /** Newest id per topic this instance acknowledged to a writer; forgotten once a loss is handled. */
+  acked: Map<string, string>;
   /** `REDIS_MIN_REPLICAS`: with 0, delivered entries count as possibly acknowledged. */
   minReplicas: number;
   recent: RecentEntries;
@@ -62,6 +62,8 @@ export async function checkAfterReconnect(c: FailoverCheck): Promise<string[]> {
       );
       if (lost) {
         await renewEpoch(c.client, c.prefix, topic, c.epochs.get(topic)?.id);
+        // Handled: a later reconnect must not count the same loss again (and renew again).
+        c.acked.delete(topic);
       }
     }),
   );

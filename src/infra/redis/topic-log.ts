@@ -54,10 +54,9 @@ export class RedisTopicLog implements TopicLog {
   readonly #epochs: EpochWatch;
   readonly #history: HistorySource;
   readonly #onHistoryRead: RedisTopicLogOptions["onHistoryRead"];
-  /** The tailer's connection dropped: check the epochs before reading on (Redis may be new). */
-  #mustVerify = false;
-  /** The command connection dropped (a failover?): no appends until the tailer checked what Redis kept. */
-  #held = false;
+  #mustVerify = false; // a connection dropped: check what Redis kept before reading on (it may be new)
+  /** Command-connection drops not yet covered by a check (a failover?): no appends while > 0. */
+  #held = 0;
   #unwatch: (() => void) | undefined;
   /** The tailed streams' keys, in the order of `topics` (the append script reads their tips). */
   readonly #streamKeys: string[];
@@ -83,7 +82,7 @@ export class RedisTopicLog implements TopicLog {
       minReplicas > 0 ? new ReplicaWait({ client: this.#client, replicas: minReplicas, timeoutMs: waitTimeoutMs, route: this.#streamKeys[0]! }) : undefined;
     const [positions, acked, epochs, recent] = [this.#positions, this.#acked, this.#epochs, this.#recent];
     this.#failoverCheck = { client: this.#client, prefix, topics, epochs, positions, acked, minReplicas, recent, log };
-    this.#client.on("error", () => (this.#held = this.#mustVerify = true));
+    this.#client.on("error", () => (this.#mustVerify = ++this.#held > 0));
   }
 
   /** Appends waiting for Redis (reported as a queue depth). */
@@ -200,7 +199,7 @@ export class RedisTopicLog implements TopicLog {
 
   /** Appends are taken: connected, and not waiting for a check after the connection dropped. */
   get accepting(): boolean {
-    return !this.#stopping && !this.#held && this.#client.isReady;
+    return !this.#stopping && this.#held === 0 && this.#client.isReady;
   }
 
   healthy(): boolean {
@@ -252,8 +251,9 @@ export class RedisTopicLog implements TopicLog {
       }
       try {
         if (this.#mustVerify) {
+          const drops = this.#held; // a drop during the check (reads from the old master?) needs another
           for (const topic of await checkAfterReconnect(this.#failoverCheck)) this.#historyReplaced(topic);
-          this.#mustVerify = this.#held = false;
+          this.#mustVerify = (this.#held -= drops) > 0;
         }
         const ids = topics.map((t) => this.#positions.get(t)!);
         const reply = await tail.sendCommand<unknown>(xreadCommand(this.#opts.readCount, this.#opts.blockMs, keys, ids));
