@@ -43,6 +43,8 @@ export interface RampAllOptions {
   maxOtherCores?: number;
   /** One line per run (default: stderr). */
   log?: (line: string) => void;
+  /** Who subscribes (client.ts `LoadOptions.client`; default `js`). */
+  client?: "js" | "native";
 }
 
 /** One run of a ramp, as kept in the results. */
@@ -154,6 +156,7 @@ export async function rampAll(variants: RampVariant[], o: RampAllOptions) {
         seconds: o.seconds,
         warmupSeconds: o.warmupSeconds,
         drainMs: o.drainMs,
+        client: o.client,
       });
       const rec = record(r, o.warmupSeconds, judgeStep(r, o.rule), otherCores, o.maxOtherCores ?? 0.35);
       log(

@@ -8,7 +8,9 @@
  * - `bare`: the bare Bun relay over WebSocket (the baseline); `bare-sse`: its SSE stream (frames
  *   padded to tickwire's chat frame size, as in `fanout.ts`), the baseline of `sse`;
  * - `embedded`: tickwire `/ws`; `embedded-wd5`: the same with `WRITE_DELAY_MS=5` (write
- *   coalescing); `redis`: tickwire with Redis Streams; `sse`: tickwire `/events`.
+ *   coalescing); `redis`: tickwire with Redis Streams; `sse`: tickwire `/events`;
+ * - `bare-sized`: the bare relay with its frames padded to tickwire's chat frame (`--ws-pad`, 206 B
+ *   against the 64 B op, as `fanout.ts` measures), which tells the frame's bytes from tickwire's code.
  * Targets (issue #18): `embedded` ≥ 0.95x `bare` (coalescing off), `embedded-wd5` ≥ 1.5x `bare`,
  * `sse` ≥ 1.5x `bare-sse` (SSE coalescing: since 930e8dd tickwire writes a turn's events to a
  * stream in one write, always; there is no setting to turn it off).
@@ -20,8 +22,11 @@
  *
  *   bun bench/load/capacity.ts [--subscribers 1000] [--steps 100,200,400,800,1000,1500,2000,3000,4000]
  *     [--resolution 0.05] [--bisections 4] [--retries 1] [--seconds 3] [--warmup 1] [--drain-ms 1000]
- *     [--max-other-cores 0.35] [--reruns 6] [--max-p99 100] [--min-offered 0.95] [--variants bare,embedded,embedded-wd5,redis,sse,bare-sse]
- *     [--env <variant>:KEY=VALUE ...] [--sized-pad 130] [--name capacity]
+ *     [--max-other-cores 0.35] [--reruns 6] [--max-p99 100] [--min-offered 0.95] [--variants bare,bare-sized,embedded,embedded-wd5,redis,sse,bare-sse]
+ *     [--env <variant>:KEY=VALUE ...] [--sized-pad 130] [--name capacity] [--client auto|native|js]
+ * The subscribers are the C ones (`fanout/native-subscribers.c`, `--client native`, the default
+ * where `cc` exists): the JavaScript ones cost about as much CPU per delivery as the server, so on
+ * 2 cores they saturated first and set every variant's capacity (`--client js` still runs them).
  * Writes bench/results/<name>.json and <name>.svg (p99 against offered rate per variant), prints a table.
  * @module
  */
@@ -31,6 +36,7 @@ import { printTable, writeResult } from "../support/report.ts";
 import { writeSvg } from "../support/svg-chart.ts";
 import { capacityTable, rampAll, writeDelayInUse } from "./capacity-report.ts";
 import type { Transport } from "./fanout/client.ts";
+import { chooseClient } from "./fanout/native-client.ts";
 import { type LaunchedServer, launch, type ServerKind } from "./fanout/server.ts";
 
 interface CapacityVariant {
@@ -56,10 +62,12 @@ const { values } = parseArgs({
     "min-offered": { type: "string", default: "0.95" },
     "max-other-cores": { type: "string", default: "0.35" },
     reruns: { type: "string", default: "6" },
-    variants: { type: "string", default: "bare,embedded,embedded-wd5,redis,sse,bare-sse" },
+    variants: { type: "string", default: "bare,bare-sized,embedded,embedded-wd5,redis,sse,bare-sse" },
     env: { type: "string", multiple: true, default: [] },
     "sized-pad": { type: "string", default: "130" },
+    "ws-pad": { type: "string", default: "142" },
     name: { type: "string", default: "capacity" },
+    client: { type: "string", default: "auto" },
   },
 });
 
@@ -71,6 +79,7 @@ const CATALOGUE: Record<string, CapacityVariant> = {
   redis: { name: "redis", server: "redis", transport: "ws", env: {}, against: "bare" },
   sse: { name: "sse", server: "embedded", transport: "sse", env: {}, against: "bare-sse", target: 1.5 },
   "bare-sse": { name: "bare-sse", server: "bare", transport: "sse", env: { BARE_RELAY_PAD_BYTES: values["sized-pad"] } },
+  "bare-sized": { name: "bare-sized", server: "bare", transport: "ws", env: { BARE_RELAY_PAD_BYTES: values["ws-pad"] } },
 };
 const names = values.variants.split(",").map((v) => v.trim());
 for (const n of names) if (!CATALOGUE[n]) throw new Error(`--variants: unknown variant ${n}; use ${Object.keys(CATALOGUE).join(", ")}`);
@@ -82,8 +91,10 @@ for (const e of values.env) {
 const variants = names.map((n) => CATALOGUE[n]!);
 const subscribers = Number(values.subscribers);
 
+const chosen = await chooseClient(values.client);
 const options = {
   subscribers,
+  client: chosen.client,
   seconds: Number(values.seconds),
   warmupSeconds: Number(values.warmup),
   drainMs: Number(values["drain-ms"]),
@@ -114,6 +125,7 @@ try {
 }
 const wd5 = names.includes("embedded-wd5") ? await writeDelayInUse() : undefined;
 const notes = [
+  chosen.note ?? "",
   wd5 === false
     ? "WRITE_DELAY_MS is read by src/config but used nowhere else in src/ at this commit: embedded-wd5 runs the same code as embedded (its ratio to embedded is this run's noise)"
     : "",
@@ -129,6 +141,7 @@ const result = {
   bun: Bun.version,
   /** The commit measured and the src/ files others had changed in the working tree meanwhile. */
   code: await provenance(),
+  client: chosen.client,
   loadAverage: (await Bun.file("/proc/loadavg").text()).split(" ").slice(0, 3).map(Number),
   minutes: run.minutes,
   notes,

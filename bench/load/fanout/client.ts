@@ -11,6 +11,8 @@
  * @module
  */
 
+import { nativeSubscribersBinary, openNative } from "./native-client.ts";
+
 /** `ws`: raw-TCP WebSocket reader (default); `ws-bun`: Bun's `WebSocket` client; `sse`: `/events`. */
 export type Transport = "ws" | "ws-bun" | "sse";
 
@@ -66,6 +68,12 @@ export interface LoadOptions {
   serverCpuMs?: () => Promise<number>;
   /** Another server's protocol (default tickwire's). `ws-bun` honours only its `wsPath`. */
   dialect?: Dialect;
+  /**
+   * Who subscribes: `js` (default) this process's readers; `native` the C subscribers
+   * (native-client.ts, `ws` and `sse` only, no dialect `control`), which cost far less CPU per
+   * delivery, so that on a small machine the server and not the client sets the figures.
+   */
+  client?: "js" | "native";
 }
 
 export interface LoadResult {
@@ -362,8 +370,11 @@ async function openPublisher(url: string, dialect: Dialect = {}): Promise<{ ws: 
   return { ws, errors: () => errors };
 }
 
-/** Sends `total` messages at `rate`/s on wall-clock slots (late slots are sent at once, not skipped). */
-async function publish(ws: WebSocket, total: number, rate: number, frame = tickwireFrame): Promise<{ firstAt: number; lastAt: number }> {
+/**
+ * Sends `total` messages at `rate`/s on wall-clock slots (late slots are sent at once, not
+ * skipped). Stamps are `performance.now()` plus `offset` (the subscribers' clock, if another).
+ */
+async function publish(ws: WebSocket, total: number, rate: number, frame = tickwireFrame, offset = 0): Promise<{ firstAt: number; lastAt: number }> {
   const period = 1000 / rate;
   const t0 = performance.now();
   let lastAt = t0;
@@ -372,7 +383,7 @@ async function publish(ws: WebSocket, total: number, rate: number, frame = tickw
     const wait = due - performance.now();
     if (wait > 0.5) await new Promise((r) => setTimeout(r, wait));
     lastAt = performance.now();
-    ws.send(frame(`k${i}@${lastAt.toFixed(3)}`));
+    ws.send(frame(`k${i}@${(lastAt + offset).toFixed(3)}`));
   }
   return { firstAt: t0, lastAt };
 }
@@ -384,7 +395,8 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const rx = new Receipts(warmup, measured, opts.subscribers);
   const concurrency = opts.connectConcurrency ?? 256;
   const connectStart = performance.now();
-  const subs = await openSubscribers(opts, concurrency, rx);
+  const native = opts.client === "native" ? await openNativeFor(opts, warmup, measured) : undefined;
+  const subs = native ? undefined : await openSubscribers(opts, concurrency, rx);
   const connectMs = performance.now() - connectStart;
   const pub = await openPublisher(opts.url, opts.dialect);
 
@@ -392,15 +404,26 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const cpuBefore = await opts.serverCpuMs?.();
   const clientBefore = process.cpuUsage();
   const phaseStart = performance.now();
-  const sent = await publish(pub.ws, warmup + measured, opts.rate, opts.dialect?.publishFrame);
+  native?.go();
+  const sent = await publish(pub.ws, warmup + measured, opts.rate, opts.dialect?.publishFrame, native?.offset);
   const drainUntil = performance.now() + opts.drainMs;
-  while (rx.received < expected && performance.now() < drainUntil) await new Promise((r) => setTimeout(r, 5));
+  if (native) await native.done(opts.drainMs);
+  else while (rx.received < expected && performance.now() < drainUntil) await new Promise((r) => setTimeout(r, 5));
   const phaseMs = performance.now() - phaseStart;
   const clientUsage = process.cpuUsage(clientBefore);
   const serverCpuMs = cpuBefore === undefined ? undefined : (await opts.serverCpuMs!()) - cpuBefore;
 
   pub.ws.close();
-  await subs.close();
+  await subs?.close();
+  let nativeCpuMs = 0;
+  if (native) {
+    const got = await native.stop();
+    Object.assign(rx, { received: got.received, disorder: got.disorder, counts: got.counts, last: got.last, n: got.latencies.length });
+    rx.latencies = got.latencies;
+    // Its stamps and receive times are on the C process's clock; completions only need differences.
+    rx.sendAt = got.sendAt;
+    nativeCpuMs = got.cpuMs;
+  }
 
   const completions: number[] = [];
   for (let id = warmup; id < warmup + measured; id++) {
@@ -423,9 +446,17 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     completions: Float64Array.from(completions).sort(),
     connectMs,
     serverCpuMs,
-    clientCpuMs: (clientUsage.user + clientUsage.system) / 1000,
+    clientCpuMs: (clientUsage.user + clientUsage.system) / 1000 + nativeCpuMs,
     phaseMs,
   };
+}
+
+async function openNativeFor(opts: LoadOptions, warmup: number, measured: number) {
+  if (opts.transport === "ws-bun" || opts.dialect?.control || opts.dialect?.ssePath)
+    throw new Error(`--client native: speaks tickwire's protocol over ws and sse only (not ${opts.dialect ? "this dialect" : opts.transport})`);
+  const binary = await nativeSubscribersBinary();
+  if ("missing" in binary) throw new Error(`--client native: ${binary.missing}`);
+  return openNative(binary.path, { url: opts.url, transport: opts.transport, count: opts.subscribers, warmup, measured, wsPath: opts.dialect?.wsPath });
 }
 
 /**

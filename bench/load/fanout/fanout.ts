@@ -16,6 +16,9 @@
  *   bun bench/load/fanout/fanout.ts [--subscribers 1000] [--rate 100] [--seconds 8] [--warmup 1]
  *     [--rounds 10] [--variants bare,bare-sized,embedded,embedded-wd5,redis,sse,bare-sse] [--ws-client raw|bun]
  *     [--cpu-prof <dir>] [--bare-pad <bytes>] [--sized-pad auto|<bytes>] [--sse-pad auto|<bytes>] [--name fanout]
+ *     [--client js|native|auto]
+ * `--client native` puts the subscribers in a C process (native-subscribers.c), which costs a
+ * fraction of the JavaScript readers' CPU per delivery: the figures are then more the server's.
  * Targets are judged against `bare` (`sse` against `bare-sse`); the ratios against `bare-sized`,
  * `embedded-wd5` against `bare` and `sse` against `embedded` are printed after the table.
  * Writes bench/results/<name>.json and <name>.svg (latency CDF per variant), prints a table.
@@ -26,6 +29,7 @@ import { judgeRatio, median, percentile, printTable, verdictCell, writeResult } 
 import { cdfChart, writeSvg } from "../../support/svg-chart.ts";
 import { type LoadResult, runLoad, type Transport } from "./client.ts";
 import { type FrameSizes, measureFrameSizes } from "./frame-size.ts";
+import { chooseClient } from "./native-client.ts";
 import { type LaunchedServer, launch, type ServerKind } from "./server.ts";
 
 type Variant = "bare" | "bare-sized" | "embedded" | "embedded-wd5" | "redis" | "sse" | "bare-sse";
@@ -70,11 +74,13 @@ const { values } = parseArgs({
     "cpu-prof": { type: "string" },
     name: { type: "string", default: "fanout" },
     "ws-client": { type: "string", default: "raw" },
+    client: { type: "string", default: "js" },
     "bare-pad": { type: "string", default: "0" },
     "sized-pad": { type: "string", default: "auto" },
     "sse-pad": { type: "string", default: "auto" },
   },
 });
+const chosen = await chooseClient(values.client);
 const subscribers = Number(values.subscribers);
 const rate = Number(values.rate);
 const rounds = Number(values.rounds);
@@ -117,6 +123,7 @@ try {
         warmupSeconds: Number(values.warmup),
         drainMs: Number(values["drain-ms"]),
         serverCpuMs: server.cpuMs,
+        client: chosen.client,
       });
       results[v] = res;
       console.error(
@@ -259,6 +266,8 @@ const result = {
   rate,
   secondsPerRun: Number(values.seconds),
   rounds,
+  /** Who subscribed: the JavaScript readers (client.ts) or the C ones (native-subscribers.c). */
+  client: chosen.client,
   barePadBytes: Number(values["bare-pad"]),
   sizedPadBytes: Number(sizedPad),
   ssePadBytes: Number(ssePad),
