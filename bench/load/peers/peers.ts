@@ -16,6 +16,9 @@
  *   bun bench/load/peers/peers.ts [--subscribers 1000] [--rate 50] [--rounds 5] [--seconds 4] [--warmup 1]
  *     [--steps 100,200,400,800,1600] [--bisections 3] [--retries 1] [--ramp-seconds 3] [--max-p99 100]
  *     [--variants tickwire-ws,socketio-ws,nchan-ws,tickwire-sse,nchan-sse] [--no-capacity] [--name peers]
+ *     [--client js|native]
+ * `--client native` (the C subscribers, `../fanout/native-subscribers.c`) speaks tickwire's paths,
+ * which nchan is configured to serve too, but not engine.io: leave `socketio-ws` out with it.
  * Writes bench/results/<name>.json, <name>.svg (latency CDF) and <name>-capacity.svg (p99 against
  * offered rate), prints both tables.
  * @module
@@ -26,6 +29,7 @@ import { printTable, writeResult } from "../../support/report.ts";
 import { cdfChart, writeSvg } from "../../support/svg-chart.ts";
 import { capacityTable, type RampVariant, rampAll } from "../capacity-report.ts";
 import type { Dialect, Transport } from "../fanout/client.ts";
+import { chooseClient } from "../fanout/native-client.ts";
 import { launch } from "../fanout/server.ts";
 import { socketIoDialect } from "./engine-io.ts";
 import { launchNchan, launchSocketIo, type PeerServer } from "./launch.ts";
@@ -48,6 +52,7 @@ const { values } = parseArgs({
     variants: { type: "string", default: "tickwire-ws,socketio-ws,nchan-ws,tickwire-sse,nchan-sse" },
     "no-capacity": { type: "boolean", default: false },
     name: { type: "string", default: "peers" },
+    client: { type: "string", default: "js" },
   },
 });
 
@@ -81,6 +86,9 @@ const wanted = CATALOGUE.filter((v) => names.includes(v.name)).filter((v) => {
   return false;
 });
 
+const chosen = await chooseClient(values.client);
+if (chosen.client === "native" && wanted.some((v) => v.dialect?.control))
+  throw new Error("--client native speaks tickwire's protocol (and nchan's, configured alike), not engine.io: leave socketio-ws out of --variants");
 const subscribers = Number(values.subscribers);
 const servers = new Map<string, PeerServer>();
 let latency: Awaited<ReturnType<typeof latencyRounds>>;
@@ -100,6 +108,7 @@ try {
     warmupSeconds: Number(values.warmup),
     drainMs: Number(values["drain-ms"]),
     maxOtherCores: 0.35,
+    client: chosen.client,
   });
   if (!values["no-capacity"]) {
     capacity = await rampAll(runnable satisfies RampVariant[], {
@@ -109,6 +118,7 @@ try {
       drainMs: 1000,
       rule: { maxP99Ms: Number(values["max-p99"]), minOffered: 0.95 },
       maxOtherCores: 0.35,
+      client: chosen.client,
       ramp: {
         steps: values.steps.split(",").map(Number),
         resolution: 0.05,
@@ -128,6 +138,7 @@ const result = {
   at: new Date().toISOString(),
   command: `bun bench/load/peers/peers.ts ${process.argv.slice(2).join(" ")}`.trim(),
   subscribers,
+  client: chosen.client,
   cpus: navigator.hardwareConcurrency,
   cpuModel: (await Bun.file("/proc/cpuinfo").text()).match(/model name\s*:\s*(.*)/)?.[1] ?? "unknown",
   loadAverage: (await Bun.file("/proc/loadavg").text()).split(" ").slice(0, 3).map(Number),

@@ -32,6 +32,8 @@ export interface RoundsOptions {
   drainMs: number;
   /** Cores other processes may keep busy during a run before it is run again. */
   maxOtherCores: number;
+  /** Who subscribes (`../fanout/client.ts` `LoadOptions.client`; default `js`). */
+  client?: "js" | "native";
 }
 
 function pool(runs: LoadResult[]): Float64Array {
