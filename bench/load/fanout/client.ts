@@ -11,7 +11,7 @@
  * @module
  */
 
-import { nativeSubscribersBinary, openNative } from "./native-client.ts";
+import { openNative } from "./native-client.ts";
 
 /** `ws`: raw-TCP WebSocket reader (default); `ws-bun`: Bun's `WebSocket` client; `sse`: `/events`. */
 export type Transport = "ws" | "ws-bun" | "sse";
@@ -418,10 +418,9 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   let nativeCpuMs = 0;
   if (native) {
     const got = await native.stop();
-    Object.assign(rx, { received: got.received, disorder: got.disorder, counts: got.counts, last: got.last, n: got.latencies.length });
-    rx.latencies = got.latencies;
     // Its stamps and receive times are on the C process's clock; completions only need differences.
-    rx.sendAt = got.sendAt;
+    const { received, disorder, counts, last, sendAt, latencies } = got;
+    Object.assign(rx, { received, disorder, counts, last, sendAt, latencies, n: latencies.length });
     nativeCpuMs = got.cpuMs;
   }
 
@@ -451,12 +450,10 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   };
 }
 
-async function openNativeFor(opts: LoadOptions, warmup: number, measured: number) {
+function openNativeFor(opts: LoadOptions, warmup: number, measured: number) {
   if (opts.transport === "ws-bun" || opts.dialect?.control || opts.dialect?.ssePath)
     throw new Error(`--client native: speaks tickwire's protocol over ws and sse only (not ${opts.dialect ? "this dialect" : opts.transport})`);
-  const binary = await nativeSubscribersBinary();
-  if ("missing" in binary) throw new Error(`--client native: ${binary.missing}`);
-  return openNative(binary.path, { url: opts.url, transport: opts.transport, count: opts.subscribers, warmup, measured, wsPath: opts.dialect?.wsPath });
+  return openNative({ url: opts.url, transport: opts.transport, count: opts.subscribers, warmup, measured, wsPath: opts.dialect?.wsPath });
 }
 
 /**

@@ -64,11 +64,18 @@ export interface NativeSubscribers {
   pid: number;
 }
 
-/** Opens `count` subscribers in a C process; resolves once all are subscribed. */
-export async function openNative(
-  binary: string,
-  o: { url: string; transport: "ws" | "sse"; count: number; warmup: number; measured: number; wsPath?: string },
-): Promise<NativeSubscribers> {
+/** Opens `count` subscribers in a C process (compiled first if needed); resolves once all are subscribed. */
+export async function openNative(o: {
+  url: string;
+  transport: "ws" | "sse";
+  count: number;
+  warmup: number;
+  measured: number;
+  wsPath?: string;
+}): Promise<NativeSubscribers> {
+  const built = await nativeSubscribersBinary();
+  if ("missing" in built) throw new Error(`--client native: ${built.missing}`);
+  const binary = built.path;
   const { hostname, port } = new URL(o.url);
   const out = `${tmpdir()}/tickwire-native-${process.pid}-${Date.now()}.bin`;
   const args = [binary, hostname, port, o.transport, String(o.count), String(o.warmup), String(o.measured), out];
@@ -94,8 +101,7 @@ export async function openNative(
     const theirs = Number(line.split(" ")[1]);
     if (t1 - t0 < best.rtt) best = { rtt: t1 - t0, offset: theirs - (t0 + t1) / 2 };
   }
-  let doneSeen = false;
-  const doneLine = next("done").then((l) => void (doneSeen = l === "done"));
+  const doneLine = next("done");
   doneLine.catch(() => {}); // an early exit is reported by done() and stop()
   return {
     offset: best.offset,
@@ -108,8 +114,7 @@ export async function openNative(
     },
     async stop() {
       send("stop");
-      if (!doneSeen) await Promise.race([doneLine, proc.exited]).catch(() => {});
-      await proc.exited;
+      await proc.exited; // the results file is written before it exits
       if (proc.exitCode !== 0) throw new Error(`native subscribers exited with ${proc.exitCode}`);
       const bytes = await Bun.file(out).arrayBuffer();
       await Bun.file(out).delete();
