@@ -8,7 +8,7 @@
  */
 import { createClient, createCluster, createSentinel } from "redis";
 import type { RedisTarget } from "../../config/index.ts";
-import { routeKey } from "./route-key.ts";
+import { hashSlot, routeKey } from "./route-key.ts";
 import { SentinelGate } from "./sentinel-gate.ts";
 
 /** What `client.ts` needs of a node-redis client of any topology. */
@@ -24,6 +24,11 @@ export interface RawRedis {
   send(args: string[], route?: string): Promise<unknown>;
   /** Commands can be sent (connected, and for Sentinel: a master is known to answer). */
   ready(): boolean;
+  /**
+   * Which connection a write routed by `route` goes over now: it changes whenever a connection
+   * dropped (counted before any reconnect) and, in Cluster mode, when the route's slot moved.
+   */
+  mark(route?: string): string;
 }
 
 const socket = {
@@ -37,7 +42,9 @@ export function openRaw(target: RedisTarget, name: string, timeout: number): Raw
   switch (target.mode) {
     case "single": {
       const client = createClient({ url: target.url, name, disableOfflineQueue: true, commandOptions, socket });
-      return { client: client as unknown as RawRedis["client"], send: (args) => client.sendCommand(args), ready: () => client.isReady };
+      let drops = 0;
+      client.on("error", () => drops++);
+      return { client: client as unknown as RawRedis["client"], send: (args) => client.sendCommand(args), ready: () => client.isReady, mark: () => `${drops}` };
     }
     case "sentinel": {
       const { username, password } = target;
@@ -62,8 +69,11 @@ export function openRaw(target: RedisTarget, name: string, timeout: number): Raw
         () => client.sendCommand(false, ["PING"]),
         () => client.emit("ready"),
       );
+      let drops = 0;
       client.on("client-error", (event: { type: string }) => {
-        if (event.type === "MASTER") gate.down();
+        if (event.type !== "MASTER") return;
+        drops++;
+        gate.down();
       });
       client.on("end", () => gate.close());
       const unavailable = () => Promise.reject(new Error("no redis master reachable (sentinel failover in progress?)"));
@@ -71,6 +81,7 @@ export function openRaw(target: RedisTarget, name: string, timeout: number): Raw
         client: client as unknown as RawRedis["client"],
         send: (args) => (gate.up ? client.sendCommand(false, args) : unavailable()),
         ready: () => gate.up && client.isReady,
+        mark: () => `${drops}`,
       };
     }
     case "cluster": {
@@ -85,7 +96,11 @@ export function openRaw(target: RedisTarget, name: string, timeout: number): Raw
       });
       // A node's connection errors come as `node-error`: surface them as errors of the cluster, as
       // the other clients do (the topic log holds appends until its tailer checked the streams).
-      client.on("node-error", (err: unknown) => client.emit("error", err));
+      let drops = 0;
+      client.on("node-error", (err: unknown) => {
+        drops++;
+        client.emit("error", err);
+      });
       return {
         client: client as unknown as RawRedis["client"],
         // With `route` (WAIT): on that node's own connection, the one its writes went over (a raw
@@ -93,6 +108,10 @@ export function openRaw(target: RedisTarget, name: string, timeout: number): Raw
         send: (args, route) =>
           route === undefined ? client.sendCommand(routeKey(args), false, args) : client.getNodeClientForKey(route).then((node) => node.sendCommand(args)),
         ready: () => client.isReady,
+        mark: (route) => {
+          const master = route === undefined || !client.isReady ? undefined : client.getSlotMaster(hashSlot(route));
+          return `${drops}@${master?.host}:${master?.port}`;
+        },
       };
     }
   }

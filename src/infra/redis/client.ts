@@ -50,6 +50,12 @@ export interface Redis {
    * node holding that key).
    */
   sendCommand<T = unknown>(args: string[], route?: string): Promise<T>;
+  /**
+   * Names the connection a command routed by `route` goes over now. Two equal marks mean that no
+   * connection dropped between them (and in Cluster mode that the route's slot stayed on one
+   * node): a `WAIT` answered in between covers the writes sent after the first.
+   */
+  writeMark(route?: string): string;
   on(event: "ready" | "error", listener: (...args: never[]) => void): unknown;
   off(event: "ready" | "error", listener: (...args: never[]) => void): unknown;
   /** A new connection to the same Redis, for a blocking reader; `onError` sees its errors. */
@@ -122,6 +128,10 @@ class Connection implements Redis {
 
   sendCommand<T = unknown>(args: string[], route?: string): Promise<T> {
     return this.#raw.send(args, route) as Promise<T>;
+  }
+
+  writeMark(route?: string): string {
+    return this.#raw.mark(route);
   }
 
   on(event: "ready" | "error", listener: (...args: never[]) => void): unknown {

@@ -9,6 +9,11 @@
  * Short of replicas within the timeout, every caller gets `unavailable` (HTTP 503 with
  * `Retry-After`): its entry is in the stream and may be delivered, but was not acknowledged,
  * so a retry can duplicate and nothing acknowledged can be lost with the master.
+ *
+ * A `WAIT` counts only its own connection's writes: one sent after a reconnect (or, in Cluster
+ * mode, to the slot's new owner) would confirm nothing it did not itself carry. So each caller
+ * names its connection before writing (`Redis.writeMark`), and a mark that changed by the
+ * time the `WAIT` answered means `unavailable` too.
  * @module
  */
 import { LogUnavailableError } from "../../core/topic-log.ts";
@@ -37,15 +42,24 @@ export class ReplicaWait {
     this.#opts = opts;
   }
 
-  /** Resolves once the replicas hold every write this connection had answered before the call. */
-  replicated(): Promise<void> {
+  /**
+   * Sends `write` (a command on the route's connection) and resolves with its reply once the
+   * replicas hold it, sharing this turn's `WAIT`.
+   */
+  async written<T>(write: () => Promise<T>): Promise<T> {
+    const { client, route } = this.#opts;
+    const mark = client.writeMark(route);
+    const reply = await write();
     this.#pending ??= new Promise<void>((resolve, reject) => {
       setImmediate(() => {
         this.#pending = undefined;
         this.#send().then(resolve, reject);
       });
     });
-    return this.#pending;
+    await this.#pending;
+    if (client.writeMark(route) === mark) return reply;
+    this.short++;
+    throw new LogUnavailableError("the redis connection changed before the write's replication was confirmed; retry shortly", "unavailable");
   }
 
   async #send(): Promise<void> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "bun:test";
-import { routeKey } from "./route-key.ts";
+import { hashSlot, routeKey } from "./route-key.ts";
 
 describe("routeKey (Cluster routing)", () => {
   it("routes scripts by their first key, reads by their first stream, other commands by their first argument", () => {
@@ -14,5 +14,14 @@ describe("routeKey (Cluster routing)", () => {
     for (const command of [["PING"], ["INFO", "persistence"], ["CONFIG", "GET", "appendonly"], ["TIME"], ["WAIT", "1", "100"]]) {
       expect(routeKey(command)).toBeUndefined();
     }
+  });
+
+  it("computes Cluster hash slots as Redis does, hash tags included", () => {
+    // Values from Redis's CLUSTER KEYSLOT documentation, and the CRC16/XMODEM check value.
+    expect(hashSlot("somekey")).toBe(11058);
+    expect(hashSlot("foo{hash_tag}")).toBe(2515);
+    expect(hashSlot("123456789")).toBe(0x31c3);
+    expect(hashSlot("{tw}:chat")).toBe(hashSlot("{tw}:epoch:relay"));
+    expect(hashSlot("a{}b")).toBe(hashSlot("a{}b")); // an empty tag hashes the whole key
   });
 });

@@ -31,3 +31,16 @@ export function routeKey(args: readonly string[]): string | undefined {
       return args[1];
   }
 }
+
+/** The Cluster hash slot of `key` (CRC16/XMODEM of its `{tag}` if it has one, mod 16384), as Redis computes it. */
+export function hashSlot(key: string): number {
+  const open = key.indexOf("{");
+  const close = open < 0 ? -1 : key.indexOf("}", open + 1);
+  const hashed = Buffer.from(close > open + 1 ? key.slice(open + 1, close) : key);
+  let crc = 0;
+  for (const byte of hashed) {
+    crc ^= byte << 8;
+    for (let bit = 0; bit < 8; bit++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  }
+  return crc % 16384;
+}

@@ -121,8 +121,8 @@ export class RedisTopicLog implements TopicLog {
     const args = appendCommand({ prefix: this.#opts.prefix, topic, tailed: this.#streamKeys, opts, historySize: this.#opts.historySize, json, ts });
     let reply: string[];
     try {
-      reply = await this.#client.sendCommand<string[]>(args);
-      if (this.#replicas) await this.#replicas.replicated();
+      const send = () => this.#client.sendCommand<string[]>(args);
+      reply = await (this.#replicas?.written(send) ?? send());
     } catch (error) {
       if (error instanceof LogUnavailableError) throw error;
       // A timed-out XADD may still have been stored: the caller answers 503 and may retry, which
