@@ -75,6 +75,10 @@ export function openRaw(target: RedisTarget, name: string, timeout: number): Raw
         drops++;
         gate.down();
       });
+      // A new master without a dropped connection (its old one demoted): another connection too.
+      client.on("topology-change", (event: { type: string }) => {
+        if (event.type === "MASTER_CHANGE") drops++;
+      });
       client.on("end", () => gate.close());
       const unavailable = () => Promise.reject(new Error("no redis master reachable (sentinel failover in progress?)"));
       return {
