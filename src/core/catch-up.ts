@@ -13,6 +13,7 @@ import { frameFromBodyJson } from "./frame.ts";
 import type { HubMetrics } from "./hub-metrics.ts";
 import type { ReplayLimits } from "./replay-limits.ts";
 import type { ReplayTarget } from "./replay-target.ts";
+import { ResumeGroup } from "./resume-group.ts";
 import { RingBuffer } from "./ring-buffer.ts";
 import { compareSeq } from "./seq.ts";
 import { topicFamily } from "./topic.ts";
@@ -66,6 +67,12 @@ export class CatchUps {
 
   has(topic: string): boolean {
     return this.#byTopic.has(topic);
+  }
+
+  /** Merges the replays of `topics`, resumed from one offset (see resume-group.ts). */
+  group(topics: readonly string[]): ResumeGroup {
+    const { metrics, bufferSize } = this.#opts;
+    return new ResumeGroup(topics, { limit: bufferSize, droppedStale: (topic) => metrics.dropped(topicFamily(topic), "deadline", 1) });
   }
 
   /** Sends `target` every retained event of `topic` after `since`, then switches it to live. */
@@ -167,7 +174,7 @@ export class CatchUps {
   #maybeGoLive(topic: string, c: CatchUp): void {
     const delivered = this.#opts.lastDelivered(topic);
     if (c.mustPass === undefined || (delivered !== undefined && compareSeq(delivered, c.mustPass) >= 0)) {
-      this.#end(topic, c, true);
+      if (c.target.mayGoLive?.() !== false) this.#end(topic, c, true);
     }
   }
 

@@ -21,6 +21,7 @@ import { type HubMetrics, noopHubMetrics } from "./hub-metrics.ts";
 import { Listeners } from "./listeners.ts";
 import { Membership } from "./membership.ts";
 import type { ReplayLimits } from "./replay-limits.ts";
+import type { ResumeGroup } from "./resume-group.ts";
 import { ephemeralAfter, ephemeralSeq } from "./seq.ts";
 import { topicFamily } from "./topic.ts";
 import type { AppendOptions, LogEntry, TopicLog } from "./topic-log.ts";
@@ -114,10 +115,7 @@ export class Hub {
     this.#counts.push(0);
   }
 
-  /**
-   * Publishes an ephemeral event on each of `topics`, serializing the body once. Dropped and
-   * counted if the deadline has already passed.
-   */
+  /** Publishes an ephemeral event on each of `topics` (its body serialized once); dropped and counted if late. */
   emit(topics: readonly string[], body: Record<string, unknown>, opts: EmitOptions): void {
     this.emitJson(topics, () => JSON.stringify(body), opts);
   }
@@ -214,12 +212,14 @@ export class Hub {
     };
   }
 
-  /**
-   * Sends `target` every retained event of `topic` after `since`, then switches it to live with
-   * no gap and no duplicate (see {@link CatchUps}).
-   */
+  /** Sends `target` the retained events of `topic` after `since`, then live ({@link CatchUps}). */
   replay(topic: string, since: string | undefined, target: ReplayTarget): Promise<void> {
     return this.#catchUps.replay(topic, since, target);
+  }
+
+  /** Merges the replays of topics resumed from one offset (see {@link ResumeGroup}). */
+  resumeGroup(topics: readonly string[]): ResumeGroup {
+    return this.#catchUps.group(topics);
   }
 
   /** Abandons any replay in progress for `target` (its connection closed). */

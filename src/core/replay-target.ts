@@ -12,6 +12,11 @@ export interface ReplayTarget {
   notRecovered(): void;
   /** Switches the target to live delivery (e.g. `ws.subscribe(topic)`), synchronously. */
   goLive(): void;
+  /**
+   * Asked each time the target could go live; `false` keeps it on the direct path (every live
+   * frame through `send`) and asks again on the next one. Absent: always.
+   */
+  mayGoLive?(): boolean;
   /** Called instead of `goLive` when the target could not keep up; it should be closed. */
   overflowed(): void;
   readonly closed: boolean;

@@ -8,6 +8,7 @@
 import type { ReplayTarget } from "./catch-up.ts";
 import { type Member, type MembershipListener, newMemberId } from "./membership.ts";
 import type { ReplayBudget } from "./replay-limits.ts";
+import type { ResumeGroup } from "./resume-group.ts";
 
 /** What a connection offers the subscribe path, whatever its transport. */
 export interface Subscriber {
@@ -30,6 +31,8 @@ export interface Subscriber {
 export interface Replayer {
   replay(topic: string, since: string | undefined, target: ReplayTarget): Promise<void>;
   cancelReplay(topic: string, target: ReplayTarget): void;
+  /** Merges the replays of topics resumed from one offset; absent: each replays on its own. */
+  resumeGroup?(topics: readonly string[]): ResumeGroup;
   /** Told of every topic a connection joins and leaves (presence). */
   readonly membership?: MembershipListener;
 }
@@ -46,10 +49,13 @@ export interface SubscribeOptions {
   channel?: string;
   /** Replaces the subscriber's `replayFailed` for this subscription. */
   onReplayFailed?: (error: unknown) => void;
+  /** The merged resume this subscription's replay belongs to ({@link Subscriptions.addAll}). */
+  group?: ResumeGroup | undefined;
 }
 
 interface Entry {
   channel: string;
+  group: ResumeGroup | undefined;
   /** The replay in progress, until the subscription is live. */
   replay: ReplayTarget | undefined;
 }
@@ -91,7 +97,7 @@ export class Subscriptions {
   add(topic: string, opts: SubscribeOptions = {}): boolean {
     if (this.#topics.has(topic)) return false;
     const channel = opts.channel ?? topic;
-    const entry: Entry = { channel, replay: undefined };
+    const entry: Entry = { channel, group: opts.group, replay: undefined };
     this.#topics.set(topic, entry);
     if (opts.since === undefined) {
       this.#sub.live(channel);
@@ -102,16 +108,19 @@ export class Subscriptions {
       this.#budget?.take();
     } catch (error) {
       this.#topics.delete(topic);
+      opts.group?.forget(topic);
       if (opts.onReplayFailed) opts.onReplayFailed(error);
       else this.#sub.replayFailed(topic, error);
       return false;
     }
-    const target = this.#target(topic, entry, opts.encode);
+    const own = this.#target(topic, entry, opts.encode);
+    const target = opts.group ? opts.group.wrap(topic, own) : own;
     entry.replay = target;
     this.#hub.membership?.joined(topic, this.member);
     this.#hub.replay(topic, opts.since, target).catch((error: unknown) => {
       if (this.#topics.get(topic) !== entry) return;
       this.#topics.delete(topic);
+      opts.group?.forget(topic);
       this.#hub.membership?.left(topic, this.member);
       if (opts.onReplayFailed) opts.onReplayFailed(error);
       else this.#sub.replayFailed(topic, error);
@@ -119,11 +128,22 @@ export class Subscriptions {
     return true;
   }
 
+  /**
+   * Subscribes to several topics at once. Resumed from one offset, their replays are merged
+   * (`resume-group.ts`), so that the client may later resume all of them from any seq it got.
+   */
+  addAll(topics: readonly string[], opts: SubscribeOptions = {}): void {
+    const fresh = [...new Set(topics)].filter((topic) => !this.#topics.has(topic));
+    const group = opts.since !== undefined && fresh.length > 1 ? this.#hub.resumeGroup?.(fresh) : undefined;
+    for (const topic of fresh) this.add(topic, { ...opts, group });
+  }
+
   /** Unsubscribes from `topic`, cancelling its replay if one is in progress. */
   remove(topic: string): void {
     const entry = this.#topics.get(topic);
     if (!entry) return;
     this.#topics.delete(topic);
+    entry.group?.forget(topic);
     if (entry.replay) this.#hub.cancelReplay(topic, entry.replay);
     else this.#sub.unlive(entry.channel);
     this.#hub.membership?.left(topic, this.member);

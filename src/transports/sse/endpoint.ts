@@ -131,7 +131,8 @@ export function sseEndpoint(deps: SseDeps, opts: SseOptions) {
         if (conn.closed) return; // the client went away before the first bytes: register nothing
         connections.add(conn);
         if (principal?.exp !== undefined) cancelExpiry = runAt(deps.clock, principal.exp * 1000, () => endExpired(conn));
-        for (const topic of topics) subscriptions.add(topic, { since });
+        // One `Last-Event-ID` for all: their replays are merged, so any id sent resumes them all.
+        subscriptions.addAll(topics, { since });
         // Read in the same turn as the stream went live: every later entry arrives on it.
         if (since === undefined && wantsPosition) for (const topic of topics) writePosition(conn, topic, deps.position?.(topic));
         // The response lasts as long as this pull: until the server or the client ends it.

@@ -19,6 +19,7 @@ export function sseSubscriber(conn: SseConnection, transport: SseTransport, log:
       return conn.closed;
     },
     write(topic, frame, seq, ephemeral) {
+      transport.flush(); // live events held for this turn were delivered first: they go first
       conn.send(utf8.encode(sseEvent(seq, frame)), ephemeral, topicFamily(topic));
       return !conn.closed;
     },

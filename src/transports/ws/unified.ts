@@ -11,7 +11,7 @@ import type { RouteMethods } from "../../http/routes.ts";
 import { parseClientFrame, rejectMalformed } from "./client-frames.ts";
 import { type AppServer, type SocketBehavior, sendError, upgrade } from "./socket.ts";
 import { unifiedDocs } from "./unified-docs.ts";
-import { handleUnifiedOp, subscribeSocket, type UnifiedDeps } from "./unified-ops.ts";
+import { handleUnifiedOp, type UnifiedDeps } from "./unified-ops.ts";
 
 export { subscribeSocket, type TopicPublisher, type UnifiedDeps } from "./unified-ops.ts";
 
@@ -45,6 +45,7 @@ export function unifiedSocket(deps: UnifiedDeps): SocketBehavior {
   return {
     open(ws) {
       const raw = ws.data.query.get("topics");
+      const topics: string[] = [];
       for (const topic of raw === null ? ["cron"] : splitTopics(raw)) {
         const problem = topicProblem(topic);
         if (problem) {
@@ -55,8 +56,10 @@ export function unifiedSocket(deps: UnifiedDeps): SocketBehavior {
           sendError(ws, "forbidden", `topics: not allowed to subscribe to ${topic}`);
           continue;
         }
-        subscribeSocket(ws, topic, ws.data.since);
+        topics.push(topic);
       }
+      // One `since` for all: their replays are merged, so any seq received resumes them all.
+      ws.data.subscriptions?.addAll(topics, { since: ws.data.since });
     },
     message(ws, message) {
       const now = deps.clock.now();

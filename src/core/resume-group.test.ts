@@ -1,0 +1,106 @@
+import { describe, expect, it } from "bun:test";
+import { Hub } from "./hub.ts";
+import { type HubMetrics, noopHubMetrics } from "./hub-metrics.ts";
+import { MemoryTopicLog } from "./memory-topic-log.ts";
+import { compareSeq } from "./seq.ts";
+import { type Subscriber, Subscriptions } from "./subscriptions.ts";
+import { VirtualClock } from "./virtual-clock.ts";
+
+/** A connection as the subscribe path sees it: replayed writes and live frames in one stream. */
+function stream() {
+  const out: { topic: string; seq: string; ephemeral: boolean }[] = [];
+  const live = new Set<string>();
+  const sub: Subscriber = {
+    closed: false,
+    write: (topic, _frame, seq, ephemeral) => (out.push({ topic, seq, ephemeral }), true),
+    live: (topic) => void live.add(topic),
+    unlive: (topic) => void live.delete(topic),
+    notRecovered: () => {},
+    overflowed: () => {
+      throw new Error("unexpected overflow");
+    },
+    replayFailed: (topic, error) => {
+      throw new Error(`replay of ${topic} failed: ${String(error)}`);
+    },
+  };
+  return { out, live, sub };
+}
+
+function setup() {
+  const clock = new VirtualClock();
+  const dropped: string[] = [];
+  const metrics: HubMetrics = { ...noopHubMetrics, dropped: (family, reason) => void dropped.push(`${family} ${reason}`) };
+  const log = new MemoryTopicLog({ historySize: 1000, clock });
+  const hub = new Hub({ log, clock, metrics, durableRoots: ["chat", "relay"] });
+  const s = stream();
+  // Live frames reach the connection like a transport would: only on the topics it went live on.
+  hub.addTransport({
+    receivers: (topic) => (s.live.has(topic) ? 1 : 0),
+    deliver: (topic, _frame, seq, ephemeral) => (s.live.has(topic) ? (s.out.push({ topic, seq, ephemeral }), 1) : 0),
+    reset: () => 0,
+  });
+  return { clock, log, hub, dropped, ...s };
+}
+
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+describe("ResumeGroup: several topics resumed from one offset", () => {
+  it("sends every entry after the offset in seq order across the topics, live ones included, then goes live", async () => {
+    const { clock, log, hub, out, live, sub, dropped } = setup();
+    const since = log.appendSync("chat", { n: "since" }).seq;
+    const expected: string[] = [];
+    // A long chat history (replayed in slices of 64) and a short relay one, interleaved in time.
+    for (let i = 0; i < 300; i++) {
+      clock.advance(1);
+      expected.push(log.appendSync(i % 50 === 0 ? "relay" : "chat", { i }).seq);
+    }
+    const subs = new Subscriptions(hub, sub);
+    subs.addAll(["chat", "relay"], { since });
+    // While chat is still replaying: live entries on both topics, and a tick on one.
+    for (let i = 0; i < 10; i++) {
+      await settle();
+      clock.advance(1);
+      expected.push((await hub.append(i % 2 ? "relay" : "chat", { live: i })).seq);
+      hub.emit(["relay"], { tick: i }, { deadline: clock.now() + 1000, tickAt: clock.now() });
+    }
+    for (let i = 0; i < 20 && out.length < expected.length; i++) await settle();
+    const seqs = out.filter((f) => !f.ephemeral).map((f) => f.seq);
+    expect(seqs).toEqual(expected);
+    for (let i = 1; i < seqs.length; i++) expect(compareSeq(seqs[i - 1]!, seqs[i]!)).toBeLessThan(0);
+    // No tick overtook the replay: the ones emitted while it was held back were counted, not sent.
+    const lastReplayed = out.findIndex((f) => f.seq === expected[299]);
+    expect(out.slice(0, lastReplayed).some((f) => f.ephemeral)).toBe(false);
+    expect(dropped.length).toBeGreaterThan(0);
+    // Each topic goes live on its next entry, which arrives once, in order.
+    const before = out.length;
+    const after = [(await hub.append("chat", { n: "after" })).seq, (await hub.append("relay", { n: "after" })).seq];
+    expect(out.slice(before).map((f) => f.seq)).toEqual(after);
+    expect([...live].sort()).toEqual(["chat", "relay"]);
+    hub.emit(["relay"], { tick: "live" }, { deadline: clock.now() + 1000, tickAt: clock.now() });
+    expect(out.at(-1)!.ephemeral).toBe(true);
+  });
+
+  it("releases the other topics when one leaves before it caught up", async () => {
+    const { clock, log, hub, out, sub } = setup();
+    const since = log.appendSync("chat", { n: "since" }).seq;
+    for (let i = 0; i < 200; i++) {
+      clock.advance(1);
+      log.appendSync(i % 2 ? "relay" : "chat", { i });
+    }
+    const subs = new Subscriptions(hub, sub);
+    subs.addAll(["chat", "relay"], { since });
+    await settle();
+    subs.remove("chat"); // still replaying: the relay entries must not wait for it
+    for (let i = 0; i < 20 && out.length < 100; i++) await settle();
+    expect(out.map((f) => f.topic)).toEqual(Array(100).fill("relay"));
+  });
+
+  it("leaves a single topic, or a subscription without an offset, to the plain path", () => {
+    const { hub, log, out, live, sub } = setup();
+    log.appendSync("chat", { n: 1 });
+    const subs = new Subscriptions(hub, sub);
+    subs.addAll(["chat", "relay"]);
+    expect([...live].sort()).toEqual(["chat", "relay"]);
+    expect(out).toEqual([]);
+  });
+});
