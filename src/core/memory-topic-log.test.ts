@@ -19,6 +19,20 @@ describe("MemoryTopicLog", () => {
     expect(log.lastDelivered("a")).toBe(seen[9]!.seq);
   });
 
+  it("answers not recovered for an offset of an earlier process whose clock was ahead of this one's", async () => {
+    const before = new MemoryTopicLog({ historySize: 100, clock: new VirtualClock(1_700_000_010_000) });
+    const old = await before.append("t", { i: 0 });
+    const clock = new VirtualClock(1_700_000_002_000); // restarted 2 s later, on a clock 10 s behind
+    const log = new MemoryTopicLog({ historySize: 100, clock });
+    const fresh = [await log.append("t", { i: 1 }), await log.append("t", { i: 2 })];
+    expect(compareSeq(fresh[0]!.seq, old.seq)).toBeLessThan(0);
+    expect((await log.readAfter("t", old.seq)).recovered).toBe(false);
+    expect((await log.readAfter("missing", old.seq)).recovered).toBe(false);
+    expect(await log.readAfter("t", fresh[0]!.seq)).toMatchObject({ recovered: true, entries: [fresh[1]] });
+    expect((await log.readAfter("t", `${fresh[1]!.seq}.3`)).recovered).toBe(true);
+    expect((await log.readAfter("t", `${clock.now()}-0`)).recovered).toBe(true);
+  });
+
   it("reads strictly after a seq, per topic, with a limit", async () => {
     const log = new MemoryTopicLog({ historySize: 100, clock: new VirtualClock() });
     const entries = [];

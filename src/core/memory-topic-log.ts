@@ -7,7 +7,7 @@ import type { Clock } from "./clock.ts";
 import { entriesAfter } from "./entries-after.ts";
 import { Listeners } from "./listeners.ts";
 import { RingBuffer } from "./ring-buffer.ts";
-import { compareSeq, SeqGenerator } from "./seq.ts";
+import { compareSeq, pastIssued, SeqGenerator } from "./seq.ts";
 import { type AppendOptions, type Epoch, type HistoryRead, type LogEntry, StoredEntry, type TailListener, type TopicLog } from "./topic-log.ts";
 
 /** Event ids remembered for idempotent appends. */
@@ -72,7 +72,7 @@ export class MemoryTopicLog implements TopicLog {
 
   async readAfter(topic: string, since: string | undefined, limit = Infinity): Promise<HistoryRead> {
     const epoch = this.#epoch;
-    const current = since === undefined || compareSeq(since, epoch.start) >= 0;
+    const current = since === undefined || (compareSeq(since, epoch.start) >= 0 && !pastIssued(since, this.#seq.last, this.#opts.clock.now()));
     const state = this.#topics.get(topic);
     if (!state) return { entries: [], recovered: current, epoch: epoch.id };
     const recovered = current && (since === undefined || state.evictedUpTo === undefined || compareSeq(since, state.evictedUpTo) >= 0);

@@ -31,6 +31,18 @@ export function durablePart(seq: string): string {
   return dot === -1 ? seq : seq.slice(0, dot);
 }
 
+/**
+ * Whether `since` lies past both the newest seq a log issued and the log's clock: it was issued
+ * by another history, e.g. one written before a restart on a clock that has stepped back since.
+ * (The new history's seqs are then smaller than the old ones, and would pass for recovered.)
+ * A tick's `<tick>-0` and a frame's `<seq>.<k>` of this log never are.
+ */
+export function pastIssued(since: string, newest: string | undefined, nowMs: number): boolean {
+  const parts = parseSeq(since);
+  if (!parts || parts.ms <= nowMs) return false;
+  return newest === undefined || compareSeq(durablePart(since), newest) > 0;
+}
+
 /** The seq of an ephemeral frame after durable position `position`, its counter `k`. */
 export function ephemeralAfter(position: string, k: number): string {
   return `${position}.${k}`;
@@ -74,6 +86,11 @@ export class SeqGenerator {
       this.#lastMs = p.ms;
       this.#lastN = p.n;
     }
+  }
+
+  /** The newest seq issued (or the one it was started after), if any. */
+  get last(): string | undefined {
+    return this.#lastN < 0 ? undefined : formatSeq(this.#lastMs, this.#lastN);
   }
 
   next(nowMs: number): string {

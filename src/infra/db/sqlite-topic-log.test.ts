@@ -185,6 +185,22 @@ describe("SqliteTopicLog", () => {
     await fx.close();
   });
 
+  it("answers not recovered for an offset of a replaced file written on a clock that has stepped back since", async () => {
+    const fx = await fixture({ clock: new VirtualClock(1_700_000_010_000) });
+    const old = await fx.log.append("chat:r", { text: "old" });
+    const clock = new VirtualClock(1_700_000_000_000); // 10 s behind: the new seqs sort before the old one
+    const log = await fx.reopen({ clock }, true);
+    const fresh = [await log.append("chat:r", { text: "new 1" }), await log.append("chat:r", { text: "new 2" })];
+    expect(compareSeq(fresh[1]!.seq, old.seq)).toBeLessThan(0);
+    expect(await log.readAfter("chat:r", old.seq)).toMatchObject({ recovered: false });
+    expect(await log.readAfter("other", old.seq)).toMatchObject({ recovered: false });
+    // This file's own offsets, a tick's and an ephemeral frame's, still resume.
+    expect(await log.readAfter("chat:r", fresh[0]!.seq)).toMatchObject({ recovered: true, entries: [fresh[1]] });
+    expect((await log.readAfter("chat:r", `${fresh[1]!.seq}.7`)).recovered).toBe(true);
+    expect((await log.readAfter("chat:r", `${clock.now()}-0`)).recovered).toBe(true);
+    await fx.close();
+  });
+
   it("keeps an epoch across a reopen once the topic has stored an entry", async () => {
     const fx = await fixture();
     const readOnly = fx.log.epoch("chat:quiet");

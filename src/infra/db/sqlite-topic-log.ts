@@ -19,7 +19,7 @@ import type { Clock } from "../../core/clock.ts";
 import { entriesAfter } from "../../core/entries-after.ts";
 import { Listeners } from "../../core/listeners.ts";
 import { RingBuffer } from "../../core/ring-buffer.ts";
-import { compareSeq, formatSeq, parseSeq, SeqGenerator } from "../../core/seq.ts";
+import { compareSeq, formatSeq, parseSeq, pastIssued, SeqGenerator } from "../../core/seq.ts";
 import {
   type AppendOptions,
   type Epoch,
@@ -138,10 +138,12 @@ export class SqliteTopicLog implements TopicLog {
     const state = this.#topics.get(topic);
     // A topic this file never stored: nothing to lose after the log was opened. No epoch is
     // created for it, so clients naming arbitrary topics cannot grow the log's memory.
-    if (!state && !this.#epochs.has(topic)) return { entries: [], recovered: since === undefined || compareSeq(since, this.#openedAt) >= 0 };
+    // A seq past everything this file issued and past the clock belongs to another history too.
+    const issued = since === undefined || !pastIssued(since, this.#seq.last, this.#opts.clock.now());
+    if (!state && !this.#epochs.has(topic)) return { entries: [], recovered: issued && (since === undefined || compareSeq(since, this.#openedAt) >= 0) };
     const epoch = this.#epoch(topic);
     // A seq from before the epoch began belongs to a history this file does not hold.
-    const inEpoch = since === undefined || compareSeq(since, epoch.start) >= 0;
+    const inEpoch = issued && (since === undefined || compareSeq(since, epoch.start) >= 0);
     if (!state) return { entries: [], recovered: inEpoch, epoch: epoch.id };
     const recovered = inEpoch && (since === undefined || state.evictedUpTo === undefined || compareSeq(since, state.evictedUpTo) >= 0);
     const entries = entriesAfter(state.entries, since, limit);
