@@ -2,6 +2,7 @@ import { describe, expect, it } from "bun:test";
 import { Hub } from "./hub.ts";
 import { type HubMetrics, noopHubMetrics } from "./hub-metrics.ts";
 import { MemoryTopicLog } from "./memory-topic-log.ts";
+import { ReplayLimits } from "./replay-limits.ts";
 import { compareSeq } from "./seq.ts";
 import { type Subscriber, Subscriptions } from "./subscriptions.ts";
 import { VirtualClock } from "./virtual-clock.ts";
@@ -93,6 +94,29 @@ describe("ResumeGroup: several topics resumed from one offset", () => {
     subs.remove("chat"); // still replaying: the relay entries must not wait for it
     for (let i = 0; i < 20 && out.length < 100; i++) await settle();
     expect(out.map((f) => f.topic)).toEqual(Array(100).fill("relay"));
+  });
+
+  it("counts one resume of many topics as one replay of the connection's allowance", async () => {
+    const { clock, log, hub, out, sub } = setup();
+    const since = log.appendSync("chat", { n: "since" }).seq;
+    clock.advance(1);
+    const entry = log.appendSync("chat", { n: 1 });
+    const limits = new ReplayLimits({ rate: 1, burst: 2, maxConcurrent: 10, now: () => clock.now() });
+    const topics = ["chat", ...Array.from({ length: 11 }, (_, i) => `chat:room${i}`)];
+    const subs = new Subscriptions(hub, sub, limits.budget());
+    subs.addAll(topics, { since });
+    for (let i = 0; i < 5 && out.length === 0; i++) await settle();
+    expect(out.map((f) => f.seq)).toEqual([entry.seq]);
+    expect(subs.size).toBe(12);
+    // Another connection's burst of 2: two resumes, then the third is refused as a whole.
+    const refused: string[] = [];
+    const other = new Subscriptions(hub, { ...sub, replayFailed: (topic) => void refused.push(topic) }, limits.budget());
+    for (let i = 0; i < 3; i++) {
+      other.clear();
+      other.addAll(["chat", "relay"], { since });
+    }
+    expect(refused).toEqual(["chat", "relay"]);
+    expect(other.size).toBe(0);
   });
 
   it("leaves a single topic, or a subscription without an offset, to the plain path", () => {

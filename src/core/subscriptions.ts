@@ -105,7 +105,7 @@ export class Subscriptions {
       return true;
     }
     try {
-      this.#budget?.take();
+      if (!opts.group) this.#budget?.take(); // a group's topics share the one replay it took
     } catch (error) {
       this.#topics.delete(topic);
       opts.group?.forget(topic);
@@ -135,6 +135,15 @@ export class Subscriptions {
   addAll(topics: readonly string[], opts: SubscribeOptions = {}): void {
     const fresh = [...new Set(topics)].filter((topic) => !this.#topics.has(topic));
     const group = opts.since !== undefined && fresh.length > 1 ? this.#hub.resumeGroup?.(fresh) : undefined;
+    if (group) {
+      // One resume, one replay of the allowance, however many topics it names.
+      try {
+        this.#budget?.take();
+      } catch (error) {
+        for (const topic of fresh) this.#sub.replayFailed(topic, error);
+        return;
+      }
+    }
     for (const topic of fresh) this.add(topic, { ...opts, group });
   }
 

@@ -85,6 +85,19 @@ describe("SseConnection", () => {
     expect(drops).toEqual([["chat", "backpressure"]]);
   });
 
+  it("skips pings while backed up, and overflows rather than queue control events past the limit", () => {
+    const { conn, w, cleanups } = setup(40);
+    conn.ping(": ping\n\n");
+    w.backUp();
+    conn.send(bytes("x".repeat(30)), false, "chat"); // starts the backed-up stretch
+    for (let i = 0; i < 100; i++) conn.ping(": ping\n\n");
+    expect(conn.backlog).toBe(30);
+    conn.writeText("event: recovered\ndata: {}\n\n");
+    expect(w.written.slice(2)).toEqual([expect.stringMatching(/^event: overflow\n/)]);
+    expect(conn.closed).toBe(true);
+    expect(cleanups()).toBe(1);
+  });
+
   it("counts nothing once the backed-up stretch has drained", async () => {
     const { conn, w } = setup();
     w.backUp();

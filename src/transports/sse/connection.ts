@@ -61,12 +61,21 @@ export class SseConnection implements SseSink {
     this.#writer = writer;
   }
 
-  /** Writes raw text (comments, control events) regardless of backpressure. */
+  /**
+   * Writes raw text (comments, control events) while the queue has room for it; past the queue's
+   * size the stream overflows, so that not even pings pile up behind a stalled reader.
+   */
   writeText(text: string): void {
     if (this.#closed || !this.#writer) return;
     this.#beforeText();
     if (this.#closed) return;
+    if (this.#backlog > 0 && this.#backlog + text.length > this.#queueBytes) return this.overflow();
     this.#write(text, text.length);
+  }
+
+  /** A `: ping` comment, skipped while the stream is backed up (it is not idle, only slow). */
+  ping(text: string): void {
+    if (this.#backlog === 0) this.writeText(text);
   }
 
   send(chunk: Uint8Array, ephemeral: boolean, family: string): void {

@@ -162,7 +162,7 @@ export function sseEndpoint(deps: SseDeps, opts: SseOptions) {
     start() {
       pinger = setInterval(() => {
         const ping = sseComment("ping");
-        for (const conn of connections) conn.writeText(ping);
+        for (const conn of connections) conn.ping(ping);
       }, opts.pingMs);
     },
     stop() {
