@@ -1,9 +1,9 @@
 /**
  * Issue 16, replay limits: a connection may start `REPLAY_RATE` replays a second (bursts of
  * `REPLAY_BURST`). A client that re-subscribes with `since:"0-0"` 50 times as fast as it can gets
- * its `ack`s, and for every replay past its allowance an `error` `rate_limited` right after the
- * subscribe's ack; `/metrics` counts the refusals; other clients are unaffected meanwhile (their
- * own replays, chat delivery, `/health`).
+ * an `ack` for every replay within its allowance and, instead of the ack, an `error`
+ * `rate_limited` with the subscribe's `ref` for every one past it; `/metrics` counts the refusals;
+ * other clients are unaffected meanwhile (their own replays, chat delivery, `/health`).
  */
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import type { Tickwire } from "../src/main.ts";
@@ -70,21 +70,22 @@ describe("replay limits per connection (REPLAY_RATE=5, REPLAY_BURST=5)", () => {
     expect(other.frames.filter((f: any) => f?.op === "error")).toEqual([]);
     expect(other.frames.filter(isChat).map((f: any) => f.seq)).toEqual([...history.slice(5), live]);
 
-    await flooder.collect(PAIRS * 2, (f) => f?.op === "ack");
+    await flooder.collect(PAIRS * 2, isReply);
     const elapsed = (performance.now() - started) / 1000;
-    // Every op is answered; a refused subscribe's error follows its ack.
+    // Every op is answered once: a subscribe within the allowance by its ack, one past it by the
+    // refusal, with its ref (a client matching replies by ref knows it is not subscribed).
     const replies = flooder.frames.filter(isReply) as any[];
     let granted = 0;
     let refused = 0;
     let at = 0;
     for (let i = 0; i < PAIRS; i++) {
       expect(replies[at++]).toEqual({ op: "ack", ref: `u${i}`, topic: "chat" });
-      expect(replies[at++]).toEqual({ op: "ack", ref: `s${i}`, topic: "chat" });
-      if (replies[at]?.op === "error") {
-        expect(replies[at]).toMatchObject({ op: "error", code: "rate_limited", message: expect.any(String) });
-        at++;
+      const reply = replies[at++];
+      if (reply?.op === "error") {
+        expect(reply).toMatchObject({ op: "error", code: "rate_limited", ref: `s${i}`, topic: "chat", message: expect.any(String) });
         refused++;
       } else {
+        expect(reply).toEqual({ op: "ack", ref: `s${i}`, topic: "chat" });
         granted++;
       }
     }
@@ -111,10 +112,11 @@ describe("replay limits per connection (REPLAY_RATE=5, REPLAY_BURST=5)", () => {
         flooder.send({ op: "unsubscribe", topic: "chat" });
         const ref = `later-${performance.now()}`;
         flooder.send({ op: "subscribe", topic: "chat", since: history[8], ref });
-        await flooder.next((f) => f?.op === "ack" && f.ref === ref);
-        // A refusal is sent right after the subscribe's ack; a grant replays h9 first.
-        const outcome = await flooder.next((f) => (f?.op === "error" && f.code === "rate_limited") || (isChat(f) && f.seq === history[9]));
-        return outcome.op === undefined;
+        // A refusal answers the subscribe; a grant is acknowledged and replays h9.
+        const reply = await flooder.next((f) => isReply(f) && f.ref === ref);
+        if (reply.op === "error") return false;
+        await flooder.next((f) => isChat(f) && f.seq === history[9]);
+        return true;
       },
       { message: "the flooder's replay allowance to refill", intervalMs: 100 },
     );

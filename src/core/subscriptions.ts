@@ -7,7 +7,7 @@
  */
 import type { ReplayTarget } from "./catch-up.ts";
 import { type Member, type MembershipListener, newMemberId } from "./membership.ts";
-import type { ReplayBudget } from "./replay-limits.ts";
+import { type ReplayBudget, ReplayRefusedError } from "./replay-limits.ts";
 import type { ResumeGroup } from "./resume-group.ts";
 
 /** What a connection offers the subscribe path, whatever its transport. */
@@ -51,6 +51,8 @@ export interface SubscribeOptions {
   onReplayFailed?: (error: unknown) => void;
   /** The merged resume this subscription's replay belongs to ({@link Subscriptions.addAll}). */
   group?: ResumeGroup | undefined;
+  /** The replay was already taken from the allowance ({@link Subscriptions.reserveReplay}). */
+  reserved?: boolean;
 }
 
 interface Entry {
@@ -105,7 +107,7 @@ export class Subscriptions {
       return true;
     }
     try {
-      if (!opts.group) this.#budget?.take(); // a group's topics share the one replay it took
+      if (!opts.group && !opts.reserved) this.#budget?.take(); // a group's topics share the one it took
     } catch (error) {
       this.#topics.delete(topic);
       opts.group?.forget(topic);
@@ -145,6 +147,20 @@ export class Subscriptions {
       }
     }
     for (const topic of fresh) this.add(topic, { ...opts, group });
+  }
+
+  /**
+   * Takes one replay from the allowance ahead of an `add` with `reserved` (so that a refusal can
+   * be answered before anything else); returns the refusal, if any.
+   */
+  reserveReplay(): ReplayRefusedError | undefined {
+    try {
+      this.#budget?.take();
+      return undefined;
+    } catch (error) {
+      if (error instanceof ReplayRefusedError) return error;
+      throw error;
+    }
   }
 
   /** Unsubscribes from `topic`, cancelling its replay if one is in progress. */

@@ -51,8 +51,8 @@ type OpName = keyof typeof checks;
 export const topicLimitMessage = (max: number) => `topic: this connection already has ${max} topics (MAX_TOPICS_PER_CONNECTION); unsubscribe first`;
 
 /** Subscribes `ws` to `topic` (resuming after `since` when given) through its subscriptions. */
-export function subscribeSocket(ws: Socket, topic: string, since: string | undefined): void {
-  ws.data.subscriptions?.add(topic, { since });
+export function subscribeSocket(ws: Socket, topic: string, since: string | undefined, reserved = false): void {
+  ws.data.subscriptions?.add(topic, { since, reserved });
 }
 
 /** Runs one client op of a `/ws` socket. */
@@ -77,9 +77,13 @@ export async function handleUnifiedOp(deps: UnifiedDeps, ws: Socket, frame: Reco
         deps.onLimit?.("topics_per_connection");
         return sendError(ws, "limit_exceeded", topicLimitMessage(deps.maxTopics!), ref);
       }
+      // A resume the replay allowance refuses is answered as such, not acknowledged first.
+      const resume = since !== undefined && subs !== undefined && !subs.has(topic);
+      const refused = resume ? subs.reserveReplay() : undefined;
+      if (refused) return sendJson(ws, { op: "error", code: refused.code, topic, message: `topic: ${refused.message}`, ...(ref !== undefined ? { ref } : {}) });
       // Read in the same turn as the socket goes live: every entry after it arrives live.
       reply({ topic, ...(since === undefined && !subs?.has(topic) ? deps.position?.(topic) : undefined) });
-      return subscribeSocket(ws, topic, since);
+      return subscribeSocket(ws, topic, since, resume);
     }
     case "presence": {
       const { topic } = frame as Static<typeof PresenceOp>;
