@@ -164,6 +164,7 @@ async function compose(config: Config, clock: Clock, log: Logger, disposers: (()
       onLimit: (limit) => metrics.limitRefusals.inc({ limit }),
       position: (topic) => hub.position(topic),
       presence: (topic) => presence.snapshot(topic),
+      announced: (topic) => presence.announces(topic),
     }),
     cronFeature(ctx),
     (timers = timersFeature(ctx, { database, hotState })),

@@ -100,6 +100,39 @@ describe("presence (embedded)", () => {
     await chatWatcher.next(isPresence("join"));
     expect(watcher.frames.filter(isPresence("join"))).toEqual([]);
   });
+
+  it("counts a subscribe or unsubscribe of an announced topic as a publish: flapping cannot flood the presence log", async () => {
+    const limited = await startServer({ PRESENCE_EVENTS: "session:*", WS_PUBLISHES_PER_SECOND: "5" });
+    try {
+      const watcher = await subscriber(wsUrl(limited, "/ws?topics="), "presence:session:flap");
+      const flapper = await opened(wsUrl(limited, "/ws?topics="));
+      // Each op flips the subscription, so each admitted one is one join or leave in the log.
+      let subscribed = false;
+      let admitted = 0;
+      const started = performance.now();
+      for (let i = 0; i < 40; i++) {
+        flapper.send({ op: subscribed ? "unsubscribe" : "subscribe", topic: "session:flap", ref: `f${i}` });
+        const reply = await flapper.next((f) => f.ref === `f${i}`);
+        if (reply.op === "ack") {
+          subscribed = !subscribed;
+          admitted++;
+        } else {
+          expect(reply).toMatchObject({ op: "error", code: "rate_limited" });
+        }
+      }
+      const seconds = (performance.now() - started) / 1000;
+      expect(admitted).toBeLessThanOrEqual(5 + Math.ceil(5 * seconds) + 1); // the burst, then 5 a second
+      expect(admitted).toBeGreaterThanOrEqual(5);
+      await watcher.collect(admitted, (f) => isPresence("join")(f) || isPresence("leave")(f));
+      // Topics that are not announced are not limited that way.
+      for (let i = 0; i < 20; i++) flapper.send({ op: "subscribe", topic: `room:${i}`, ref: `r${i}` });
+      expect((await flapper.collect(20, (f) => String(f.ref).startsWith("r"))).every((f: any) => f.op === "ack")).toBe(true);
+      flapper.close();
+      watcher.close();
+    } finally {
+      await limited.stop();
+    }
+  });
 });
 
 describe("presence across two instances on Redis", () => {

@@ -33,6 +33,8 @@ export interface PresenceDeps {
 export interface PresenceFeature extends Feature {
   /** Who is subscribed to `topic` now (the caller checks permission). */
   snapshot(topic: string): Promise<PresenceSnapshot>;
+  /** Whether joins and leaves of `topic` are announced (appended to the presence log). */
+  announces(topic: string): boolean;
 }
 
 export function presenceFeature(ctx: AppContext, deps: PresenceDeps = {}): PresenceFeature {
@@ -91,6 +93,7 @@ export function presenceFeature(ctx: AppContext, deps: PresenceDeps = {}): Prese
       },
     },
     snapshot,
+    announces: (topic) => events.announces(topic),
     start() {
       hub.derive(presenceDerivation);
       stopListening = hub.membership.listen(listener);

@@ -37,6 +37,11 @@ export interface UnifiedDeps {
   position?: (topic: string) => { seq: string; epoch?: string } | undefined;
   /** Who is subscribed to a topic (the presence feature); absent: the op answers not_available. */
   presence?: (topic: string) => Promise<unknown>;
+  /**
+   * Topics whose joins and leaves are appended to a log (presence events): subscribing to one or
+   * leaving it costs a publish, so that flapping cannot flood that shared log past the publish limit.
+   */
+  announced?: (topic: string) => boolean;
 }
 
 const checks = {
@@ -77,6 +82,7 @@ export async function handleUnifiedOp(deps: UnifiedDeps, ws: Socket, frame: Reco
         deps.onLimit?.("topics_per_connection");
         return sendError(ws, "limit_exceeded", topicLimitMessage(deps.maxTopics!), ref);
       }
+      if (!subs?.has(topic) && deps.announced?.(topic) && !admitOrRefuse(deps, ws, now, ref)) return;
       // A resume the replay allowance refuses is answered as such, not acknowledged first.
       const resume = since !== undefined && subs !== undefined && !subs.has(topic);
       const refused = resume ? subs.reserveReplay() : undefined;
@@ -98,6 +104,7 @@ export async function handleUnifiedOp(deps: UnifiedDeps, ws: Socket, frame: Reco
     }
     case "unsubscribe": {
       const { topic } = frame as Static<typeof UnsubscribeOp>;
+      if (ws.data.subscriptions?.has(topic) && deps.announced?.(topic) && !admitOrRefuse(deps, ws, now, ref)) return;
       ws.data.subscriptions?.remove(topic);
       return reply({ topic });
     }
@@ -107,11 +114,7 @@ export async function handleUnifiedOp(deps: UnifiedDeps, ws: Socket, frame: Reco
       if (!publisher)
         return sendError(ws, "not_publishable", `topic: clients may publish only on ${[...deps.publishers.keys()].join(", ") || "no topic"}`, ref);
       if (!canPublish(ws.data.principal, topic)) return sendError(ws, "forbidden", `topic: not allowed to publish on ${topic}`, ref);
-      const perSecond = deps.publishesPerSecond ?? Number.POSITIVE_INFINITY;
-      if (!admitPublish(ws, now, perSecond)) {
-        deps.onLimit?.("ws_publishes");
-        return sendError(ws, "rate_limited", PUBLISH_RATE_MESSAGE(perSecond), ref);
-      }
+      if (!admitOrRefuse(deps, ws, now, ref)) return;
       try {
         const { seq } = await publisher(data, ws.data.principal);
         return reply({ topic, seq });
@@ -122,4 +125,13 @@ export async function handleUnifiedOp(deps: UnifiedDeps, ws: Socket, frame: Reco
       }
     }
   }
+}
+
+/** Takes one publish from the socket's allowance, or answers `rate_limited`; whether it was taken. */
+function admitOrRefuse(deps: UnifiedDeps, ws: Socket, now: number, ref: string | number | undefined): boolean {
+  const perSecond = deps.publishesPerSecond ?? Number.POSITIVE_INFINITY;
+  if (admitPublish(ws, now, perSecond)) return true;
+  deps.onLimit?.("ws_publishes");
+  sendError(ws, "rate_limited", PUBLISH_RATE_MESSAGE(perSecond), ref);
+  return false;
 }
