@@ -71,8 +71,15 @@ export class CatchUps {
 
   /** Merges the replays of `topics`, resumed from one offset (see resume-group.ts). */
   group(topics: readonly string[]): ResumeGroup {
-    const { metrics, bufferSize } = this.#opts;
-    return new ResumeGroup(topics, { limit: bufferSize, droppedStale: (topic) => metrics.dropped(topicFamily(topic), "deadline", 1) });
+    const { metrics, bufferSize, lastDelivered } = this.#opts;
+    return new ResumeGroup(topics, {
+      limit: bufferSize,
+      droppedStale: (topic) => metrics.dropped(topicFamily(topic), "deadline", 1),
+      tailPassed: (topic, seq) => {
+        const delivered = lastDelivered(topic);
+        return delivered !== undefined && compareSeq(delivered, seq) >= 0;
+      },
+    });
   }
 
   /** Sends `target` every retained event of `topic` after `since`, then switches it to live. */
@@ -124,6 +131,7 @@ export class CatchUps {
         c.last = item.seq;
         if (!target.send(item.frame, item.seq, false)) return this.#end(topic, c, false);
       }
+      target.historySent?.(c.last === since ? undefined : c.last);
       this.#maybeGoLive(topic, c);
     } catch (error) {
       set.delete(c);
@@ -151,6 +159,19 @@ export class CatchUps {
 
   clear(): void {
     this.#byTopic.clear();
+  }
+
+  /** Ends, as overflowed, the replays of the topics `affected` names (a log gap); returns how many. */
+  reset(affected: (topic: string) => boolean): number {
+    let n = 0;
+    for (const [topic, set] of [...this.#byTopic]) {
+      if (!affected(topic)) continue;
+      for (const c of [...set]) {
+        if (!c.target.closed) n++;
+        this.#end(topic, c, false);
+      }
+    }
+    return n;
   }
 
   #feedOne(topic: string, c: CatchUp, frame: string, seq: string, ephemeral: boolean): void {

@@ -192,6 +192,7 @@ describe("Hub", () => {
     let reportGap!: (topic: string) => void;
     const log: TopicLog = Object.assign(Object.create(inner), {
       tail: (l: any) => inner.tail(l),
+      readAfter: (topic: string, since: string | undefined) => inner.readAfter(topic, since),
       onGap: (listener: (topic: string) => void) => ((reportGap = listener), () => {}),
     });
     const hub = new Hub({ log, clock });
@@ -200,9 +201,15 @@ describe("Hub", () => {
     const sse = new RecordingTransport((t) => t !== "timers");
     hub.addTransport(ws);
     hub.addTransport(sse);
+    // A subscriber still replaying (or on the direct path, not live yet) is not the transports'
+    // to find: it is ended too, so that it resumes and is told.
+    let overflowed = 0;
+    const replaying = { closed: false, send: () => true, notRecovered() {}, goLive() {}, overflowed: () => void overflowed++, mayGoLive: () => false };
+    void hub.replay("timer:7", "0-0", replaying);
     reportGap("timers");
     expect(ws.resets).toEqual(["timers", "timer:7"]);
     expect(sse.resets).toEqual(["timer:7"]);
+    expect(overflowed).toBe(1);
   });
 
   it("passes every durable entry to taps with its frame", async () => {

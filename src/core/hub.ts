@@ -292,6 +292,7 @@ export class Hub {
     const affected = (topic: string) => this.#derivations.rootOf(topic) === root;
     let n = 0;
     for (const transport of this.#transports) n += transport.reset(affected);
+    n += this.#catchUps.reset(affected); // replaying, or not live yet: not the transports' to find
     if (n > 0) this.#metrics.dropped(topicFamily(root), "overflow", n);
     this.#onError(new Error(`log gap on ${root}: ${n} subscribers disconnected to resume`), "log gap");
   }

@@ -13,6 +13,11 @@ export interface ReplayTarget {
   /** Switches the target to live delivery (e.g. `ws.subscribe(topic)`), synchronously. */
   goLive(): void;
   /**
+   * Called once the history and the frames held meanwhile were sent, with the newest seq sent
+   * (none: nothing was); live frames follow on the direct path until the target goes live.
+   */
+  historySent?(newest: string | undefined): void;
+  /**
    * Asked each time the target could go live; `false` keeps it on the direct path (every live
    * frame through `send`) and asks again on the next one. Absent: always.
    */

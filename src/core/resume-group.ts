@@ -7,10 +7,12 @@
  * replayed ones: a client cut off just after it would skip them.
  *
  * So the topics' replays are merged. Every frame any of them sends is held until all of them
- * have caught up, then the held frames are written in seq order (in slices, like a replay), and
- * only then do the topics go live. Live frames arriving meanwhile are newer than everything held
- * (the topics caught up: the tail has passed their history) and queue behind it. Ephemeral frames
- * meanwhile are dropped (they would be stale), as a single replay does.
+ * have sent their history and this instance's tail has delivered the newest entry any of them
+ * sent (Redis: a history read may run ahead of the tail; the tail delivers in seq order across
+ * streams, so every older entry of every topic has then reached the group). The held frames are
+ * then written in seq order (in slices, like a replay), and only then may the topics go live.
+ * Live frames arriving meanwhile are newer than everything held and queue behind it. Ephemeral
+ * frames meanwhile are dropped (they would be stale), as a single replay does.
  *
  * Bounded: each topic's history and its catch-up buffer, plus `limit` live frames for topics
  * already caught up; past that the connection is overflowed and resumes later.
@@ -27,6 +29,8 @@ export interface ResumeGroupOptions {
   limit: number;
   /** An ephemeral frame of `topic` was dropped while the group held (counted as late). */
   droppedStale(topic: string): void;
+  /** Whether this instance's tail has delivered `seq` on `topic` (or something after it). */
+  tailPassed(topic: string, seq: string): boolean;
 }
 
 interface Held {
@@ -40,6 +44,8 @@ export class ResumeGroup {
   readonly #opts: ResumeGroupOptions;
   /** Topics still replaying: nothing is written while one is. */
   readonly #waiting: Set<string>;
+  /** The newest seq any topic's replay sent, and its topic: the tail must pass it first. */
+  #newest: { topic: string; seq: string } | undefined;
   /** Topics that left the group (unsubscribed, replay failed): their held frames are skipped. */
   readonly #gone = new Set<string>();
   #held: Held[] = [];
@@ -61,7 +67,11 @@ export class ResumeGroup {
       notRecovered: () => target.notRecovered(),
       goLive: () => target.goLive(),
       overflowed: () => target.overflowed(),
-      mayGoLive: () => this.#caughtUp(topic),
+      historySent: (newest) => this.#historySent(topic, newest),
+      mayGoLive: () => {
+        this.#maybeRelease(); // asked as the tail goes on: it may have passed the newest entry now
+        return this.#state === "open";
+      },
       get closed() {
         return target.closed;
       },
@@ -85,14 +95,14 @@ export class ResumeGroup {
     return true;
   }
 
-  /** The topic's catch-up would go live: it may once every held frame has been written. */
-  #caughtUp(topic: string): boolean {
+  #historySent(topic: string, newest: string | undefined): void {
+    if (newest !== undefined && (this.#newest === undefined || compareSeq(newest, this.#newest.seq) > 0)) this.#newest = { topic, seq: newest };
     if (this.#waiting.delete(topic)) this.#maybeRelease();
-    return this.#state === "open";
   }
 
   #maybeRelease(): void {
     if (this.#state !== "holding" || this.#waiting.size > 0) return;
+    if (this.#newest && !this.#opts.tailPassed(this.#newest.topic, this.#newest.seq)) return;
     this.#state = "releasing";
     this.#held.sort((a, b) => compareSeq(a.seq, b.seq)); // stable: equal seqs (derived topics) keep their order
     this.#release();

@@ -9,13 +9,18 @@ import type { Subscriber } from "../../core/subscriptions.ts";
 import type { Logger } from "../../log.ts";
 import { CloseCode, closeSocket, type Socket, sendError, sendJson } from "./socket.ts";
 
-/** @param beforeLive runs before the socket goes live on a channel: the transport publishes the frames it holds. */
+/**
+ * @param beforeLive runs before the socket goes live on a channel and before each direct write:
+ * the transport publishes the frames it holds, so that nothing delivered earlier comes later.
+ */
 export function wsSubscriber(ws: Socket, limit: number, log: Logger, beforeLive: () => void = () => {}): Subscriber {
   return {
     get closed() {
       return ws.data.closed;
     },
     write(_topic, frame) {
+      if (ws.data.closed) return false;
+      beforeLive(); // frames the write window holds were delivered first: they go first
       if (ws.data.closed || ws.getBufferedAmount() > limit) return false;
       return ws.send(frame) !== 0;
     },
