@@ -31,8 +31,12 @@ export class ReplayRefusedError extends Error {
 
 /** A connection's replay allowance: a token bucket. */
 export interface ReplayBudget {
-  /** Takes one replay from the allowance; throws {@link ReplayRefusedError} when there is none. */
-  take(): void;
+  /**
+   * Takes `replays` (default 1) from the allowance, at most a whole burst (a resume of many
+   * topics at once is one request: it takes the burst, and is possible again once it refilled);
+   * throws {@link ReplayRefusedError} when there is not enough.
+   */
+  take(replays?: number): void;
 }
 
 export class ReplayLimits {
@@ -70,12 +74,13 @@ export class ReplayLimits {
     let tokens = this.#o.burst;
     let at = this.#o.now();
     return {
-      take: () => {
+      take: (replays = 1) => {
         const now = this.#o.now();
         tokens = Math.min(this.#o.burst, tokens + ((now - at) / 1000) * this.#o.rate);
         at = now;
-        if (tokens < 1) throw this.#refuse("rate_limited", `more than ${this.#o.rate} replays a second on this connection; retry shortly`);
-        tokens -= 1;
+        const cost = Math.min(replays, this.#o.burst);
+        if (tokens < cost) throw this.#refuse("rate_limited", `more than ${this.#o.rate} replays a second on this connection; retry shortly`);
+        tokens -= cost;
       },
     };
   }

@@ -96,27 +96,32 @@ describe("ResumeGroup: several topics resumed from one offset", () => {
     expect(out.map((f) => f.topic)).toEqual(Array(100).fill("relay"));
   });
 
-  it("counts one resume of many topics as one replay of the connection's allowance", async () => {
+  it("charges a resume of many topics one replay each, at most the connection's burst", async () => {
     const { clock, log, hub, out, sub } = setup();
     const since = log.appendSync("chat", { n: "since" }).seq;
     clock.advance(1);
     const entry = log.appendSync("chat", { n: 1 });
     const limits = new ReplayLimits({ rate: 1, burst: 2, maxConcurrent: 10, now: () => clock.now() });
     const topics = ["chat", ...Array.from({ length: 11 }, (_, i) => `chat:room${i}`)];
-    const subs = new Subscriptions(hub, sub, limits.budget());
+    const budget = limits.budget();
+    const subs = new Subscriptions(hub, sub, budget);
     subs.addAll(topics, { since });
     for (let i = 0; i < 5 && out.length === 0; i++) await settle();
     expect(out.map((f) => f.seq)).toEqual([entry.seq]);
     expect(subs.size).toBe(12);
-    // Another connection's burst of 2: two resumes, then the third is refused as a whole.
+    // It took the whole burst: the next resume is refused as a whole, until the allowance refills.
     const refused: string[] = [];
-    const other = new Subscriptions(hub, { ...sub, replayFailed: (topic) => void refused.push(topic) }, limits.budget());
-    for (let i = 0; i < 3; i++) {
-      other.clear();
-      other.addAll(["chat", "relay"], { since });
-    }
+    subs.clear();
+    const again = new Subscriptions(hub, { ...sub, replayFailed: (topic) => void refused.push(topic) }, budget);
+    again.addAll(["chat", "relay"], { since });
     expect(refused).toEqual(["chat", "relay"]);
-    expect(other.size).toBe(0);
+    expect(again.size).toBe(0);
+    clock.advance(1000); // 1 a second, 2 needed
+    again.addAll(["chat", "relay"], { since });
+    expect(refused).toHaveLength(4);
+    clock.advance(1000);
+    again.addAll(["chat", "relay"], { since });
+    expect(again.size).toBe(2);
   });
 
   it("leaves a single topic, or a subscription without an offset, to the plain path", () => {

@@ -107,7 +107,7 @@ export class Subscriptions {
       return true;
     }
     try {
-      if (!opts.group && !opts.reserved) this.#budget?.take(); // a group's topics share the one it took
+      if (!opts.group && !opts.reserved) this.#budget?.take(); // a group's topics were paid for together
     } catch (error) {
       this.#topics.delete(topic);
       opts.group?.forget(topic);
@@ -138,9 +138,9 @@ export class Subscriptions {
     const fresh = [...new Set(topics)].filter((topic) => !this.#topics.has(topic));
     const group = opts.since !== undefined && fresh.length > 1 ? this.#hub.resumeGroup?.(fresh) : undefined;
     if (group) {
-      // One resume, one replay of the allowance, however many topics it names.
+      // One replay of the allowance per topic, but at most its burst: one request, however many topics.
       try {
-        this.#budget?.take();
+        this.#budget?.take(fresh.length);
       } catch (error) {
         for (const topic of fresh) this.#sub.replayFailed(topic, error);
         return;
