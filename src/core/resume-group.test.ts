@@ -3,6 +3,7 @@ import { Hub } from "./hub.ts";
 import { type HubMetrics, noopHubMetrics } from "./hub-metrics.ts";
 import { MemoryTopicLog } from "./memory-topic-log.ts";
 import { ReplayLimits } from "./replay-limits.ts";
+import { ResumeGroup } from "./resume-group.ts";
 import { compareSeq } from "./seq.ts";
 import { type Subscriber, Subscriptions } from "./subscriptions.ts";
 import { VirtualClock } from "./virtual-clock.ts";
@@ -122,6 +123,26 @@ describe("ResumeGroup: several topics resumed from one offset", () => {
     clock.advance(1000);
     again.addAll(["chat", "relay"], { since });
     expect(again.size).toBe(2);
+  });
+
+  it("waits for the tail to pass the newest entry sent, unless that entry's topic left", () => {
+    // Redis: chat's history was read past this instance's lagging tail (x), relay's was not.
+    const passed = new Set(["relay"]);
+    const group = new ResumeGroup(["chat", "relay"], { limit: 100, droppedStale: () => {}, tailPassed: (topic) => passed.has(topic) });
+    const written: string[] = [];
+    const target = (topic: string) =>
+      group.wrap(topic, { closed: false, send: (_f, seq) => (written.push(`${topic} ${seq}`), true), notRecovered() {}, goLive() {}, overflowed() {} });
+    const [chat, relay] = [target("chat"), target("relay")];
+    relay.send("r", "2-1", false);
+    relay.historySent!("2-1");
+    chat.send("c", "1-1", false);
+    chat.send("x", "3-1", false);
+    chat.historySent!("3-1");
+    expect(relay.mayGoLive!()).toBe(false);
+    expect(written).toEqual([]);
+    group.forget("chat"); // unsubscribed: its catch-up, which the tail would have fed, is gone
+    expect(written).toEqual(["relay 2-1"]);
+    expect(relay.mayGoLive!()).toBe(true);
   });
 
   it("leaves a single topic, or a subscription without an offset, to the plain path", () => {

@@ -44,8 +44,8 @@ export class ResumeGroup {
   readonly #opts: ResumeGroupOptions;
   /** Topics still replaying: nothing is written while one is. */
   readonly #waiting: Set<string>;
-  /** The newest seq any topic's replay sent, and its topic: the tail must pass it first. */
-  #newest: { topic: string; seq: string } | undefined;
+  /** The newest seq each topic's replay sent: the tail must pass the newest of them first. */
+  readonly #newest = new Map<string, string>();
   /** Topics that left the group (unsubscribed, replay failed): their held frames are skipped. */
   readonly #gone = new Set<string>();
   #held: Held[] = [];
@@ -81,7 +81,9 @@ export class ResumeGroup {
   /** `topic` left before it caught up (unsubscribed, its replay failed): the others need not wait. */
   forget(topic: string): void {
     this.#gone.add(topic);
-    if (this.#waiting.delete(topic)) this.#maybeRelease();
+    // Its frames are skipped: the tail need not pass them (nor feed its catch-up, now cancelled).
+    const sent = this.#newest.delete(topic);
+    if (this.#waiting.delete(topic) || sent) this.#maybeRelease();
   }
 
   #send(topic: string, target: ReplayTarget, frame: string, seq: string, ephemeral: boolean): boolean {
@@ -96,13 +98,15 @@ export class ResumeGroup {
   }
 
   #historySent(topic: string, newest: string | undefined): void {
-    if (newest !== undefined && (this.#newest === undefined || compareSeq(newest, this.#newest.seq) > 0)) this.#newest = { topic, seq: newest };
+    if (newest !== undefined) this.#newest.set(topic, newest);
     if (this.#waiting.delete(topic)) this.#maybeRelease();
   }
 
   #maybeRelease(): void {
     if (this.#state !== "holding" || this.#waiting.size > 0) return;
-    if (this.#newest && !this.#opts.tailPassed(this.#newest.topic, this.#newest.seq)) return;
+    let newest: [string, string] | undefined;
+    for (const [topic, seq] of this.#newest) if (!newest || compareSeq(seq, newest[1]) > 0) newest = [topic, seq];
+    if (newest && !this.#opts.tailPassed(newest[0], newest[1])) return;
     this.#state = "releasing";
     this.#held.sort((a, b) => compareSeq(a.seq, b.seq)); // stable: equal seqs (derived topics) keep their order
     this.#release();

@@ -50,16 +50,25 @@ export const isNoSuchKey = (error: unknown) => error instanceof Error && /no suc
 /**
  * One `XREAD`'s entries as `[topic, entry]` in id order across streams (it answers stream by
  * stream), so that a client following several topics with one resume offset (SSE
- * `Last-Event-ID`) sees ids only increase.
+ * `Last-Event-ID`) sees ids only increase. A stream that returned `count` entries (the read's
+ * `COUNT`) may have older entries than another stream's left unread: the batch then stops at
+ * the oldest such stream's last entry, and the entries after it are read again next time.
  */
-export function inIdOrder(reply: [string, RawEntry[]][], keys: readonly string[], topics: readonly string[]): [string, RawEntry][] {
+export function inIdOrder(reply: [string, RawEntry[]][], keys: readonly string[], topics: readonly string[], count = Infinity): [string, RawEntry][] {
   const batch: [string, RawEntry][] = [];
+  let cutoff: string | undefined;
   for (const [key, items] of reply) {
     const topic = topics[keys.indexOf(key)];
-    if (topic !== undefined) for (const item of items) batch.push([topic, item]);
+    if (topic === undefined) continue;
+    for (const item of items) batch.push([topic, item]);
+    const last = items.at(-1)?.[0];
+    if (items.length >= count && last !== undefined && (cutoff === undefined || compareSeq(last, cutoff) < 0)) cutoff = last;
   }
   if (reply.length > 1) batch.sort((a, b) => compareSeq(a[1][0], b[1][0]));
-  return batch;
+  if (cutoff === undefined || reply.length < 2) return batch;
+  let end = batch.length;
+  while (end > 0 && compareSeq(batch[end - 1]![1][0], cutoff) > 0) end--;
+  return batch.slice(0, end);
 }
 
 /** The tailer's read: up to `count` entries per stream after each id, blocking up to `blockMs`. */

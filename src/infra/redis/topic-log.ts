@@ -276,7 +276,7 @@ export class RedisTopicLog implements TopicLog {
   }
 
   #deliver(reply: [string, RawEntry[]][], keys: string[]): void {
-    for (const [topic, item] of inIdOrder(reply, keys, this.#opts.topics)) {
+    for (const [topic, item] of inIdOrder(reply, keys, this.#opts.topics, this.#opts.readCount)) {
       // Delivered locally when it was appended (see #deliverIfNext) while this read was pending.
       if (compareSeq(item[0], this.#positions.get(topic)!) <= 0) continue;
       // Advance first: a listener that throws must not make the tailer read the entry again.
