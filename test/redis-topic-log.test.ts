@@ -70,6 +70,24 @@ describe("RedisTopicLog", () => {
     expect(new Set(entries.map((e) => e.seq)).size).toBe(entries.length);
   });
 
+  it("issues ids that increase across streams in append order, from two instances, within one millisecond too", async () => {
+    const prefix = newPrefix("rtl-across");
+    const [a, b] = [await openLog(prefix), await openLog(prefix)];
+    // Pipelined: many appends land in the same millisecond, alternating streams and instances.
+    const appends = Array.from({ length: 400 }, (_, i) => (i % 3 === 0 ? b : a).append(i % 2 ? "relay" : "chat", { i }));
+    const entries = await Promise.all(appends);
+    const byId = [...entries].sort((x, y) => compareSeq(x.seq, y.seq));
+    expect(new Set(entries.map((e) => e.seq)).size).toBe(entries.length);
+    // Each instance's appends go out in order on its one connection: their ids increase in that order.
+    for (const log of [a, b]) {
+      const own = entries.filter((_, i) => (i % 3 === 0 ? b : a) === log).map((e) => e.seq);
+      expect(own).toEqual([...own].sort(compareSeq));
+    }
+    // Some millisecond held entries of both streams (the case that gave both `<ms>-1`).
+    const ms = (seq: string) => seq.split("-")[0];
+    expect(byId.some((e, i) => i > 0 && ms(e.seq) === ms(byId[i - 1]!.seq) && e.topic !== byId[i - 1]!.topic)).toBe(true);
+  });
+
   it("starts tailing at the end of each stream and delivers each new entry once, in order", async () => {
     const prefix = newPrefix("rtl-tail");
     const first = await openLog(prefix);

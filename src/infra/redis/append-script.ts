@@ -8,10 +8,14 @@ import { epochKey } from "./epochs.ts";
 
 /**
  * `XADD` with an id whose counter is never 0 (see SeqGenerator: `<ms>-0` is the seq of a tick's
- * ephemeral event, and a durable entry must sort after it, not share it). Tries `<now ms>-1`;
- * if the stream already has an id at or past it (same millisecond, or another instance's clock
- * ahead), takes the last generated id's counter + 1. The millisecond is built as a string
- * because Lua 5.1 prints large numbers in exponent form. One round trip, atomic.
+ * ephemeral event, and a durable entry must sort after it, not share it), and after the newest
+ * entry of every tailed stream: ids increase across the streams in append order, as the embedded
+ * logs' one generator does, so that a client following several topics with one offset never
+ * sees an older id after a newer one (two streams' appends in one millisecond both took
+ * `<ms>-1`). Tries `<now ms>-1`, or the newest tip's counter + 1 when a tip is at or past it;
+ * if the stream's last generated id is past that too (entries deleted), its counter + 1. The
+ * millisecond is built as a string because Lua 5.1 prints large numbers in exponent form, and
+ * ids are compared as (digits, counter). One round trip, atomic.
  *
  * KEYS: [1] the stream, [2] its epoch key (see `epochs.ts`), [3 .. 2 + ARGV[6]] every stream the
  * appending instance tails, then, optionally, an event id's dedupe key (`<prefix>:eid:<eventId>`,
@@ -53,20 +57,26 @@ if ARGV[8] ~= '' then
   if tonumber(ARGV[8]) <= last then return {'', epid, string.format('%.0f', last)} end
   redis.call('SET', counter, ARGV[8])
 end
+local cms, cn = ms, 1
+local function past(id)
+  local ims, inn = string.match(id, '^(%d+)-(%d+)$')
+  if not ims then return end
+  inn = tonumber(inn)
+  if #ims > #cms or (#ims == #cms and (ims > cms or (ims == cms and inn >= cn))) then cms, cn = ims, inn + 1 end
+end
 local reply = {'', epid}
 for i = 1, n do
   local last = redis.call('XREVRANGE', KEYS[2 + i], '+', '-', 'COUNT', 1)
   reply[2 + i] = last[1] and last[1][1] or '0-0'
+  past(reply[2 + i])
 end
-local id = redis.pcall('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], ms .. '-1', 'd', ARGV[2], 'ts', ARGV[3], 'e', epid)
+local id = redis.pcall('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], cms .. '-' .. string.format('%.0f', cn), 'd', ARGV[2], 'ts', ARGV[3], 'e', epid)
 if type(id) ~= 'string' then
   local info = redis.call('XINFO', 'STREAM', KEYS[1])
-  local last
   for i = 1, #info, 2 do
-    if info[i] == 'last-generated-id' then last = info[i + 1] end
+    if info[i] == 'last-generated-id' then past(info[i + 1]) end
   end
-  local lms, ln = string.match(last, '^(%d+)-(%d+)$')
-  id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], lms .. '-' .. tostring(tonumber(ln) + 1), 'd', ARGV[2], 'ts', ARGV[3], 'e', epid)
+  id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], cms .. '-' .. string.format('%.0f', cn), 'd', ARGV[2], 'ts', ARGV[3], 'e', epid)
 end
 if eid then redis.call('SET', eid, id, 'EX', ARGV[4]) end
 reply[1] = id

@@ -41,6 +41,11 @@ export interface TailGapCheck {
   log: Logger;
   /** Called with the topic of each gap found. */
   gapListeners: Iterable<(topic: string) => void>;
+  /**
+   * The read position each stream's last gap was found at: a read whose batch stopped before
+   * that stream (see `inIdOrder`) reads it again from there, and must not report it twice.
+   */
+  reported: Map<string, string>;
 }
 
 /**
@@ -63,7 +68,8 @@ export async function checkTailGaps(check: TailGapCheck, streams: [string, RawEn
       const info = await check.client.sendCommand<unknown>(["XINFO", "STREAM", key]);
       const first = infoField(info, "first-entry") as RawEntry | null | undefined;
       const trimmed = Number(infoField(info, "entries-added") ?? 0) > Number(infoField(info, "length") ?? 0);
-      if (first && trimmed && compareSeq(first[0], start) > 0) {
+      if (first && trimmed && compareSeq(first[0], start) > 0 && check.reported.get(key) !== start) {
+        check.reported.set(key, start);
         check.log.error(
           { topic: check.topics[i], after: start, firstRetained: first[0], firstRead: items[0]![0] },
           "redis tailer fell behind the stream's retention: entries were trimmed before this instance delivered them",

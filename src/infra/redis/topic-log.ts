@@ -71,7 +71,7 @@ export class RedisTopicLog implements TopicLog {
     this.#opts = { maxInFlight: defaultMaxInFlight(opts.historySize), blockMs: 2000, readCount: 1000, minReplicas: 0, waitTimeoutMs: 1000, ...opts };
     this.#listeners = new Listeners((error) => this.#opts.log.error({ err: error }, "topic log listener failed"));
     const { topics, readCount, historySize, log } = this.#opts;
-    this.#gapCheck = { client: this.#client, topics, readCount, historySize, log, gapListeners: this.#gapListeners };
+    this.#gapCheck = { client: this.#client, topics, readCount, historySize, log, gapListeners: this.#gapListeners, reported: new Map() };
     this.#recent = new RecentEntries(historySize);
     this.#epochs = new EpochWatch(this.#client, this.#opts.prefix);
     this.#onHistoryRead = opts.onHistoryRead;
