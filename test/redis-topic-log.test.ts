@@ -138,6 +138,29 @@ describe("RedisTopicLog", () => {
     expect(fresh.entries.map((e) => e.body.i)).toEqual([398, 399]);
   });
 
+  it("reports a tail gap before it delivers any entry after it, so a reset subscriber resumes from before it", async () => {
+    const prefix = newPrefix("rtl-gap-order");
+    const log = await openLog(prefix, { historySize: 10 });
+    const events: string[] = [];
+    let stalled = false;
+    log.onGap((topic) => events.push(`gap ${topic}`));
+    log.tail((entry) => {
+      events.push(entry.seq);
+      if (stalled) return;
+      stalled = true;
+      // This instance is busy while another writer appends 400 entries: its tail falls behind
+      // the retention (MAXLEN ~ 10 trims whole nodes of 100).
+      const adds = Array.from({ length: 400 }, (_, i) => `XADD ${prefix}:chat MAXLEN ~ 10 * d {} ts ${i} e ${entry.epoch}`).join("\n");
+      const cli = Bun.spawnSync(["redis-cli", "-u", REDIS_URL], { stdin: new TextEncoder().encode(`${adds}\n`) });
+      expect(cli.exitCode).toBe(0);
+    });
+    const first = await log.append("chat", { first: true });
+    await until(() => events.includes("gap chat") && events.length > 3, { message: "the gap and the entries after it" });
+    // Only the entry before the gap went out before the report.
+    expect(events.slice(0, 2)).toEqual([first.seq, "gap chat"]);
+    expect((await log.readAfter("chat", first.seq)).recovered).toBe(false);
+  });
+
   it("rejects appends past maxInFlight as overloaded, and every accepted append is stored", async () => {
     const log = await openLog(newPrefix("rtl-bound"), { maxInFlight: 4 });
     const results = await Promise.allSettled(Array.from({ length: 60 }, (_, i) => log.append("chat", { i })));

@@ -34,7 +34,6 @@ import { waitReady } from "./wait-ready.ts";
 import { watchTrims } from "./window-check.ts";
 
 export type { RedisTopicLogOptions } from "./topic-log-options.ts";
-
 export class RedisTopicLog implements TopicLog {
   #opts: Required<Omit<RedisTopicLogOptions, "client" | "onHistoryRead">>;
   #client: Redis;
@@ -261,8 +260,9 @@ export class RedisTopicLog implements TopicLog {
         failing = false;
         this.#tailerUp = true;
         const streams = streamsOf(reply);
-        this.#deliver(streams, keys);
+        // Gaps first: a subscriber reset for one must hold an offset from before it (else "recovered").
         await checkTailGaps(this.#gapCheck, streams, keys, ids);
+        this.#deliver(streams, keys);
       } catch (error) {
         if (this.#stopping) break;
         this.#tailerUp = false;
