@@ -11,6 +11,7 @@
 import { randomUUID } from "node:crypto";
 import type { AppContext } from "../../app/context.ts";
 import type { Feature } from "../../app/feature.ts";
+import type { LogEntry } from "../../core/topic-log.ts";
 import type { Database } from "../../infra/db/database.ts";
 import type { HotState } from "./hot-state.ts";
 import { OutboxPublisher } from "./outbox-publisher.ts";
@@ -78,11 +79,19 @@ export function timersFeature(ctx: AppContext, deps: TimersDeps): TimersFeature 
     sockets: timerSockets(ctx, service, { timers, delivered }),
     docs: timerDocs,
     async start() {
-      const loaded = await service.load();
+      // The hub's tail runs already: entries it delivers while the load reads the database are
+      // kept and applied after it (the load may have read a row older than them).
+      const duringLoad: LogEntry[] = [];
+      const untapLoad = ctx.hub.tap(TIMERS_TOPIC, (entry) => void duringLoad.push(entry));
+      const loaded = await service.load().finally(untapLoad);
       ctx.log.info({ ...loaded, database: deps.database.location }, "timers loaded");
       delivered.seed();
       cleanups.push(ctx.hub.tap(TIMERS_TOPIC, (entry) => service.applyEntry(entry)));
       cleanups.push(ctx.hub.tap(TIMERS_TOPIC, (entry) => delivered.apply(entry)));
+      for (const entry of duringLoad) {
+        service.applyEntry(entry);
+        delivered.apply(entry);
+      }
       // Events left unpublished by a crash or a log outage go out before any new one.
       await outbox.start();
       cleanups.push(() => outbox.stop());
