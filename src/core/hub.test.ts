@@ -2,6 +2,7 @@ import { describe, expect, it } from "bun:test";
 import type { ReplayTarget } from "./catch-up.ts";
 import { Hub } from "./hub.ts";
 import { MemoryTopicLog } from "./memory-topic-log.ts";
+import { compareSeq } from "./seq.ts";
 import type { HistoryRead, LogEntry, TopicLog } from "./topic-log.ts";
 import type { Transport } from "./transport.ts";
 import { VirtualClock } from "./virtual-clock.ts";
@@ -210,6 +211,26 @@ describe("Hub", () => {
     expect(ws.resets).toEqual(["timers", "timer:7"]);
     expect(sse.resets).toEqual(["timer:7"]);
     expect(overflowed).toBe(1);
+  });
+
+  it("numbers ephemeral frames after the clock, so that hubs started at other times order alike", () => {
+    const clock = new VirtualClock();
+    const log = new MemoryTopicLog({ historySize: 10, clock });
+    const hubOn = () => {
+      const hub = new Hub({ log, clock, durableRoots: ["timers"] });
+      const transport = new RecordingTransport();
+      hub.addTransport(transport);
+      return { hub, lastSeq: () => transport.published.at(-1)!.seq };
+    };
+    const tick = () => ({ deadline: clock.now() + 1000, tickAt: clock.now() });
+    const a = hubOn();
+    for (let i = 0; i < 50; i++) a.hub.emit(["timers"], { i }, tick());
+    clock.advance(5000);
+    const b = hubOn(); // another instance, started later
+    b.hub.emit(["timers"], {}, tick());
+    clock.advance(1);
+    a.hub.emit(["timers"], {}, tick()); // later in time: after B's frame, for a client moving from B to A
+    expect(compareSeq(a.lastSeq(), b.lastSeq())).toBeGreaterThan(0);
   });
 
   it("passes every durable entry to taps with its frame", async () => {

@@ -74,8 +74,8 @@ export class Hub {
   #durableRoots: ReadonlySet<string>;
   /** Epoch of the last entry delivered per root, for ephemeral frames after it. */
   #lastEpoch = new Map<string, string>();
-  /** Counter of ephemeral frames (`.<k>` of their seqs): one per emit, increasing. */
-  #ephemeralK: number;
+  /** `.<k>` of ephemeral seqs: +1 per emit, never behind the clock (ms × 1000), so instances agree. */
+  #ephemeralK = 0;
   #untail: () => void;
   /** Every topic a connection joins or leaves, on any transport (presence listens). */
   readonly membership: Membership;
@@ -87,8 +87,6 @@ export class Hub {
     this.#onError = opts.onError ?? (() => {});
     this.membership = new Membership((error) => this.#onError(error, "membership listener"));
     this.#durableRoots = new Set(opts.durableRoots ?? []);
-    // Starts from the clock so that a restarted process's counters are larger than its last run's.
-    this.#ephemeralK = Math.floor(opts.clock.now()) * 1000;
     this.#catchUps = new CatchUps({
       log: opts.log,
       metrics: this.#metrics,
@@ -132,7 +130,7 @@ export class Hub {
     }
     let json: string | undefined;
     const tickSeq = ephemeralSeq(tickAt);
-    const k = ++this.#ephemeralK;
+    const k = (this.#ephemeralK = Math.max(this.#ephemeralK + 1, Math.floor(this.#clock.now()) * 1000));
     const ts = Math.floor(tickAt);
     for (const topic of topics) {
       // Most per-timer topics have nobody listening: count the event, skip building its frame
