@@ -161,12 +161,17 @@ export class CatchUps {
     this.#byTopic.clear();
   }
 
-  /** Ends, as overflowed, the replays of the topics `affected` names (a log gap); returns how many. */
+  /**
+   * Ends, as overflowed, the subscribers of the topics `affected` names (a log gap) that sent
+   * their history and are on the direct path, not live yet; returns how many. (One still reading
+   * its history goes on: that read answers for the gap, `recovered:false` first.)
+   */
   reset(affected: (topic: string) => boolean): number {
     let n = 0;
     for (const [topic, set] of [...this.#byTopic]) {
       if (!affected(topic)) continue;
       for (const c of [...set]) {
+        if (c.held) continue;
         if (!c.target.closed) n++;
         this.#end(topic, c, false);
       }

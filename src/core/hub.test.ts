@@ -187,13 +187,14 @@ describe("Hub", () => {
     expect(sse.published[0]!.data).toBe(ws.published[0]!.data);
   });
 
-  it("disconnects live subscribers of a topic and its derived topics when the log reports a gap", () => {
+  it("disconnects live subscribers of a topic and its derived topics when the log reports a gap", async () => {
     const clock = new VirtualClock();
     const inner = new MemoryTopicLog({ historySize: 10, clock });
     let reportGap!: (topic: string) => void;
     const log: TopicLog = Object.assign(Object.create(inner), {
       tail: (l: any) => inner.tail(l),
       readAfter: (topic: string, since: string | undefined) => inner.readAfter(topic, since),
+      lastDelivered: (topic: string) => inner.lastDelivered(topic),
       onGap: (listener: (topic: string) => void) => ((reportGap = listener), () => {}),
     });
     const hub = new Hub({ log, clock });
@@ -202,11 +203,11 @@ describe("Hub", () => {
     const sse = new RecordingTransport((t) => t !== "timers");
     hub.addTransport(ws);
     hub.addTransport(sse);
-    // A subscriber still replaying (or on the direct path, not live yet) is not the transports'
-    // to find: it is ended too, so that it resumes and is told.
+    // A subscriber that sent its history but is not live yet (on the direct path) is not the
+    // transports' to find: it is ended too, so that it resumes and is told.
     let overflowed = 0;
-    const replaying = { closed: false, send: () => true, notRecovered() {}, goLive() {}, overflowed: () => void overflowed++, mayGoLive: () => false };
-    void hub.replay("timer:7", "0-0", replaying);
+    const direct = { closed: false, send: () => true, notRecovered() {}, goLive() {}, overflowed: () => void overflowed++, mayGoLive: () => false };
+    await hub.replay("timer:7", "0-0", direct);
     reportGap("timers");
     expect(ws.resets).toEqual(["timers", "timer:7"]);
     expect(sse.resets).toEqual(["timer:7"]);

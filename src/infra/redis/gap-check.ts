@@ -46,6 +46,11 @@ export interface TailGapCheck {
    * that stream (see `inIdOrder`) reads it again from there, and must not report it twice.
    */
   reported: Map<string, string>;
+  /**
+   * Where each topic's delivery stands now: an instance's own entries are delivered as they are
+   * appended, so while a read was pending the position may have passed what it started from.
+   */
+  positions: ReadonlyMap<string, string>;
 }
 
 /**
@@ -62,7 +67,8 @@ export async function checkTailGaps(check: TailGapCheck, streams: [string, RawEn
   const threshold = Math.max(1, Math.min(check.readCount, Math.floor(check.historySize / 2)));
   for (const [key, items] of streams) {
     const i = keys.indexOf(key);
-    const start = from[i];
+    const now = check.positions.get(check.topics[i]!);
+    const start = now !== undefined && from[i] !== undefined && compareSeq(now, from[i]!) > 0 ? now : from[i];
     if (items.length < threshold || start === undefined || start === "0-0") continue;
     try {
       const info = await check.client.sendCommand<unknown>(["XINFO", "STREAM", key]);

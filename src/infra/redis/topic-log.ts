@@ -70,17 +70,17 @@ export class RedisTopicLog implements TopicLog {
     this.#opts = { maxInFlight: defaultMaxInFlight(opts.historySize), blockMs: 2000, readCount: 1000, minReplicas: 0, waitTimeoutMs: 1000, ...opts };
     this.#listeners = new Listeners((error) => this.#opts.log.error({ err: error }, "topic log listener failed"));
     const { topics, readCount, historySize, log } = this.#opts;
-    this.#gapCheck = { client: this.#client, topics, readCount, historySize, log, gapListeners: this.#gapListeners, reported: new Map() };
+    const [client, gapListeners, positions] = [this.#client, this.#gapListeners, this.#positions];
+    this.#gapCheck = { client, topics, readCount, historySize, log, gapListeners, reported: new Map(), positions };
     this.#recent = new RecentEntries(historySize);
     this.#epochs = new EpochWatch(this.#client, this.#opts.prefix);
     this.#onHistoryRead = opts.onHistoryRead;
     this.#streamKeys = topics.map((t) => this.#key(t));
     this.#history = { client: this.#client, prefix: this.#opts.prefix, historySize, onRead: () => this.#onHistoryRead?.("redis") };
     const { minReplicas, waitTimeoutMs, prefix } = this.#opts;
-    this.#replicas =
-      minReplicas > 0 ? new ReplicaWait({ client: this.#client, replicas: minReplicas, timeoutMs: waitTimeoutMs, route: this.#streamKeys[0]! }) : undefined;
-    const [positions, acked, epochs, recent] = [this.#positions, this.#acked, this.#epochs, this.#recent];
-    this.#failoverCheck = { client: this.#client, prefix, topics, epochs, positions, acked, minReplicas, recent, log };
+    this.#replicas = minReplicas > 0 ? new ReplicaWait({ client, replicas: minReplicas, timeoutMs: waitTimeoutMs, route: this.#streamKeys[0]! }) : undefined;
+    const [acked, epochs, recent] = [this.#acked, this.#epochs, this.#recent];
+    this.#failoverCheck = { client, prefix, topics, epochs, positions, acked, minReplicas, recent, log };
     this.#client.on("error", () => (this.#mustVerify = ++this.#held > 0));
   }
 
