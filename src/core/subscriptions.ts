@@ -51,7 +51,7 @@ export interface SubscribeOptions {
   onReplayFailed?: (error: unknown) => void;
   /** The merged resume this subscription's replay belongs to ({@link Subscriptions.addAll}). */
   group?: ResumeGroup | undefined;
-  /** The replay was already taken from the allowance ({@link Subscriptions.reserveReplay}). */
+  /** The replay was already taken from the allowance ({@link Subscriptions.reserveReplay}, or by `addAll` for a group). */
   reserved?: boolean;
 }
 
@@ -106,13 +106,11 @@ export class Subscriptions {
       this.#hub.membership?.joined(topic, this.member);
       return true;
     }
-    try {
-      if (!opts.group && !opts.reserved) this.#budget?.take(); // a group's topics were paid for together
-    } catch (error) {
+    const refused = opts.reserved ? undefined : this.reserveReplay();
+    if (refused) {
       this.#topics.delete(topic);
-      opts.group?.forget(topic);
-      if (opts.onReplayFailed) opts.onReplayFailed(error);
-      else this.#sub.replayFailed(topic, error);
+      if (opts.onReplayFailed) opts.onReplayFailed(refused);
+      else this.#sub.replayFailed(topic, refused);
       return false;
     }
     const own = this.#target(topic, entry, opts.encode);
@@ -137,25 +135,19 @@ export class Subscriptions {
   addAll(topics: readonly string[], opts: SubscribeOptions = {}): void {
     const fresh = [...new Set(topics)].filter((topic) => !this.#topics.has(topic));
     const group = opts.since !== undefined && fresh.length > 1 ? this.#hub.resumeGroup?.(fresh) : undefined;
-    if (group) {
-      // One replay of the allowance per topic, but at most its burst: one request, however many topics.
-      try {
-        this.#budget?.take(fresh.length);
-      } catch (error) {
-        for (const topic of fresh) this.#sub.replayFailed(topic, error);
-        return;
-      }
-    }
-    for (const topic of fresh) this.add(topic, { ...opts, group });
+    // One replay of the allowance per topic, but at most its burst: one request, however many topics.
+    const refused = group ? this.reserveReplay(fresh.length) : undefined;
+    if (refused) return void fresh.forEach((topic) => this.#sub.replayFailed(topic, refused));
+    for (const topic of fresh) this.add(topic, { ...opts, group, reserved: group !== undefined });
   }
 
   /**
-   * Takes one replay from the allowance ahead of an `add` with `reserved` (so that a refusal can
-   * be answered before anything else); returns the refusal, if any.
+   * Takes `replays` (default 1) from the allowance, as an `add` does unless told `reserved` (so that
+   * a refusal can be answered before anything else); returns the refusal, if any.
    */
-  reserveReplay(): ReplayRefusedError | undefined {
+  reserveReplay(replays = 1): ReplayRefusedError | undefined {
     try {
-      this.#budget?.take();
+      this.#budget?.take(replays);
       return undefined;
     } catch (error) {
       if (error instanceof ReplayRefusedError) return error;
