@@ -9,7 +9,7 @@ import type { MySql2Database } from "drizzle-orm/mysql2";
 import type { Pool } from "mysql2";
 
 export type MysqlDb = MySql2Database;
-export type SqliteDb = BunSQLiteDatabase;
+export type SqliteDb = BunSQLiteDatabase & { $client: SqliteClient };
 
 export interface Common {
   /** Where it points, with any password removed, for logs. */

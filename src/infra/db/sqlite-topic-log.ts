@@ -112,11 +112,11 @@ export class SqliteTopicLog implements TopicLog {
     try {
       const row = { topic, seq, ms, n, ts, body: json, eventId, epoch: epoch.id };
       if (!unstored && !trimTo) {
-        inserted = this.#sql.insert.get(row) !== undefined;
+        inserted = this.#sql.insert(row);
       } else {
         inserted = this.#opts.db.transaction(() => {
           if (unstored) this.#opts.db.insert(logEpochs).values({ topic, epoch: epoch.id, start: epoch.start }).onConflictDoNothing().run();
-          if (this.#sql.insert.get(row) === undefined) return false;
+          if (!this.#sql.insert(row)) return false;
           if (trimTo) this.#trimBefore(topic, trimTo, state.evictedUpTo!);
           return true;
         });
