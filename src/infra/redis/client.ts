@@ -8,13 +8,15 @@
  * Faults: the client reconnects forever with capped backoff (Sentinel: to whichever master the
  * Sentinels name; Cluster: following `MOVED`/`ASK` and the new slot map); while disconnected,
  * commands fail at once (`disableOfflineQueue`) so that callers answer 503 instead of accepting
- * work that may be lost; errors are logged once per outage, not per retry.
+ * work that may be lost; a command that gets no reply within the command timeout is rejected
+ * (a Redis that stopped answering); errors are logged once per outage, not per retry.
  * @module
  */
 import diagnosticsChannel from "node:diagnostics_channel";
 import type { RedisTarget } from "../../config/index.ts";
 import type { Logger } from "../../log.ts";
 import { openRaw, type RawRedis } from "./client-modes.ts";
+import { Deadlines } from "./deadlines.ts";
 
 /**
  * node-redis traces every command through `diagnostics_channel` unless the tracing channel says
@@ -73,7 +75,10 @@ export interface RedisOptions {
   log: Logger;
   /** Connection name shown by `CLIENT LIST`, for operators. */
   name: string;
-  /** Per-command timeout; a blocking command needs one longer than its block time. */
+  /**
+   * Per-command timeout, from the call to the reply (`deadlines.ts`): a command unanswered by
+   * then is rejected; a blocking command needs one longer than its block time.
+   */
   commandTimeoutMs?: number;
 }
 
@@ -108,18 +113,20 @@ async function connectTo(target: RedisTarget, name: string, commandTimeoutMs: nu
     void Promise.resolve(raw.client.destroy()).catch(() => {});
     throw error;
   }
-  return new Connection(target, raw);
+  return new Connection(target, raw, new Deadlines(commandTimeoutMs));
 }
 
 class Connection implements Redis {
   readonly mode: RedisTarget["mode"];
   readonly #target: RedisTarget;
   readonly #raw: RawRedis;
+  readonly #deadlines: Deadlines;
 
-  constructor(target: RedisTarget, raw: RawRedis) {
+  constructor(target: RedisTarget, raw: RawRedis, deadlines: Deadlines) {
     this.mode = target.mode;
     this.#target = target;
     this.#raw = raw;
+    this.#deadlines = deadlines;
   }
 
   get isReady(): boolean {
@@ -127,7 +134,7 @@ class Connection implements Redis {
   }
 
   sendCommand<T = unknown>(args: string[], route?: string): Promise<T> {
-    return this.#raw.send(args, route) as Promise<T>;
+    return this.#deadlines.bound(this.#raw.send(args, route) as Promise<T>);
   }
 
   writeMark(route?: string): string {

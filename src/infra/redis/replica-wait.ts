@@ -67,7 +67,8 @@ export class ReplicaWait {
     this.sent++;
     let reached: number;
     try {
-      reached = Number(await withDeadline(client.sendCommand<number>(["WAIT", String(replicas), String(timeoutMs)], route), timeoutMs + 2000));
+      // The connection's command timeout (past `timeoutMs`, see storage.ts) bounds a WAIT to a node that stopped answering.
+      reached = Number(await client.sendCommand<number>(["WAIT", String(replicas), String(timeoutMs)], route));
     } catch (error) {
       this.short++;
       onShort?.(error as Error);
@@ -78,13 +79,4 @@ export class ReplicaWait {
     onShort?.(reached);
     throw new LogUnavailableError(`only ${reached} of ${replicas} redis replica(s) confirmed the write within ${timeoutMs} ms; retry shortly`, "unavailable");
   }
-}
-
-/** `promise`, or a rejection after `ms` (a node being reconnected to may not answer at all). */
-function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
