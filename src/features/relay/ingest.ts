@@ -79,7 +79,9 @@ export class RelayIngest {
       (error: unknown): IngestOutcome => {
         settle();
         if (error instanceof LogUnavailableError) {
-          return { ok: false, code: error.reason, message: `relay log ${error.reason}: ${error.message}; not stored, retry shortly` };
+          // Refused before it was sent (overloaded) it is not stored; otherwise it may be (a timeout).
+          const stored = error.reason === "overloaded" ? "not stored" : "it may be stored after all (a retry can duplicate it)";
+          return { ok: false, code: error.reason, message: `relay log ${error.reason}: ${error.message}; ${stored}, retry shortly` };
         }
         this.#opts.onError?.(error);
         return { ok: false, code: "internal", message: "relay append failed; not stored" };

@@ -10,6 +10,7 @@ import { Validator } from "../../http/body.ts";
 import { httpErrorOf } from "../../http/errors.ts";
 import { rejectMalformed } from "../../transports/ws/client-frames.ts";
 import { type Socket, sendError, sendJson } from "../../transports/ws/socket.ts";
+import { OUTCOME_UNKNOWN_ADVICE, SOCKET_OUTCOME_ADVICE } from "./store-guard.ts";
 import { GameMasterCommands, type GameMasterCommandType } from "./timer-schemas.ts";
 import { TIMERS_TOPIC, type TimerService } from "./timer-service.ts";
 import type { TimerView } from "./timer-state.ts";
@@ -52,6 +53,7 @@ export async function runGameMasterCommand(ctx: AppContext, timers: TimerService
     sendJson(ws, { op: "ack", ...(ref !== undefined ? { ref } : {}), timer });
   } catch (caught) {
     const error = httpErrorOf(caught);
+    if (error.code === "outcome_unknown") return sendError(ws, error.code, error.message.replace(OUTCOME_UNKNOWN_ADVICE, SOCKET_OUTCOME_ADVICE), ref);
     if (error.code !== "internal") return sendError(ws, error.code, error.message, ref);
     ctx.log.error({ err: caught, type }, "timers: game master command failed");
     sendError(ws, "internal", "command failed", ref);

@@ -9,6 +9,10 @@
 import { HttpError, unavailable } from "../../http/errors.ts";
 import { StoreOutcomeUnknownError, StoreUnavailableError } from "./timer-store.ts";
 
+/** The HTTP answer's advice; a game-master socket, which has no keys, says {@link SOCKET_OUTCOME_ADVICE}. */
+export const OUTCOME_UNKNOWN_ADVICE = "retry with the same Idempotency-Key to learn the outcome";
+export const SOCKET_OUTCOME_ADVICE = "the change may still commit, and is then published on this socket like any other";
+
 /** Turns an unreachable database into a 503, an unknown outcome into a 504. */
 export async function guardStore<T>(query: () => Promise<T>, onUnknown?: () => void): Promise<T> {
   try {
@@ -17,7 +21,7 @@ export async function guardStore<T>(query: () => Promise<T>, onUnknown?: () => v
     if (error instanceof StoreUnavailableError) throw unavailable(`${error.message}; timer changes are refused until it is back`, 2, error);
     if (error instanceof StoreOutcomeUnknownError) {
       onUnknown?.();
-      throw new HttpError(504, "outcome_unknown", `${error.message}; retry with the same Idempotency-Key to learn the outcome`, undefined, {
+      throw new HttpError(504, "outcome_unknown", `${error.message}; ${OUTCOME_UNKNOWN_ADVICE}`, undefined, {
         cause: error,
         headers: { "Retry-After": "2" },
       });

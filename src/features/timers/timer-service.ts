@@ -1,18 +1,16 @@
 /**
  * The timers of this instance: an in-memory map kept in step with the database (the source of
- * truth), the hot state (Redis hashes when shared) and the `timers` topic log.
- *
- * Every change is the pure transition (`timer-state.ts`), then ONE transaction with the
- * conditional write (`WHERE id = ? AND version = ?`) and the change's outbox events
- * (`change-records.ts`), then the hot state; the outbox publisher (`timer-events.ts`) moves the
- * events to `timers`. A write that loses a race reloads the row and retries, so a timer expires
- * exactly once however many instances tick it, and no committed change misses its event.
- *
- * Changes to one timer are serialized within the instance (`keyed-serial.ts`). Every instance
- * follows `timers` ({@link TimerService.applyEntry}): an event newer than the version it holds
- * makes it read the timer again, so every instance converges to the database. Also here: the map
- * (`timer-map.ts`), the tick (`timer-tick.ts`), the load (`timer-load.ts`), `store-guard.ts`.
- * Creates are limited per session and in all, counted by the store (`timer-limits.ts`).
+ * truth), the hot state (Redis hashes when shared) and the `timers` topic log. Every change is the
+ * pure transition (`timer-state.ts`), then ONE transaction with the conditional write (`WHERE id
+ * = ? AND version = ?`) and the change's outbox events (`change-records.ts`), then the hot state;
+ * the outbox publisher (`timer-events.ts`) moves the events to `timers`. A write that loses a race
+ * reloads the row and retries, so a timer expires exactly once however many instances tick it,
+ * and no committed change misses its event. Changes to one timer are serialized within the
+ * instance (`keyed-serial.ts`). Every instance follows `timers` ({@link TimerService.applyEntry}):
+ * an event newer than the version it holds makes it read the timer again, so every instance
+ * converges to the database. Also here: the map (`timer-map.ts`), the tick (`timer-tick.ts`), the
+ * load (`timer-load.ts`), `store-guard.ts`, `uncertain-timers.ts`. Creates are limited per session
+ * and in all, counted by the store (`timer-limits.ts`).
  * @module
  */
 import type { Clock } from "../../core/clock.ts";
@@ -33,6 +31,7 @@ import type { TimerState, TimerView, Transition } from "./timer-state.ts";
 import * as machine from "./timer-state.ts";
 import type { TimerStore } from "./timer-store.ts";
 import { tickTimers } from "./timer-tick.ts";
+import { UncertainTimers } from "./uncertain-timers.ts";
 
 export { TIMERS_TOPIC } from "./timer-events.ts";
 export { updateFragments } from "./timer-map.ts";
@@ -57,6 +56,8 @@ export class TimerService {
   readonly #timers: TimerMap;
   /** Changes to one timer id run one after another. */
   readonly #serial = new KeyedSerial<number>();
+  /** Timers whose last write had an unknown outcome, read again on every tick until settled. */
+  readonly #uncertain: UncertainTimers;
 
   constructor(opts: TimerServiceOptions) {
     this.#store = opts.store;
@@ -68,6 +69,7 @@ export class TimerService {
     this.#limits = opts.limits;
     this.#committed = opts.onCommitted ?? (() => {});
     this.#timers = opts.timers ?? new TimerMap();
+    this.#uncertain = new UncertainTimers(this.#timers, (id) => this.#serial.run(id, () => this.#reload(id)));
   }
 
   /** Switches to shared hot state (Redis), connected at start; call before {@link load}. */
@@ -149,7 +151,7 @@ export class TimerService {
               outboxEvents(["TIMER_STOP"], gone, this.#instance, this.#clock.now(), view),
               idempotentAnswer(idem, this.#clock.now(), view),
             ),
-          () => this.#timers.delete(id),
+          () => this.#uncertain.mark(id),
         );
         if (!deleted) {
           await this.#reload(id);
@@ -170,6 +172,7 @@ export class TimerService {
    */
   tick(tick: Tick): void {
     tickTimers(this.#timers, this.#hub, tick, (id) => this.#expire(id));
+    this.#uncertain.settle();
   }
 
   /**
@@ -245,14 +248,14 @@ export class TimerService {
 
   /**
    * Writes a transition and its events conditionally, in one transaction; on success updates
-   * map and hot state and kicks the publisher. An unknown outcome drops the timer from the map,
-   * so that the next read asks the database.
+   * map and hot state and kicks the publisher. An unknown outcome takes the timer out of the map
+   * until the database answers for it (`uncertain-timers.ts`).
    */
   async #commit(prev: TimerState, tr: Extract<Transition, { kind: "changed" }>, idem?: Idempotency): Promise<boolean> {
     const events = outboxEvents(tr.events, tr.timer, this.#instance, this.#clock.now());
     const written = await guardStore(
       () => this.#store.update(tr.timer, prev.version, events, idempotentAnswer(idem, this.#clock.now())),
-      () => this.#timers.delete(prev.id),
+      () => this.#uncertain.mark(prev.id),
     );
     if (!written) return false;
     this.#timers.adopt(tr.timer);
@@ -277,10 +280,7 @@ export class TimerService {
     else this.#timers.delete(id);
   }
 
-  /**
-   * Whole milliseconds for stored instants: the database keeps integers, and a fraction kept in
-   * memory would make an answer differ from the same timer read back (an idempotent replay).
-   */
+  /** Whole ms for stored instants: a fraction would make an answer differ from its replay. */
   #now(): number {
     return Math.floor(this.#clock.now());
   }
