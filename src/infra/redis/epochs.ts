@@ -48,7 +48,8 @@ export class EpochWatch {
     topics.forEach((topic, i) => {
       const before = this.#known.get(topic);
       const now = read[i];
-      if (this.#known.has(topic) && before?.id !== now?.id) changed.push(topic);
+      // A first epoch (the topic's first entry) replaces nothing; a gone or different one does.
+      if (before !== undefined && before.id !== now?.id) changed.push(topic);
       this.#known.set(topic, now);
     });
     return changed;

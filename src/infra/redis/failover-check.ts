@@ -23,7 +23,7 @@ import type { Logger } from "../../log.ts";
 import type { Redis } from "./client.ts";
 import { renewEpoch } from "./epoch-renew.ts";
 import type { EpochWatch } from "./epochs.ts";
-import { infoField, isNoSuchKey } from "./stream-replies.ts";
+import { streamEnd } from "./history-read.ts";
 
 export interface FailoverCheck {
   client: Redis;
@@ -46,13 +46,16 @@ export async function checkAfterReconnect(c: FailoverCheck): Promise<string[]> {
   await Promise.all(
     c.topics.map(async (topic, i) => {
       const end = ends[i]!;
+      const key = `${c.prefix}:${topic}`;
       const position = c.positions.get(topic) ?? "0-0";
       const acked = c.acked.get(topic);
-      const lostAcked = acked !== undefined && compareSeq(end, acked) < 0;
-      const lostDelivered = compareSeq(end, position) < 0;
+      // Gone from a stream that still ends past it, e.g. restored from older data and then
+      // appended to by another instance before this one looked.
+      const lostAcked = acked !== undefined && (compareSeq(end, acked) < 0 || (await vanished(c.client, key, acked)));
+      const lostDelivered = compareSeq(end, position) < 0 || (await vanished(c.client, key, position));
       if (!lostDelivered && !lostAcked) return;
       c.recent.reset(topic);
-      if (lostDelivered) c.positions.set(topic, end);
+      if (compareSeq(end, position) < 0) c.positions.set(topic, end);
       const lost = lostAcked || (lostDelivered && c.minReplicas === 0);
       c.log.error(
         { topic, streamEnd: end, delivered: position, acknowledged: acked, minReplicas: c.minReplicas, renewEpoch: lost },
@@ -70,13 +73,15 @@ export async function checkAfterReconnect(c: FailoverCheck): Promise<string[]> {
   return c.epochs.refresh(c.topics);
 }
 
-/** The stream's last generated id, `0-0` when it does not exist. */
-async function streamEnd(client: Redis, key: string): Promise<string> {
-  try {
-    const info = await client.sendCommand<unknown>(["XINFO", "STREAM", key]);
-    return String(infoField(info, "last-generated-id") ?? "0-0");
-  } catch (error) {
-    if (isNoSuchKey(error)) return "0-0";
-    throw error;
-  }
+/**
+ * Whether the entry `id`, which the stream held, is gone while an older one is still there: not
+ * trimmed (trimming removes the oldest first) but lost, or deleted by hand.
+ */
+async function vanished(client: Redis, key: string, id: string): Promise<boolean> {
+  if (id === "0-0") return false;
+  const [at, before] = await Promise.all([
+    client.sendCommand<unknown[]>(["XRANGE", key, id, id]),
+    client.sendCommand<unknown[]>(["XREVRANGE", key, id, "-", "COUNT", "1"]),
+  ]);
+  return (at ?? []).length === 0 && (before ?? []).length > 0;
 }

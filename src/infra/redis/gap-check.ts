@@ -56,15 +56,16 @@ export interface TailGapCheck {
 /**
  * `MAXLEN ~` trims without regard to readers: a tailer that fell more than the retained history
  * behind (a burst from many instances while it was stalled) never sees the trimmed entries.
- * That can only happen when a read returns many entries, so only then is the stream's first
- * retained id compared with where the read started (`from`, per stream key in `keys`); a gap is
+ * That can only happen when a read returns many entries, or after the tailer's connection failed
+ * or stalled (`resumed`: meanwhile an operator may have trimmed, `XTRIM … MAXLEN 5`, and the read
+ * then returns few), so only then is the stream's first retained id compared with where the read started (`from`, per stream key in `keys`); a gap is
  * logged as an error, loudly, and reported to `onGap` listeners: the hub then disconnects this
  * instance's live subscribers of the topic (4008 / SSE overflow) so that they resume from their
  * offset and are told they were not recovered, instead of silently missing those entries.
  * Never throws.
  */
-export async function checkTailGaps(check: TailGapCheck, streams: [string, RawEntry[]][], keys: string[], from: string[]): Promise<void> {
-  const threshold = Math.max(1, Math.min(check.readCount, Math.floor(check.historySize / 2)));
+export async function checkTailGaps(check: TailGapCheck, streams: [string, RawEntry[]][], keys: string[], from: string[], resumed = false): Promise<void> {
+  const threshold = resumed ? 1 : Math.max(1, Math.min(check.readCount, Math.floor(check.historySize / 2)));
   for (const [key, items] of streams) {
     const i = keys.indexOf(key);
     const now = check.positions.get(check.topics[i]!);

@@ -16,6 +16,8 @@ export interface HistorySource {
   client: Redis;
   prefix: string;
   historySize: number;
+  /** Every tailed stream's key: a `since` past all their ends was never issued by this history. */
+  keys?: readonly string[];
   /** Counts each read that went to Redis. */
   onRead?: () => void;
 }
@@ -73,10 +75,37 @@ async function readOnce(src: HistorySource, topic: string, since: string | undef
   // No epoch: no history at all in this Redis (new, or it came back empty): a reader with an
   // offset cannot have been recovered.
   const inEpoch = since === undefined || (epoch !== undefined && compareSeq(since, epoch.start) >= 0);
-  if (!info) return { entries, recovered: inEpoch && !truncated, epoch: epoch?.id };
+  // No stream: with an epoch it had one, and was deleted (or evicted) with its history.
+  if (!info) return { entries, recovered: since === undefined, epoch: epoch?.id };
   const tip = String(infoField(info, "last-generated-id") ?? "0-0");
-  const recovered = inEpoch && !truncated && (since === undefined || recoveredSince(info, since, src.historySize));
+  const recovered = inEpoch && !truncated && (since === undefined || (recoveredSince(info, since, src.historySize) && !(await pastEveryEnd(src, since, tip))));
   return { entries, recovered, tip, epoch: epoch?.id };
+}
+
+/**
+ * Whether `since` is past every id the tailed streams have issued (ids increase across them):
+ * the client saw a future this Redis does not have, as after a restore from older data.
+ */
+async function pastEveryEnd(src: HistorySource, since: string, tip: string): Promise<boolean> {
+  const seen = durablePart(since);
+  if (compareSeq(seen, tip) <= 0) return false;
+  try {
+    const ends = await Promise.all((src.keys ?? []).map((key) => streamEnd(src.client, key)));
+    return ends.every((end) => compareSeq(seen, end) > 0);
+  } catch (error) {
+    throw new LogUnavailableError(`reading the ends of the redis streams: ${(error as Error).message}`, "unavailable", { cause: error });
+  }
+}
+
+/** The stream's last generated id, `0-0` when it does not exist. */
+export async function streamEnd(client: Redis, key: string): Promise<string> {
+  try {
+    const info = await client.sendCommand<unknown>(["XINFO", "STREAM", key]);
+    return String(infoField(info, "last-generated-id") ?? "0-0");
+  } catch (error) {
+    if (isNoSuchKey(error)) return "0-0";
+    throw error;
+  }
 }
 
 /**

@@ -7,13 +7,25 @@ import type { RecentEntries } from "../../core/recent-entries.ts";
 import { compareSeq, durablePart } from "../../core/seq.ts";
 import type { Epoch, HistoryRead } from "../../core/topic-log.ts";
 
-/** `undefined` when the window cannot answer (the caller reads Redis). */
-export function readFromWindow(recent: RecentEntries, epoch: Epoch, position: string, topic: string, since: string | undefined): HistoryRead | undefined {
+/**
+ * `undefined` when the window cannot answer (the caller reads Redis). `positions`: where this
+ * instance's tailer stands on every stream.
+ */
+export function readFromWindow(
+  recent: RecentEntries,
+  epoch: Epoch,
+  positions: ReadonlyMap<string, string>,
+  topic: string,
+  since: string | undefined,
+): HistoryRead | undefined {
   const entries = recent.after(topic, since);
   if (!entries) return undefined;
+  const position = positions.get(topic) ?? "0-0";
   // A client may bring a `since` this instance's tailer has not reached (it saw the entry on
   // another instance): that is then the tip the tail must pass before the replay goes live.
   const seen = since === undefined ? undefined : durablePart(since);
+  // Past every stream's position: only Redis can say whether that id was ever issued.
+  if (seen !== undefined && [...positions.values()].every((p) => compareSeq(seen, p) > 0)) return undefined;
   const tip = seen !== undefined && compareSeq(seen, position) > 0 ? seen : position;
   return { entries, recovered: since === undefined || compareSeq(since, epoch.start) >= 0, tip, epoch: epoch.id };
 }

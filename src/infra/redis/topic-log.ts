@@ -34,6 +34,9 @@ import { waitReady } from "./wait-ready.ts";
 import { watchTrims } from "./window-check.ts";
 
 export type { RedisTopicLogOptions } from "./topic-log-options.ts";
+
+/** A read answered this late (ms) may follow a stall of the connection: its batch is checked for a gap. */
+const STALLED_READ_MS = 250;
 export class RedisTopicLog implements TopicLog {
   #opts: Required<Omit<RedisTopicLogOptions, "client" | "onHistoryRead">>;
   #client: Redis;
@@ -76,7 +79,7 @@ export class RedisTopicLog implements TopicLog {
     this.#epochs = new EpochWatch(this.#client, this.#opts.prefix);
     this.#onHistoryRead = opts.onHistoryRead;
     this.#streamKeys = topics.map((t) => this.#key(t));
-    this.#history = { client: this.#client, prefix: this.#opts.prefix, historySize, onRead: () => this.#onHistoryRead?.("redis") };
+    this.#history = { client, prefix: this.#opts.prefix, historySize, keys: this.#streamKeys, onRead: () => this.#onHistoryRead?.("redis") };
     const { minReplicas, waitTimeoutMs, prefix } = this.#opts;
     this.#replicas = minReplicas > 0 ? new ReplicaWait({ client, replicas: minReplicas, timeoutMs: waitTimeoutMs, route: this.#streamKeys[0]! }) : undefined;
     const [acked, epochs, recent] = [this.#acked, this.#epochs, this.#recent];
@@ -104,7 +107,7 @@ export class RedisTopicLog implements TopicLog {
     await this.#epochs.refresh(this.#opts.topics);
     await Promise.all(this.#opts.topics.map((topic) => this.#startTopic(topic)));
     this.#tailerUp = true;
-    this.#unwatch = watchTrims(this.#client, this.#opts.prefix, this.#opts.topics, this.#recent);
+    this.#unwatch = watchTrims(this.#client, this.#opts.prefix, this.#opts.topics, this.#recent, this.#epochs, (t) => this.#historyReplaced(t));
     this.#loop = this.#tailLoop(tail);
   }
 
@@ -140,12 +143,10 @@ export class RedisTopicLog implements TopicLog {
 
   /**
    * Local delivery: hands an entry this instance just appended (and, with `minReplicas`, got
-   * replicated) to its listeners at once instead of when the tailer reads it back, saving a
-   * round trip and a tailer wake-up per message (issue #18). Only when that is exactly what the
-   * tailer would do next: every tailed stream's tip before this append (`reply[2..]`, read
-   * atomically with the XADD) is what this instance delivered there, so every instance still
-   * delivers in the log's order; otherwise the tailer delivers it. The tailer skips entries at
-   * or before its position, so an entry delivered here is not delivered again.
+   * replicated) to its listeners at once instead of when the tailer reads it back (issue #18),
+   * only when that is exactly what the tailer would do next: every tailed stream's tip before this
+   * append (`reply[2..]`, read atomically with the XADD) is what this instance delivered there.
+   * The tailer skips entries at or before its position, so none is delivered twice.
    */
   #deliverIfNext(entry: StoredEntry, reply: string[]): void {
     if (!this.#tailerUp || this.#mustVerify || this.#stopping) return;
@@ -157,24 +158,18 @@ export class RedisTopicLog implements TopicLog {
     this.#accept(entry);
   }
 
-  /**
-   * A bounded read of Redis (`history-read.ts`): `recovered` is `false` when `since` is older
-   * than the stream's epoch or than its retained history.
-   */
+  /** A bounded read of Redis (`history-read.ts`), and whether it holds everything after `since`. */
   async readAfter(topic: string, since: string | undefined, limit?: number): Promise<HistoryRead> {
     // Not a durable topic (e.g. `cron`): nothing stored, nothing for the tail to catch up on.
     if (!this.#positions.has(topic)) return { entries: [], recovered: true };
     return readHistory(this.#history, topic, since, limit);
   }
 
-  /**
-   * From the in-memory window, when it holds every entry after `since` up to what this
-   * instance's tailer delivered (a replay gets the rest live), with no Redis read.
-   */
+  /** From the in-memory window, with no Redis read, when it can answer (`recent-read.ts`). */
   readRecent(topic: string, since: string | undefined): HistoryRead | undefined {
     const epoch = this.#epochs.get(topic);
     if (!epoch || this.#mustVerify) return undefined;
-    const read = readFromWindow(this.#recent, epoch, this.#positions.get(topic) ?? "0-0", topic, since);
+    const read = readFromWindow(this.#recent, epoch, this.#positions, topic, since);
     if (read) this.#onHistoryRead?.("memory");
     return read;
   }
@@ -255,13 +250,15 @@ export class RedisTopicLog implements TopicLog {
           this.#mustVerify = (this.#held -= drops) > 0;
         }
         const ids = topics.map((t) => this.#positions.get(t)!);
+        const started = performance.now();
         const reply = await tail.sendCommand<unknown>(xreadCommand(this.#opts.readCount, this.#opts.blockMs, keys, ids));
+        const resumed = failing || performance.now() - started > STALLED_READ_MS; // what came meanwhile may be trimmed
         if (failing) this.#opts.log.info({ positions: Object.fromEntries(this.#positions) }, "redis tailer resumed");
         failing = false;
         this.#tailerUp = true;
         const streams = streamsOf(reply);
         // Gaps first: a subscriber reset for one must hold an offset from before it (else "recovered").
-        await checkTailGaps(this.#gapCheck, streams, keys, ids);
+        await checkTailGaps(this.#gapCheck, streams, keys, ids, resumed);
         this.#deliver(streams, keys);
       } catch (error) {
         if (this.#stopping) break;

@@ -4,13 +4,26 @@
  * first retained entry is read (`XINFO STREAM`, O(1)), and window entries older than it are
  * dropped, so a replay no longer serves them and a reader from before the trim is told it was not
  * recovered. Until then (at most `everyMs`) the window may still hold what was just trimmed.
+ *
+ * The same check reads the streams' epochs: one renewed by another instance (it found entries it
+ * acknowledged lost) or gone (Redis came back empty) is a replaced history, reported to
+ * `onReplaced`, so that this instance too stops answering from the old one within `everyMs`.
  * @module
  */
 import type { RecentEntries } from "../../core/recent-entries.ts";
 import type { Redis } from "./client.ts";
+import type { EpochWatch } from "./epochs.ts";
 import { infoField, isNoSuchKey, type RawEntry } from "./stream-replies.ts";
 
-export function watchTrims(client: Redis, prefix: string, topics: readonly string[], recent: RecentEntries, everyMs = 500): () => void {
+export function watchTrims(
+  client: Redis,
+  prefix: string,
+  topics: readonly string[],
+  recent: RecentEntries,
+  epochs: EpochWatch,
+  onReplaced: (topic: string) => void,
+  everyMs = 500,
+): () => void {
   let running = false;
   const check = async () => {
     if (running || !client.isReady) return;
@@ -25,11 +38,13 @@ export function watchTrims(client: Redis, prefix: string, topics: readonly strin
             // Empty, but it had entries: trimmed to nothing. (Never had any: nothing to drop.)
             else if (Number(infoField(info, "entries-added") ?? 0) > 0) recent.trimBefore(topic, undefined);
           } catch (error) {
-            // No stream (yet): the window holds what it holds.
             if (!isNoSuchKey(error)) throw error;
+            // No stream: never had one (nothing to drop), or it was deleted with its history.
+            recent.trimBefore(topic, undefined);
           }
         }),
       );
+      for (const topic of await epochs.refresh(topics)) onReplaced(topic);
     } finally {
       running = false;
     }
