@@ -19,7 +19,7 @@ import {
   type TailListener,
   type TopicLog,
 } from "../../core/topic-log.ts";
-import { appendCommand, defaultMaxInFlight } from "./append-script.ts";
+import { appendCommand, defaultMaxInFlight, sendAppend } from "./append-script.ts";
 import type { Redis } from "./client.ts";
 import { EpochWatch } from "./epochs.ts";
 import { checkAfterReconnect, type FailoverCheck } from "./failover-check.ts";
@@ -123,7 +123,7 @@ export class RedisTopicLog implements TopicLog {
     const args = appendCommand({ prefix: this.#opts.prefix, topic, tailed: this.#streamKeys, opts, historySize: this.#opts.historySize, json, ts });
     let reply: string[];
     try {
-      const send = () => this.#client.sendCommand<string[]>(args);
+      const send = () => sendAppend(this.#client, args);
       reply = await (this.#replicas?.written(send) ?? send());
     } catch (error) {
       if (error instanceof LogUnavailableError) throw error;
