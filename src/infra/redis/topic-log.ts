@@ -35,8 +35,8 @@ import { watchTrims } from "./window-check.ts";
 
 export type { RedisTopicLogOptions } from "./topic-log-options.ts";
 
-/** A read answered this late (ms) may follow a stall of the connection: its batch is checked for a gap. */
-const STALLED_READ_MS = 250;
+/** A read answered this much (ms) after its block time ended followed a stalled connection. */
+const STALL_MARGIN_MS = 1000;
 export class RedisTopicLog implements TopicLog {
   #opts: Required<Omit<RedisTopicLogOptions, "client" | "onHistoryRead">>;
   #client: Redis;
@@ -252,7 +252,7 @@ export class RedisTopicLog implements TopicLog {
         const ids = topics.map((t) => this.#positions.get(t)!);
         const started = performance.now();
         const reply = await tail.sendCommand<unknown>(xreadCommand(this.#opts.readCount, this.#opts.blockMs, keys, ids));
-        const resumed = failing || performance.now() - started > STALLED_READ_MS; // what came meanwhile may be trimmed
+        const resumed = failing || performance.now() - started > this.#opts.blockMs + STALL_MARGIN_MS; // after a failure or stall, check for trims
         if (failing) this.#opts.log.info({ positions: Object.fromEntries(this.#positions) }, "redis tailer resumed");
         failing = false;
         this.#tailerUp = true;
