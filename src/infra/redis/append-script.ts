@@ -25,8 +25,9 @@ import { epochKey } from "./epochs.ts";
  * value): the entry is added only if ARGV[8] is above the counter, which becomes it; otherwise
  * the answer is `{'', epoch id, counter}` and nothing is written (see `AppendOptions.claim`).
  * The epoch key is created here, with the new id ARGV[5], when missing (a new stream, or a Redis
- * that came back empty) or when the stream is (a `DEL`, an eviction: its history is gone), and
- * written into the entry as field `e`. An event id appended before is
+ * that came back empty) or when the stream is (a `DEL`, an eviction: its history is gone) unless
+ * the epoch is marked ` fresh` (renewed with no entry yet, `epoch-renew.ts`: the mark goes with
+ * its first entry), and written into the entry as field `e`. An event id appended before is
  * not appended again: the script answers `{seq it got then, epoch id}`. That key lives `ARGV[4]`
  * seconds, longer than any outbox row waits to be published again.
  *
@@ -45,8 +46,12 @@ local eid = ARGV[7] == '1' and KEYS[3 + n] or nil
 local t = redis.call('TIME')
 local ms = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))
 local ep = redis.call('GET', KEYS[2])
-if not ep or redis.call('EXISTS', KEYS[1]) == 0 then
+local fresh = ep and string.find(ep, ' fresh$')
+if not ep or (not fresh and redis.call('EXISTS', KEYS[1]) == 0) then
   ep = ARGV[5] .. ' ' .. ms .. '-0'
+  redis.call('SET', KEYS[2], ep)
+elseif fresh then
+  ep = string.sub(ep, 1, fresh - 1)
   redis.call('SET', KEYS[2], ep)
 end
 local epid = string.match(ep, '^(%S+)')

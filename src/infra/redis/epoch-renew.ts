@@ -9,12 +9,16 @@ import { randomEpochId } from "../../core/memory-topic-log.ts";
 import type { Redis } from "./client.ts";
 import { epochKey } from "./epochs.ts";
 
-/** Sets a new epoch `ARGV[2] <now>-0` unless the key already names another one than `ARGV[1]`. */
+/**
+ * Sets a new epoch `ARGV[2] <now>-0` unless the key already names another one than `ARGV[1]`,
+ * marked ` fresh` (no entry yet) so that the append script does not take a stream that has no
+ * entry in it for a deleted one (see append-script.ts).
+ */
 const RENEW_EPOCH = `
 local ep = redis.call('GET', KEYS[1])
 if ep and string.match(ep, '^(%S+)') ~= ARGV[1] then return 0 end
 local t = redis.call('TIME')
-redis.call('SET', KEYS[1], ARGV[2] .. ' ' .. t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000)) .. '-0')
+redis.call('SET', KEYS[1], ARGV[2] .. ' ' .. t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000)) .. '-0 fresh')
 return 1`;
 
 /** Renews `topic`'s epoch unless it is no longer `known` (another instance renewed it). */
