@@ -83,7 +83,8 @@ export function createServer(features: readonly Feature[], opts: ServerOptions):
     },
     websocket: {
       backpressureLimit: opts.backpressureLimit,
-      // Frames beyond 64 KiB are refused by endpoints with an error frame; this is the hard cap.
+      // Frames beyond 64 KiB (and an op's envelope) are refused by endpoints with an error frame,
+      // before they are parsed (`client-frames.ts`); this is the hard cap.
       maxPayloadLength: 1024 * 1024,
       idleTimeout: 120,
       sendPings: true,

@@ -8,9 +8,20 @@ import { CloseCode, closeSocket, type Socket, sendError } from "./socket.ts";
 /** More than this many malformed frames within one second closes the socket with 1008. */
 export const MALFORMED_PER_SECOND = 10;
 
-/** Parses a client frame into a JSON object, or explains why it is not one. */
+/** Longest JSON frame parsed, in characters: a 64 KiB payload (SPEC) and its op's envelope. */
+export const MAX_FRAME_CHARS = 65 * 1024;
+/** Deepest nesting of arrays and objects parsed: `JSON.parse` of deep nesting is slow (~270 ms a MiB). */
+export const MAX_FRAME_DEPTH = 32;
+
+/**
+ * Parses a client frame into a JSON object, or explains why it is not one. Frames too long or too
+ * deeply nested are refused before `JSON.parse`, whose cost on them one socket could otherwise
+ * spend the event loop on, under the ops limit, delaying every other client.
+ */
 export function parseClientFrame(message: string | Buffer): { value: Record<string, unknown> } | { error: string } {
   if (typeof message !== "string") return { error: "binary frames are not accepted; send JSON text" };
+  if (message.length > MAX_FRAME_CHARS) return { error: `frame is over ${MAX_FRAME_CHARS} characters` };
+  if (message.length > 2 * MAX_FRAME_DEPTH && tooDeep(message)) return { error: `frame nests arrays or objects deeper than ${MAX_FRAME_DEPTH}` };
   let value: unknown;
   try {
     value = JSON.parse(message);
@@ -19,6 +30,24 @@ export function parseClientFrame(message: string | Buffer): { value: Record<stri
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) return { error: "frame must be a JSON object" };
   return { value: value as Record<string, unknown> };
+}
+
+/** Whether `text` opens more than {@link MAX_FRAME_DEPTH} arrays or objects at once (outside strings). */
+function tooDeep(text: string): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92)
+        i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 || c === 123) {
+      if (++depth > MAX_FRAME_DEPTH) return true;
+    } else if (c === 93 || c === 125) depth--;
+  }
+  return false;
 }
 
 /**
