@@ -14,7 +14,7 @@ import type { AppContext } from "../../app/context.ts";
 import type { RouteMethods } from "../../app/feature.ts";
 import { sinceParam } from "../../http/params.ts";
 import { admitPublish, PUBLISH_RATE_MESSAGE, parseClientFrame, rejectMalformed } from "../../transports/ws/client-frames.ts";
-import { type Socket, type SocketBehavior, sendError, upgrade } from "../../transports/ws/socket.ts";
+import { CloseCode, closeSocket, type Socket, type SocketBehavior, sendError, upgrade } from "../../transports/ws/socket.ts";
 import { subscribeSocket } from "../../transports/ws/unified.ts";
 import { runGameMasterCommand } from "./game-master-commands.ts";
 import type { TimerMap } from "./timer-map.ts";
@@ -67,7 +67,10 @@ export function timerSockets(ctx: AppContext, timers: TimerService, snapshot: Sn
   const watch = (ws: Socket, topic: string, sessionId?: string) => {
     if (ws.data.since === undefined) {
       const states = snapshot.delivered.states(sessionId);
-      for (const frame of snapshotFrames(ctx.hub, snapshot.timers, topic, states, ctx.clock.now())) ws.send(frame);
+      for (const frame of snapshotFrames(ctx.hub, snapshot.timers, topic, states, ctx.clock.now())) {
+        // Dropped (the socket is backed up past its limit): a cut snapshot must not pass for whole.
+        if (ws.send(frame) === 0) return closeSocket(ws, CloseCode.overflow, "snapshot larger than the socket could take; reconnect");
+      }
     }
     subscribeSocket(ws, topic, ws.data.since);
   };
