@@ -23,10 +23,6 @@ export class UncertainTimers {
     this.#reread = reread;
   }
 
-  get size(): number {
-    return this.#marks.size;
-  }
-
   /** The write to `id` had an unknown outcome: out of the map until a read settles it. */
   mark(id: number): void {
     this.#timers.delete(id);
