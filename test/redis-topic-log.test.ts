@@ -70,6 +70,25 @@ describe("RedisTopicLog", () => {
     expect(new Set(entries.map((e) => e.seq)).size).toBe(entries.length);
   });
 
+  it("counts a resume from a later tick's <ms>-0 as recovered, from the window and from Redis, but not an id past every end", async () => {
+    const log = await openLog(newPrefix("rtl-tick"));
+    await log.append("chat", { n: 1 });
+    const last = (await log.append("relay", { n: 1 })).seq;
+    const ms = Number(last.split("-")[0]);
+    // A cron tick after every entry (a client on `chat,cron` resumes from it): nothing was lost.
+    const tick = `${ms + 1}-0`;
+    await until(() => Date.now() > ms + 1, { message: "the clock passes the tick" });
+    await until(() => log.readRecent("chat", tick) !== undefined, { message: "the window answers for the tick" });
+    expect(log.readRecent("chat", tick)?.recovered).toBe(true);
+    expect((await log.readAfter("chat", tick)).recovered).toBe(true);
+    // A stream id past every end (a future this Redis does not have), or a tick from a clock
+    // ahead of this one, stays unrecovered.
+    for (const future of [`${Date.now() + 60_000}-1`, `${Date.now() + 60_000}-0`]) {
+      expect(log.readRecent("chat", future)).toBeUndefined();
+      expect((await log.readAfter("chat", future)).recovered).toBe(false);
+    }
+  });
+
   it("issues ids that increase across streams in append order, from two instances, within one millisecond too", async () => {
     const prefix = newPrefix("rtl-across");
     const [a, b] = [await openLog(prefix), await openLog(prefix)];
