@@ -51,6 +51,18 @@ export const limitSettings = {
     expected: "an integer 1..10000000",
     parse: int,
   },
+  idempotencyKeysPerSub: {
+    env: ["IDEMPOTENCY_KEYS_PER_SUB"],
+    schema: Type.Integer({
+      minimum: 1,
+      maximum: 10_000_000,
+      default: 10_000,
+      description:
+        "answers stored under Idempotency-Keys per token sub (anonymous callers share one): past it the oldest go once an hour old; a change that would need a younger one to go answers 429 limit_exceeded",
+    }),
+    expected: "an integer 1..10000000",
+    parse: int,
+  },
   maxConnectionsPerAddress: {
     env: ["MAX_CONNECTIONS_PER_ADDRESS"],
     schema: Type.Integer({

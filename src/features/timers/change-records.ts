@@ -12,6 +12,8 @@ import type { IdempotentAnswer, OutboxEvent } from "./timer-store.ts";
 export interface Idempotency {
   scope: string;
   key: string;
+  /** The principal's `answerOwner`. */
+  owner: string;
   requestHash: string;
   status: number;
   /** The response body for the timer as the change left it. */
@@ -28,6 +30,6 @@ export function outboxEvents(types: readonly TimerEventType[], t: TimerState, in
 /** The stored answer of a change under `idem` (none without a key). */
 export function idempotentAnswer(idem: Idempotency | undefined, now: number, view?: TimerView): IdempotentAnswer | undefined {
   if (!idem) return undefined;
-  const { scope, key, requestHash, status } = idem;
-  return { scope, key, requestHash, status, createdAt: Math.floor(now), body: (t) => JSON.stringify(idem.render(view ?? machine.toView(t, now))) };
+  const { scope, key, owner, requestHash, status } = idem;
+  return { scope, key, owner, requestHash, status, createdAt: Math.floor(now), body: (t) => JSON.stringify(idem.render(view ?? machine.toView(t, now))) };
 }

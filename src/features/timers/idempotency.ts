@@ -3,13 +3,15 @@
  * request with a key stores its answer in the same transaction as its change; a repeat (a client
  * retrying after a timeout or a 504) gets that answer back, marked `Idempotent-Replayed: true`,
  * and changes nothing. The same key with another request body is refused with 422. Keys are
- * per principal (`sub`) and per route, and are kept a day.
+ * per principal (`sub`) and per route, and are kept a day, at most `IDEMPOTENCY_KEYS_PER_SUB` per
+ * `sub` (`answer-cap.ts`).
  * @module
  */
 import { createHash } from "node:crypto";
 import type { BunRequest } from "bun";
 import type { Principal } from "../../auth/principal.ts";
 import { badRequest, HttpError, jsonResponse } from "../../http/errors.ts";
+import { answerOwner } from "./answer-cap.ts";
 import type { Idempotency, TimerService } from "./timer-service.ts";
 import type { TimerView } from "./timer-state.ts";
 import { AnswerExistsError } from "./timer-store.ts";
@@ -54,7 +56,7 @@ export async function idempotent(
   const earlier = await replay();
   if (earlier) return earlier;
   try {
-    const view = await change.run({ scope, key: stored, requestHash, status: change.status, render: change.render });
+    const view = await change.run({ scope, key: stored, owner: answerOwner(principal?.sub), requestHash, status: change.status, render: change.render });
     return jsonResponse(change.render(view), change.status);
   } catch (error) {
     // A concurrent request with the same key committed first: its answer is the answer.

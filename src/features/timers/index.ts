@@ -13,6 +13,7 @@ import type { AppContext } from "../../app/context.ts";
 import type { Feature } from "../../app/feature.ts";
 import type { LogEntry } from "../../core/topic-log.ts";
 import type { Database } from "../../infra/db/database.ts";
+import { ANSWER_KEEP_MS } from "./answer-cap.ts";
 import type { HotState } from "./hot-state.ts";
 import { OutboxPublisher } from "./outbox-publisher.ts";
 import { timerDocs } from "./timer-docs.ts";
@@ -38,7 +39,12 @@ export interface TimersDeps {
 }
 
 export function timersFeature(ctx: AppContext, deps: TimersDeps): TimersFeature {
-  const store = timerStoreFor(deps.database, { queryTimeoutMs: ctx.config.dbQueryTimeoutMs });
+  const answerCap = {
+    perOwner: ctx.config.idempotencyKeysPerSub,
+    keepMs: ANSWER_KEEP_MS,
+    refused: () => ctx.metrics.limitRefusals.inc({ limit: "idempotency_keys_per_sub" }),
+  };
+  const store = timerStoreFor(deps.database, { queryTimeoutMs: ctx.config.dbQueryTimeoutMs, answerCap });
   const instance = randomUUID();
   const outbox = new OutboxPublisher({
     store,

@@ -14,6 +14,7 @@
 import { and, asc, count, eq, inArray, lt, min } from "drizzle-orm";
 import type { MysqlDb } from "../../infra/db/database.ts";
 import { idempotencyKeys, timerOutbox, timers } from "../../infra/db/schema-mysql.ts";
+import { type AnswerCap, answerCapRefusal, answersOver } from "./answer-cap.ts";
 import { connectionFailure, isDuplicateKey } from "./mysql-errors.ts";
 import { checkRoom, lockCreates } from "./mysql-timer-limits.ts";
 import type { TimerLimits } from "./timer-limits.ts";
@@ -35,6 +36,7 @@ export class MysqlTimerStore implements TimerStore {
   constructor(
     private readonly db: MysqlDb,
     private readonly queryTimeoutMs: number,
+    private readonly answerCap?: AnswerCap,
   ) {}
 
   async insert(timer: Omit<TimerState, "id">, events: (t: TimerState) => OutboxEvent[], answer?: IdempotentAnswer, limits?: TimerLimits): Promise<TimerState> {
@@ -121,13 +123,27 @@ export class MysqlTimerStore implements TimerStore {
   async #extras(tx: Tx, timer: TimerState, events: OutboxEvent[], answer?: IdempotentAnswer): Promise<void> {
     if (events.length > 0) await tx.insert(timerOutbox).values(events);
     if (!answer) return;
-    const { scope, key, requestHash, status, createdAt } = answer;
+    const { scope, key, owner, requestHash, status, createdAt } = answer;
     try {
-      await tx.insert(idempotencyKeys).values({ scope, key, requestHash, status, body: answer.body(timer), createdAt });
+      await tx.insert(idempotencyKeys).values({ scope, key, owner, requestHash, status, body: answer.body(timer), createdAt });
     } catch (error) {
       if (isDuplicateKey(error)) throw new AnswerExistsError(scope, key);
       throw error;
     }
+    if (this.answerCap) await this.#fitAnswers(tx, answer, this.answerCap);
+  }
+
+  /** Makes room for the answer just stored: its owner's oldest go, if old enough (`answer-cap.ts`). */
+  async #fitAnswers(tx: Tx, answer: IdempotentAnswer, cap: AnswerCap): Promise<void> {
+    const [row] = await tx.select({ n: count() }).from(idempotencyKeys).where(eq(idempotencyKeys.owner, answer.owner));
+    const over = answersOver(cap, Number(row?.n ?? 0));
+    if (over === 0) return;
+    const [result] = await tx
+      .delete(idempotencyKeys)
+      .where(and(eq(idempotencyKeys.owner, answer.owner), lt(idempotencyKeys.createdAt, answer.createdAt - cap.keepMs)))
+      .orderBy(asc(idempotencyKeys.createdAt))
+      .limit(over);
+    if (result.affectedRows < over) throw answerCapRefusal(cap);
   }
 
   #write<T>(what: string, work: (tx: Tx) => Promise<T>): Promise<T> {

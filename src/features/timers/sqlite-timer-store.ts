@@ -6,9 +6,10 @@
  * transaction, so the count and the insert cannot be split by another writer.
  * @module
  */
-import { and, asc, count, eq, inArray, lt, min } from "drizzle-orm";
+import { and, asc, count, eq, inArray, lt, min, sql } from "drizzle-orm";
 import type { SqliteDb } from "../../infra/db/database.ts";
 import { idempotencyKeys, timerOutbox, timers } from "../../infra/db/schema-sqlite.ts";
+import { type AnswerCap, answerCapRefusal, answersOver } from "./answer-cap.ts";
 import { refusal, type TimerLimits } from "./timer-limits.ts";
 import type { TimerState } from "./timer-state.ts";
 import { AnswerExistsError, type IdempotentAnswer, type OutboxEvent, type OutboxRow, type StoredAnswer, type TimerStore } from "./timer-store.ts";
@@ -18,7 +19,10 @@ type Tx = Parameters<Parameters<SqliteDb["transaction"]>[0]>[0];
 const isPrimaryKeyClash = (error: unknown) => /UNIQUE constraint failed: idempotency_keys/.test(String((error as Error)?.message ?? error));
 
 export class SqliteTimerStore implements TimerStore {
-  constructor(private readonly db: SqliteDb) {}
+  constructor(
+    private readonly db: SqliteDb,
+    private readonly answerCap?: AnswerCap,
+  ) {}
 
   async insert(timer: Omit<TimerState, "id">, events: (t: TimerState) => OutboxEvent[], answer?: IdempotentAnswer, limits?: TimerLimits): Promise<TimerState> {
     // IMMEDIATE: the write lock is taken before the count, so even another process sharing the
@@ -124,14 +128,39 @@ export class SqliteTimerStore implements TimerStore {
   #extras(tx: Tx, timer: TimerState, events: OutboxEvent[], answer?: IdempotentAnswer): void {
     if (events.length > 0) tx.insert(timerOutbox).values(events).run();
     if (!answer) return;
-    const { scope, key, requestHash, status, createdAt } = answer;
+    const { scope, key, owner, requestHash, status, createdAt } = answer;
     try {
       tx.insert(idempotencyKeys)
-        .values({ scope, key, requestHash, status, body: answer.body(timer), createdAt })
+        .values({ scope, key, owner, requestHash, status, body: answer.body(timer), createdAt })
         .run();
     } catch (error) {
       if (isPrimaryKeyClash(error)) throw new AnswerExistsError(scope, key);
       throw error;
     }
+    if (this.answerCap) this.#fitAnswers(tx, answer, this.answerCap);
+  }
+
+  /** Makes room for the answer just stored: its owner's oldest go, if old enough (`answer-cap.ts`). */
+  #fitAnswers(tx: Tx, answer: IdempotentAnswer, cap: AnswerCap): void {
+    const stored = tx.select({ n: count() }).from(idempotencyKeys).where(eq(idempotencyKeys.owner, answer.owner)).get()?.n ?? 0;
+    const over = answersOver(cap, stored);
+    if (over === 0) return;
+    const rowid = sql<number>`rowid`;
+    const oldest = tx
+      .select({ rowid })
+      .from(idempotencyKeys)
+      .where(and(eq(idempotencyKeys.owner, answer.owner), lt(idempotencyKeys.createdAt, answer.createdAt - cap.keepMs)))
+      .orderBy(asc(idempotencyKeys.createdAt))
+      .limit(over)
+      .all();
+    if (oldest.length < over) throw answerCapRefusal(cap);
+    tx.delete(idempotencyKeys)
+      .where(
+        inArray(
+          rowid,
+          oldest.map((r) => r.rowid),
+        ),
+      )
+      .run();
   }
 }

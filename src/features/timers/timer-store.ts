@@ -35,6 +35,8 @@ export interface OutboxRow extends OutboxEvent {
 export interface IdempotentAnswer {
   scope: string;
   key: string;
+  /** Whose answer it is (`answerOwner`): the stores bound answers per owner (`answer-cap.ts`). */
+  owner: string;
   requestHash: string;
   status: number;
   /** The response body, built from the stored row (a create learns its id only on insert). */
