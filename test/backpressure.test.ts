@@ -39,6 +39,67 @@ describe("WebSocket backpressure", () => {
   });
 });
 
+/** A masked client text frame (payload under 126 bytes), as a browser sends it. */
+function clientFrame(text: string): Buffer {
+  const payload = Buffer.from(text);
+  const mask = Buffer.from([1, 2, 3, 4]);
+  const masked = payload.map((b, i) => b ^ mask[i % 4]!);
+  return Buffer.concat([Buffer.from([0x81, 0x80 | payload.length]), mask, Buffer.from(masked)]);
+}
+
+describe("WebSocket replies to a socket that does not read", () => {
+  it("closes it with 4008 once a reply (an ack) is dropped, instead of dropping acks without a word", async () => {
+    const pinger = await startServer({ WS_BACKPRESSURE_LIMIT: "1024", WS_OPS_PER_SECOND: "100000" });
+    try {
+      const stalled = await stalledWebSocket(pinger.port, "/ws?topics=");
+      const received: Buffer[] = [];
+      const closed = new Promise<void>((resolve) => stalled.on("close", () => resolve()));
+      // ~6 MB of acks, more than the loopback buffers hold: then the server's 1 KiB fills.
+      const ping = clientFrame(JSON.stringify({ op: "ping", ref: "r".repeat(100) }));
+      for (let sent = 0; sent < 40_000; sent += 1000) stalled.write(Buffer.concat(Array.from({ length: 1000 }, () => ping)));
+      const handled = async () => {
+        const text = await (await fetch(`${pinger.url}/metrics`)).text();
+        return Number(/tickwire_ws_messages_total\{kind="unified",outcome="handled"\} (\d+)/.exec(text)?.[1] ?? 0);
+      };
+      const open = async () => ((await (await fetch(`${pinger.url}/health`)).json()) as any).connections.ws as number;
+      // Every ping answered, or the socket closed (its later pings are not read).
+      await until(async () => (await open()) === 0 || (await handled()) >= 40_000, { message: "the server to answer or close", timeoutMs: 20_000 });
+      // Reading again: everything the server kept, then its close frame with 4008.
+      stalled.on("data", (chunk: Buffer) => received.push(chunk));
+      stalled.resume();
+      await until(() => closeCodeIn(Buffer.concat(received)) !== undefined, { message: "a close frame", timeoutMs: 20_000 });
+      expect(closeCodeIn(Buffer.concat(received))).toBe(4008);
+      stalled.destroy();
+      await closed;
+    } finally {
+      await pinger.stop();
+    }
+  });
+});
+
+/** The code of the first close frame in a server's byte stream (unmasked frames), if any. */
+function closeCodeIn(bytes: Buffer): number | undefined {
+  let at = 0;
+  while (at + 2 <= bytes.length) {
+    const op = bytes[at]! & 0x0f;
+    let len = bytes[at + 1]! & 0x7f;
+    let head = 2;
+    if (len === 126) {
+      if (at + 4 > bytes.length) return undefined;
+      len = bytes.readUInt16BE(at + 2);
+      head = 4;
+    } else if (len === 127) {
+      if (at + 10 > bytes.length) return undefined;
+      len = Number(bytes.readBigUInt64BE(at + 2));
+      head = 10;
+    }
+    if (at + head + len > bytes.length) return undefined;
+    if (op === 0x8) return len >= 2 ? bytes.readUInt16BE(at + head) : 1005;
+    at += head + len;
+  }
+  return undefined;
+}
+
 describe("SSE backpressure", () => {
   it("ends a stalled SSE stream with event: overflow, after what it had queued, while a normal stream gets every event in order", async () => {
     const sock = connect(app.port, "127.0.0.1");

@@ -10,7 +10,9 @@ import type { Subscriptions } from "../../core/subscriptions.ts";
 import { acquireAddress } from "../../http/address-limit.ts";
 import { HttpError } from "../../http/errors.ts";
 
-export { CloseCode } from "./close-codes.ts";
+import { CloseCode } from "./close-codes.ts";
+
+export { CloseCode };
 
 /** Per-connection state of every WebSocket, whatever its endpoint. */
 export interface SocketData {
@@ -107,8 +109,14 @@ export function upgrade(req: BunRequest, server: AppServer, kind: string, opts: 
   throw new HttpError(426, "upgrade_required", "this endpoint speaks WebSocket; send an Upgrade: websocket request");
 }
 
+/**
+ * Sends a reply (an ack, an error, an answer). One Bun drops (the socket is backed up past its
+ * limit) closes the socket with 4008: a publisher must not be left without the ack of a stored
+ * message, nor a client without its answer, without a word.
+ */
 export function sendJson(ws: Socket, value: unknown): void {
-  if (!ws.data.closed) ws.send(JSON.stringify(value));
+  if (ws.data.closed) return;
+  if (ws.send(JSON.stringify(value)) === 0) closeSocket(ws, CloseCode.overflow, "backed up past the limit: a reply was dropped; reconnect");
 }
 
 export function sendError(ws: Socket, code: string, message: string, ref?: unknown): void {
