@@ -33,4 +33,19 @@ describe("EpochWatch.refresh", () => {
     await set("e3 3000-0");
     expect(await watch.refresh(["chat"])).toEqual([]); // reported when it vanished
   });
+
+  it("keeps an epoch the tailer saw while a refresh's read was out, instead of the read's older answer", async () => {
+    const watch = new EpochWatch(client, prefix);
+    const set = (value: string) => client.sendCommand(["SET", epochKey(prefix, "chat"), value]);
+    await set("e1 1000-0");
+    await watch.refresh(["chat"]);
+    // The read goes out while the key still says e1; the tailer meanwhile gets an entry of e2.
+    const reading = watch.refresh(["chat"]);
+    expect(watch.seen("chat", "e2", "2000-1")).toBe(true);
+    expect(await reading).toEqual([]);
+    expect(watch.get("chat")?.id).toBe("e2");
+    await set("e2 2000-0");
+    // Not a replacement: this instance already knew e2 (it would reset healthy subscribers).
+    expect(await watch.refresh(["chat"])).toEqual([]);
+  });
 });

@@ -29,6 +29,8 @@ export async function readEpoch(client: Redis, prefix: string, topic: string): P
  */
 export class EpochWatch {
   #known = new Map<string, Epoch | undefined>();
+  /** Bumped by every {@link seen} that set an epoch: a read begun before it is stale. */
+  #seenCount = new Map<string, number>();
   #client: Redis;
   #prefix: string;
 
@@ -43,9 +45,12 @@ export class EpochWatch {
 
   /** Reads the current epochs of `topics`; returns those that changed since last read. */
   async refresh(topics: readonly string[]): Promise<string[]> {
+    const counts = topics.map((topic) => this.#seenCount.get(topic) ?? 0);
     const read = await Promise.all(topics.map((topic) => readEpoch(this.#client, this.#prefix, topic)));
     const changed: string[] = [];
     topics.forEach((topic, i) => {
+      // The tailer saw an entry's epoch while this read was out: it is newer than the answer.
+      if ((this.#seenCount.get(topic) ?? 0) !== counts[i]) return;
       const before = this.#known.get(topic);
       const now = read[i];
       // A first epoch (the topic's first entry) replaces nothing; a gone or different one does.
@@ -62,6 +67,7 @@ export class EpochWatch {
     if (known?.id === epoch) return false;
     // The new epoch began at or before its first entry.
     this.#known.set(topic, { id: epoch, start: `${seq.split("-")[0]}-0` });
+    this.#seenCount.set(topic, (this.#seenCount.get(topic) ?? 0) + 1);
     return known !== undefined;
   }
 }
