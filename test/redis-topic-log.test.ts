@@ -180,6 +180,24 @@ describe("RedisTopicLog", () => {
     expect((await log.readAfter("chat", first.seq)).recovered).toBe(false);
   });
 
+  it("fills a page up to its limit, past the history size, when the stream still holds more (HISTORY_SIZE lowered)", async () => {
+    const prefix = newPrefix("rtl-limitcap");
+    const writer = await openLog(prefix, { historySize: 1000 });
+    const seqs: string[] = [];
+    for (let i = 0; i < 300; i++) seqs.push((await writer.append("chat", { i })).seq);
+    // Restarted with a smaller HISTORY_SIZE: nothing was trimmed yet, all 300 are still retained.
+    const reader = await openLog(prefix, { historySize: 10 });
+    const page = await reader.readAfter("chat", seqs[0], 500);
+    expect(page.entries.map((e) => e.seq)).toEqual(seqs.slice(1));
+    expect(page.recovered).toBe(true);
+    // A page is short only at the end: paging by 200 reaches every entry.
+    const first = await reader.readAfter("chat", seqs[0], 200);
+    expect(first.entries.map((e) => e.seq)).toEqual(seqs.slice(1, 201));
+    const second = await reader.readAfter("chat", seqs[200], 200);
+    expect(second.entries.map((e) => e.seq)).toEqual(seqs.slice(201));
+    expect([first.recovered, second.recovered]).toEqual([true, true]);
+  });
+
   it("rejects appends past maxInFlight as overloaded, and every accepted append is stored", async () => {
     const log = await openLog(newPrefix("rtl-bound"), { maxInFlight: 4 });
     const results = await Promise.allSettled(Array.from({ length: 60 }, (_, i) => log.append("chat", { i })));

@@ -30,7 +30,10 @@ const STREAM_NODE_SLACK = 128;
 
 const inFlight = new WeakMap<HistorySource, Map<string, Promise<HistoryRead>>>();
 
-/** Entries of `topic` after `since` (the newest `limit` when absent), at most `limit` (default: the history size). */
+/**
+ * Entries of `topic` after `since` (the newest `limit` when absent), at most `limit`: a page is
+ * short of it only at the stream's end. Without a limit, what the history size keeps.
+ */
 export function readHistory(src: HistorySource, topic: string, since: string | undefined, limit?: number): Promise<HistoryRead> {
   let reads = inFlight.get(src);
   if (!reads) inFlight.set(src, (reads = new Map()));
@@ -45,8 +48,10 @@ export function readHistory(src: HistorySource, topic: string, since: string | u
 async function readOnce(src: HistorySource, topic: string, since: string | undefined, limit: number | undefined): Promise<HistoryRead> {
   const key = `${src.prefix}:${topic}`;
   // `MAXLEN ~` keeps up to one stream node (100 entries by default) beyond the history size.
-  const cap = src.historySize + STREAM_NODE_SLACK;
-  const count = String(Math.max(0, Math.floor(Math.min(limit ?? cap, cap))));
+  // A caller's limit is its own bound (a page of `GET /messages`): capping it too would return a
+  // short page, read as the end, from a stream that keeps more (HISTORY_SIZE lowered since).
+  const paged = limit !== undefined && Number.isFinite(limit);
+  const count = String(Math.max(0, Math.floor(paged ? limit : src.historySize + STREAM_NODE_SLACK)));
   // Without `since`, the newest entries: read backwards, then put them in order.
   const range = since === undefined ? ["XREVRANGE", key, "+", "-", "COUNT", count] : ["XRANGE", key, `(${durablePart(since)}`, "+", "COUNT", count];
   src.onRead?.();
@@ -74,7 +79,7 @@ async function readOnce(src: HistorySource, topic: string, since: string | undef
   const epoch = parseEpoch(epochValue);
   // A replay asked for everything after `since` but got the bounded count: more may follow that
   // it will never be sent, so it must not count as recovered.
-  const truncated = limit === undefined && since !== undefined && raw.length >= Number(count);
+  const truncated = !paged && since !== undefined && raw.length >= Number(count);
   // No epoch: no history at all in this Redis (new, or it came back empty): a reader with an
   // offset cannot have been recovered.
   const inEpoch = since === undefined || (epoch !== undefined && compareSeq(since, epoch.start) >= 0);
