@@ -6,12 +6,18 @@
  * - Redis, two instances sharing a STREAM_PREFIX (one a child process): both answer the same
  *   cluster-wide count; join/leave frames cross instances; after `kill -9` of one, its members
  *   are gone within PRESENCE_TTL_MS and their leave frames arrive;
+ * - the index of topics with members (`<prefix>:presence-topics`) drops a topic when its last
+ *   member leaves, not a TTL later, so topic churn does not grow it; one sweep removes every
+ *   orphaned topic of dead instances, however many (not one batch of them a round);
  * - a Redis restarted without persistence is filled again by the instances' next refresh;
  * - permissions: subscribe on the topic is needed (401 / 403 / error frame), and is enough for
  *   `presence:<topic>`.
  */
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { mintToken } from "../src/auth/tokens.ts";
+import { RedisPresence } from "../src/features/presence/redis-presence.ts";
+import { connectRedis } from "../src/infra/redis/client.ts";
+import { silentLogger } from "../src/log.ts";
 import type { Tickwire } from "../src/main.ts";
 import { DedicatedRedis, freePort } from "./support/dedicated-redis.ts";
 import { type ChildServer, MYSQL_URL, REDIS_URL, spawnServer, startServer, uniquePrefix, wsUrl } from "./support/server.ts";
@@ -173,6 +179,57 @@ describe("presence across two instances on Redis", () => {
     await until(async () => (await countOf(a, "session:c1")) === 1, { message: "B's customer to expire", timeoutMs: 5000 });
     await watcher.collect(2, isPresence("leave"), 5000);
     expect((await presenceOf(a, "session:c1")).body).toEqual({ topic: "session:c1", count: 1, members: [aMember], truncated: false });
+  });
+});
+
+describe("the presence index on Redis", () => {
+  const prefix = uniquePrefix("presence-index");
+  const index = `${prefix}:presence-topics`;
+  let app: Tickwire;
+  let redis: Awaited<ReturnType<typeof connectRedis>>;
+  const zcard = async (key: string) => Number(await redis.sendCommand<number>(["ZCARD", key]));
+  beforeAll(async () => {
+    redis = await connectRedis({ url: REDIS_URL, log: silentLogger, name: "presence-index-test" });
+    // A TTL of a minute: no refresh or sweep runs during the test, only leaves can empty the index.
+    app = await startServer({ REDIS_URL, STREAM_PREFIX: prefix, PRESENCE_TTL_MS: "60000" });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    redis?.destroy();
+  });
+
+  it("drops a topic from the index when its last member leaves: churning 300 topics leaves it empty", async () => {
+    const churner = await opened(wsUrl(app, "/ws?topics="));
+    const watcher = await subscriber(wsUrl(app, "/ws?topics="), "room:kept");
+    for (let i = 0; i < 300; i++) {
+      churner.send({ op: "subscribe", topic: `room:${i}`, ref: `s${i}` });
+      churner.send({ op: "unsubscribe", topic: `room:${i}`, ref: `u${i}` });
+    }
+    expect((await churner.collect(600, (f) => f.ref !== undefined)).every((f: any) => f.op === "ack")).toBe(true);
+    // Redis applies one instance's writes in order: once room:last is indexed, every churned leave was applied.
+    churner.send({ op: "subscribe", topic: "room:last", ref: "last" });
+    const indexed = () => redis.sendCommand<string[]>(["ZRANGE", index, "0", "-1"]);
+    await until(async () => (await indexed()).includes("room:last"), { message: "room:last to be indexed" });
+    expect((await indexed()).sort()).toEqual(["room:kept", "room:last"]);
+    expect(await zcard(`${prefix}:presence:room:7`)).toBe(0);
+    watcher.close();
+    churner.close();
+    await until(async () => (await zcard(index)) === 0, { message: "the index to be empty once every member left" });
+  });
+
+  it("one sweep removes every orphaned topic of dead instances, past one batch of them, and returns their members", async () => {
+    const orphans = `${prefix}-orphans`;
+    const now = Date.now();
+    const writes: Promise<unknown>[] = [];
+    for (let i = 0; i < 2500; i++) {
+      writes.push(redis.sendCommand(["ZADD", `${orphans}:presence:gone:${i}`, String(now - 1000), JSON.stringify([`dead-${i}`, null])]));
+      writes.push(redis.sendCommand(["ZADD", `${orphans}:presence-topics`, String(now - 1000), `gone:${i}`]));
+    }
+    await Promise.all(writes);
+    const swept = await new RedisPresence(redis, orphans, 60_000).sweep([], now);
+    expect(swept).toHaveLength(2500);
+    expect(swept).toContainEqual(["gone:1234", { client: "dead-1234" }]);
+    expect(await zcard(`${orphans}:presence-topics`)).toBe(0);
   });
 });
 

@@ -8,6 +8,8 @@
  * members to a sorted set per topic and refreshes them on a timer; entries of a killed instance
  * expire within `PRESENCE_TTL_MS` and the sweep that removes them announces their `leave`
  * (`redis-presence.ts`). A Redis that came back empty is filled again by the next refresh.
+ * A graceful stop (SIGTERM) removes this instance's members and announces their leave at once,
+ * before the Redis connections close, instead of leaving them to expire.
  * @module
  */
 import type { AppContext } from "../../app/context.ts";
@@ -22,6 +24,9 @@ import { PresenceEvents, presenceDerivation } from "./presence-events.ts";
 import { RedisPresence } from "./redis-presence.ts";
 
 export type { PresenceSnapshot } from "./members.ts";
+
+/** How long `stop()` may spend removing this instance's members (the process exits 5 s after SIGTERM). */
+const STOP_BUDGET_MS = 2000;
 
 export interface PresenceDeps {
   /** Shares presence across instances; absent: this instance's members only (embedded). */
@@ -48,20 +53,26 @@ export function presenceFeature(ctx: AppContext, deps: PresenceDeps = {}): Prese
   let stopListening: (() => void) | undefined;
   let timer: ReturnType<typeof setInterval> | undefined;
   let round: Promise<void> | undefined;
+  /** Leaves written to Redis (and their announcements) not answered yet: `stop()` awaits them before the connections close. */
+  const leaving = new Set<Promise<unknown>>();
 
   const listener = {
     joined(topic: string, m: Member) {
       const member = toMember(m);
       local.add(topic, member);
       store?.join(topic, member, clock.now()).catch(warn("join"));
-      events.announce("join", topic, member);
+      void events.announce("join", topic, member);
     },
     left(topic: string, m: Member) {
       const member = toMember(m);
       if (!local.remove(topic, member.client)) return;
-      if (!store) return events.announce("leave", topic, member);
+      if (!store) return void events.announce("leave", topic, member);
       // Not there any more: a sweep removed it as expired, and announced its leave then.
-      store.leave(topic, member).then((removed) => removed && events.announce("leave", topic, member), warn("leave"));
+      const write = store
+        .leave(topic, member)
+        .then((removed) => (removed ? events.announce("leave", topic, member) : undefined), warn("leave"))
+        .finally(() => leaving.delete(write));
+      leaving.add(write);
     },
   };
 
@@ -72,7 +83,7 @@ export function presenceFeature(ctx: AppContext, deps: PresenceDeps = {}): Prese
     round = (async () => {
       await store.refresh(local.entries(), now);
       const topics = [...local.entries()].map(([topic]) => topic);
-      for (const [topic, member] of await store.sweep(topics, now)) events.announce("leave", topic, member);
+      for (const [topic, member] of await store.sweep(topics, now)) void events.announce("leave", topic, member);
     })()
       .catch(warn("refresh"))
       .finally(() => (round = undefined));
@@ -102,9 +113,29 @@ export function presenceFeature(ctx: AppContext, deps: PresenceDeps = {}): Prese
     async stop() {
       stopListening?.();
       clearInterval(timer);
-      await round;
+      let budget: ReturnType<typeof setTimeout> | undefined;
+      const overrun = new Promise<void>((resolve) => (budget = setTimeout(resolve, STOP_BUDGET_MS)));
+      const done = leaveAll().then(
+        () => true,
+        (err: unknown) => (warn("shutdown")(err), true),
+      );
+      const finished = await Promise.race([done, overrun]);
+      clearTimeout(budget);
+      if (!finished) log.warn({ ms: STOP_BUDGET_MS }, "presence: members not all removed on shutdown; the rest expire within PRESENCE_TTL_MS");
     },
   };
+
+  /** Shutdown: every member still here leaves, in Redis (a script per topic and chunk) and announced. */
+  async function leaveAll(): Promise<void> {
+    // After the round and the pending leaves: a refresh finishing later would write members back.
+    await round;
+    await Promise.all(leaving);
+    const writes = local.drain().map(async ([topic, members]) => {
+      const removed = store ? await store.leaveAll(topic, members).catch((err) => (warn("leave on shutdown")(err), [])) : members;
+      await Promise.all(removed.map((member) => events.announce("leave", topic, member)));
+    });
+    await Promise.all(writes);
+  }
 
   async function snapshot(topic: string): Promise<PresenceSnapshot> {
     if (!store) return local.snapshot(topic, config.presenceListMax);

@@ -35,6 +35,13 @@ export class LocalMembers {
     return true;
   }
 
+  /** Removes every member, answering them by topic (shutdown: they all leave). */
+  drain(): [string, PresenceMember[]][] {
+    const all = [...this.#byTopic].map(([topic, members]): [string, PresenceMember[]] => [topic, [...members.values()]]);
+    this.#byTopic.clear();
+    return all;
+  }
+
   /** Topics with at least one member here, and their members. */
   entries(): IterableIterator<[string, ReadonlyMap<string, PresenceMember>]> {
     return this.#byTopic.entries();

@@ -41,12 +41,15 @@ export class PresenceEvents {
     return !topic.startsWith(PRESENCE_PREFIX) && topic !== PRESENCE_ROOT && this.#patterns.some((p) => topicMatches(p, topic));
   }
 
-  announce(event: "join" | "leave", topic: string, member: PresenceMember): void {
+  /** Resolves once the event is in the log or counted as dropped (never rejects): shutdown awaits it before Redis closes. */
+  async announce(event: "join" | "leave", topic: string, member: PresenceMember): Promise<void> {
     if (!this.announces(topic)) return;
     const body = { event, subject: topic, client: member.client, ...(member.user === undefined ? {} : { user: member.user }) };
-    this.#hub.append(PRESENCE_ROOT, body).catch((err: unknown) => {
+    try {
+      await this.#hub.append(PRESENCE_ROOT, body);
+    } catch (err) {
       this.#onDropped();
       this.#log.warn({ err: String(err), topic, event }, "presence: could not publish the event");
-    });
+    }
   }
 }
