@@ -150,6 +150,10 @@ function compareSeq(a, b) {
   const [bm, bn, bk] = parts(b);
   return am - bm || an - bn || ak - bk;
 }
+function durablePart(seq) {
+  const dot = seq.indexOf(".");
+  return dot === -1 ? seq : seq.slice(0, dot);
+}
 function isSeq(value) {
   return typeof value === "string" && SEQ.test(value);
 }
@@ -169,22 +173,28 @@ class TopicState {
   handlers;
   lastSeq;
   epoch;
+  #floor;
   #resetAnnounced = false;
   #durable;
   constructor(topic, handlers) {
     this.topic = topic;
     this.handlers = handlers;
     this.lastSeq = handlers.since;
+    this.#floor = handlers.since;
     this.#durable = handlers.since !== undefined;
   }
   get resumeFrom() {
     return this.#durable ? this.lastSeq : undefined;
   }
+  resume() {
+    this.#floor = this.#durable && this.lastSeq !== undefined ? durablePart(this.lastSeq) : undefined;
+    return this.resumeFrom;
+  }
   acked(position) {
     if (typeof position.seq === "string")
       this.#durable = true;
     if (this.lastSeq === undefined && typeof position.seq === "string")
-      this.lastSeq = position.seq;
+      this.#floor = this.lastSeq = position.seq;
     if (this.epoch === undefined && typeof position.epoch === "string")
       this.epoch = position.epoch;
   }
@@ -203,10 +213,10 @@ class TopicState {
       newHistory = this.epoch !== undefined;
       this.epoch = epoch;
     }
-    if (!newHistory && this.lastSeq !== undefined && compareSeq(frame.seq, this.lastSeq) <= 0)
+    if (!newHistory && this.#floor !== undefined && compareSeq(frame.seq, this.#floor) <= 0)
       return;
     this.#resetAnnounced = false;
-    this.lastSeq = frame.seq;
+    this.#floor = this.lastSeq = frame.seq;
     this.handlers.onMessage(frame);
   }
   #recover(reason) {
@@ -353,7 +363,7 @@ class SseLink {
       return;
     if (this.#renewal === undefined)
       this.#scheduleRenewal();
-    const since = this.#host.subs.get(stream.topic)?.resumeFrom;
+    const since = this.#host.subs.get(stream.topic)?.resume();
     const { close } = this.#open(this.#urls.events(stream.topic, since, token), {
       open: () => {
         stream.open = true;
@@ -591,7 +601,7 @@ class WsLink {
     const sub = this.#host.subs.get(topic);
     if (!sub)
       return;
-    const since = sub.resumeFrom;
+    const since = sub.resume();
     this.#request({ op: "subscribe", topic, ...since === undefined ? {} : { since } }, false).then((ack) => {
       this.#backoff.reset();
       if (this.#host.subs.get(topic) !== sub)

@@ -21,6 +21,12 @@ export function compareSeq(a: string, b: string): number {
   return am - bm || an - bn || ak - bk;
 }
 
+/** The durable position of a seq: `"<ms>-<n>"` without an ephemeral frame's `.<k>`. */
+export function durablePart(seq: string): string {
+  const dot = seq.indexOf(".");
+  return dot === -1 ? seq : seq.slice(0, dot);
+}
+
 export function isSeq(value: unknown): value is string {
   return typeof value === "string" && SEQ.test(value);
 }

@@ -114,7 +114,7 @@ export class SseLink implements Link {
     }
     if (this.#streams.get(stream.topic) !== stream) return;
     if (this.#renewal === undefined) this.#scheduleRenewal();
-    const since = this.#host.subs.get(stream.topic)?.resumeFrom;
+    const since = this.#host.subs.get(stream.topic)?.resume();
     const { close } = this.#open(this.#urls.events(stream.topic, since, token), {
       open: () => {
         stream.open = true;

@@ -23,6 +23,22 @@ describe("TopicState", () => {
     expect(s.resumeFrom).toBe("6-1");
   });
 
+  it("on a new connection counts only the durable position: a restarted server's lower ephemeral seqs are new", () => {
+    const { s, seen, frame } = state();
+    for (const seq of ["5-1", "5-1.900", "5-1.3"]) frame(seq, "e1");
+    expect(seen).toEqual(["5-1", "5-1.900"]); // same connection: an older frame
+    // Reconnected to a server restarted with its clock behind: its counters start lower.
+    expect(s.resume()).toBe("5-1.900");
+    for (const seq of ["5-1.3", "5-1.3", "4-9", "5-1.4", "6-1"]) frame(seq, "e1");
+    expect(seen).toEqual(["5-1", "5-1.900", "5-1.3", "5-1.4", "6-1"]);
+    // A topic without a history (cron): its tick seqs may go back too; it resubscribes live.
+    const cron = state();
+    for (const seq of ["3000-0", "2000-0"]) cron.frame(seq);
+    expect(cron.s.resume()).toBeUndefined();
+    cron.frame("1500-0");
+    expect(cron.seen).toEqual(["3000-0", "1500-0"]);
+  });
+
   it("says recovered:false before the first frame of another epoch, and accepts its seqs", () => {
     const { seen, recovered, frame } = state();
     frame("9-1", "e1");

@@ -7,7 +7,7 @@
  * @module
  */
 import type { FrameHead } from "./frames.ts";
-import { compareSeq } from "./seq.ts";
+import { compareSeq, durablePart } from "./seq.ts";
 
 /** Why the application must reload what it shows of a topic. */
 export interface RecoveryInfo {
@@ -44,6 +44,10 @@ export class TopicState<F extends FrameHead = FrameHead> {
   /** The newest seq handed to the application (or given as `since`, or the subscribe ack's position). */
   lastSeq: string | undefined;
   epoch: string | undefined;
+  /**
+   * What a frame must come after to be new: `lastSeq`, until a new connection (see {@link resume}).
+   */
+  #floor: string | undefined;
   /** The server said `recovered:false`: the next epoch change is that same reset. */
   #resetAnnounced = false;
   /**
@@ -58,6 +62,7 @@ export class TopicState<F extends FrameHead = FrameHead> {
     readonly handlers: SubscribeOptions<F>,
   ) {
     this.lastSeq = handlers.since;
+    this.#floor = handlers.since;
     this.#durable = handlers.since !== undefined;
   }
 
@@ -66,10 +71,21 @@ export class TopicState<F extends FrameHead = FrameHead> {
     return this.#durable ? this.lastSeq : undefined;
   }
 
+  /**
+   * {@link resumeFrom}, for a subscription on a new connection. Ephemeral frames are never sent
+   * again, so from then on only the durable position counts: a server restarted with its clock
+   * behind numbers its ephemeral frames (`<seq>.<k>`, a tick's `<ms>-0`) below the ones before,
+   * and they must not pass for duplicates until its clock catches up.
+   */
+  resume(): string | undefined {
+    this.#floor = this.#durable && this.lastSeq !== undefined ? durablePart(this.lastSeq) : undefined;
+    return this.resumeFrom;
+  }
+
   /** The subscribe ack's position (a subscription without a seq yet): resume from there. */
   acked(position: { seq?: unknown; epoch?: unknown }): void {
     if (typeof position.seq === "string") this.#durable = true;
-    if (this.lastSeq === undefined && typeof position.seq === "string") this.lastSeq = position.seq;
+    if (this.lastSeq === undefined && typeof position.seq === "string") this.#floor = this.lastSeq = position.seq;
     if (this.epoch === undefined && typeof position.epoch === "string") this.epoch = position.epoch;
   }
 
@@ -89,9 +105,9 @@ export class TopicState<F extends FrameHead = FrameHead> {
       newHistory = this.epoch !== undefined;
       this.epoch = epoch;
     }
-    if (!newHistory && this.lastSeq !== undefined && compareSeq(frame.seq, this.lastSeq) <= 0) return;
+    if (!newHistory && this.#floor !== undefined && compareSeq(frame.seq, this.#floor) <= 0) return;
     this.#resetAnnounced = false;
-    this.lastSeq = frame.seq;
+    this.#floor = this.lastSeq = frame.seq;
     this.handlers.onMessage(frame);
   }
 

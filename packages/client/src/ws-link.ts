@@ -101,7 +101,7 @@ export class WsLink implements Link {
   #subscribe(topic: string): void {
     const sub = this.#host.subs.get(topic);
     if (!sub) return;
-    const since = sub.resumeFrom;
+    const since = sub.resume();
     this.#request({ op: "subscribe", topic, ...(since === undefined ? {} : { since }) }, false).then(
       (ack) => {
         // The first answered request shows the connection works: later drops start the backoff over.
