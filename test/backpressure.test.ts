@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { connect } from "node:net";
 import type { Tickwire } from "../src/main.ts";
-import { stalledWebSocket } from "./support/raw-ws.ts";
+import { closeCode, serverFrames, stalledWebSocket } from "./support/raw-ws.ts";
 import { startServer, wsUrl } from "./support/server.ts";
 import { sseClient } from "./support/sse-client.ts";
 import { until } from "./support/until.ts";
@@ -77,27 +77,10 @@ describe("WebSocket replies to a socket that does not read", () => {
   });
 });
 
-/** The code of the first close frame in a server's byte stream (unmasked frames), if any. */
+/** The code of the first close frame in a server's byte stream, if any. */
 function closeCodeIn(bytes: Buffer): number | undefined {
-  let at = 0;
-  while (at + 2 <= bytes.length) {
-    const op = bytes[at]! & 0x0f;
-    let len = bytes[at + 1]! & 0x7f;
-    let head = 2;
-    if (len === 126) {
-      if (at + 4 > bytes.length) return undefined;
-      len = bytes.readUInt16BE(at + 2);
-      head = 4;
-    } else if (len === 127) {
-      if (at + 10 > bytes.length) return undefined;
-      len = Number(bytes.readBigUInt64BE(at + 2));
-      head = 10;
-    }
-    if (at + head + len > bytes.length) return undefined;
-    if (op === 0x8) return len >= 2 ? bytes.readUInt16BE(at + head) : 1005;
-    at += head + len;
-  }
-  return undefined;
+  const close = serverFrames(bytes).frames.find((f) => f.op === 0x8);
+  return close && closeCode(close);
 }
 
 describe("SSE backpressure", () => {

@@ -118,6 +118,9 @@ export function createServer(features: readonly Feature[], opts: ServerOptions):
           log.error({ err: error, socket: ws.data.id, kind: ws.data.kind }, "ws message handler failed");
         }
       },
+      drain(ws) {
+        behaviors.get(ws.data.kind)?.drain?.(ws);
+      },
       close(ws, code, reason) {
         transport.closed(ws);
         disarmExpiry(ws);

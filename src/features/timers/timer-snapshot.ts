@@ -95,13 +95,25 @@ export class DeliveredTimers {
   }
 }
 
-/** The snapshot frames of `states` on `topic` at `now`, one `TIMER_UPDATE` each, in order. */
-export function snapshotFrames(hub: Hub, map: TimerMap, topic: string, states: readonly TimerState[], now: number): string[] {
-  // Where a socket going live now starts (the newest entry delivered here, `0-0` before any).
-  const { seq, epoch } = hub.position(TIMERS_TOPIC) ?? { seq: "0-0" };
+/** Where a snapshot taken now stands: the newest `timers` entry delivered here (`0-0` before any). */
+export function snapshotPosition(hub: Hub): SnapshotPosition {
+  return hub.position(TIMERS_TOPIC) ?? { seq: "0-0" };
+}
+
+export interface SnapshotPosition {
+  seq: string;
+  epoch?: string;
+}
+
+/**
+ * The snapshot frames of `states` on `topic` at `now`, one `TIMER_UPDATE` each, in order, after
+ * `position`; `first`: how many frames of the same snapshot went before (a snapshot sent in parts).
+ */
+export function snapshotFrames(map: TimerMap, topic: string, states: readonly TimerState[], now: number, position: SnapshotPosition, first = 0): string[] {
+  const { seq, epoch } = position;
   const ts = Math.floor(now);
   return states.map((t, i) => {
     const body = `{"type":"TIMER_UPDATE","payload":${JSON.stringify(map.view(t, now))}}`;
-    return frameFromBodyJson(topic, ephemeralAfter(seq, i + 1), ts, body, epoch);
+    return frameFromBodyJson(topic, ephemeralAfter(seq, first + i + 1), ts, body, epoch);
   });
 }

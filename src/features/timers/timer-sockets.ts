@@ -6,7 +6,7 @@
  *   `{"type":"TIMER_CREATE|PAUSE|RESUME|STOP|MODIFY","payload",...,"ref"?}`, each answered
  *   `{"op":"ack","ref"?,"timer"}` or `{"op":"error","code","message"}`.
  * Without `?since=` both first send the current state of their timers, one `TIMER_UPDATE` frame
- * each (`timer-snapshot.ts`), then live frames; with `?since=<seq>` they replay instead (the
+ * each (`timer-snapshot.ts`, paced by the socket's drain: `snapshot-sender.ts`), then live frames; with `?since=<seq>` they replay instead (the
  * entries after it, then live). Either way: no gap, no duplicate.
  * @module
  */
@@ -14,13 +14,14 @@ import type { AppContext } from "../../app/context.ts";
 import type { RouteMethods } from "../../app/feature.ts";
 import { sinceParam } from "../../http/params.ts";
 import { admitPublish, PUBLISH_RATE_MESSAGE, parseClientFrame, rejectMalformed } from "../../transports/ws/client-frames.ts";
-import { CloseCode, closeSocket, type Socket, type SocketBehavior, sendError, upgrade } from "../../transports/ws/socket.ts";
+import { type Socket, type SocketBehavior, sendError, upgrade } from "../../transports/ws/socket.ts";
 import { subscribeSocket } from "../../transports/ws/unified.ts";
 import { runGameMasterCommand } from "./game-master-commands.ts";
+import { SnapshotSender } from "./snapshot-sender.ts";
 import type { TimerMap } from "./timer-map.ts";
 import { parseSessionId } from "./timer-schemas.ts";
 import { TIMERS_TOPIC, type TimerService } from "./timer-service.ts";
-import { type DeliveredTimers, snapshotFrames } from "./timer-snapshot.ts";
+import type { DeliveredTimers } from "./timer-snapshot.ts";
 
 export const CUSTOMER_SOCKET = "timer-customer";
 export const GAMEMASTER_SOCKET = "timer-gamemaster";
@@ -64,18 +65,16 @@ export function timerSockets(ctx: AppContext, timers: TimerService, snapshot: Sn
    * Subscribes `ws` to `topic`; without `since`, first sends the snapshot of its timers (of
    * `sessionId`, or all). Both in one synchronous step: no entry is delivered in between.
    */
+  const sender = new SnapshotSender(ctx.hub, snapshot.timers, ctx.clock, ctx.config.backpressureLimit);
   const watch = (ws: Socket, topic: string, sessionId?: string) => {
-    if (ws.data.since === undefined) {
-      const states = snapshot.delivered.states(sessionId);
-      for (const frame of snapshotFrames(ctx.hub, snapshot.timers, topic, states, ctx.clock.now())) {
-        // Dropped (the socket is backed up past its limit): a cut snapshot must not pass for whole.
-        if (ws.send(frame) === 0) return closeSocket(ws, CloseCode.overflow, "snapshot larger than the socket could take; reconnect");
-      }
-    }
-    subscribeSocket(ws, topic, ws.data.since);
+    if (ws.data.since !== undefined) return subscribeSocket(ws, topic, ws.data.since);
+    // A snapshot that has to wait for the client goes live from its position (`snapshot-sender.ts`).
+    sender.send(ws, topic, snapshot.delivered.states(sessionId), (since) => subscribeSocket(ws, topic, since));
   };
+  const drain = (ws: Socket) => sender.drained(ws);
   return {
     [CUSTOMER_SOCKET]: {
+      drain,
       open(ws) {
         const sessionId = ws.data.params.sessionId!;
         watch(ws, sessionTopic(sessionId), sessionId);
@@ -85,6 +84,7 @@ export function timerSockets(ctx: AppContext, timers: TimerService, snapshot: Sn
       },
     },
     [GAMEMASTER_SOCKET]: {
+      drain,
       open(ws) {
         watch(ws, TIMERS_TOPIC);
       },

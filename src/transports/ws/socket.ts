@@ -62,6 +62,8 @@ export interface SocketBehavior {
   open?(ws: Socket): void;
   message?(ws: Socket, message: string | Buffer): void;
   close?(ws: Socket, code: number, reason: string): void;
+  /** The socket's send buffer drained after backpressure. */
+  drain?(ws: Socket): void;
 }
 
 let nextSocketId = 1;
