@@ -70,23 +70,19 @@ describe("RedisTopicLog", () => {
     expect(new Set(entries.map((e) => e.seq)).size).toBe(entries.length);
   });
 
-  it("counts a resume from a later tick's <ms>-0 as recovered, from the window and from Redis, but not an id past every end", async () => {
+  it("does not count a resume from a tick's <ms>-0 past every stream's end as recovered (entries numbered before it may not be delivered yet)", async () => {
     const log = await openLog(newPrefix("rtl-tick"));
     await log.append("chat", { n: 1 });
     const last = (await log.append("relay", { n: 1 })).seq;
     const ms = Number(last.split("-")[0]);
-    // A cron tick after every entry (a client on `chat,cron` resumes from it): nothing was lost.
+    // A cron tick after every entry: with Redis's clock behind this instance's, or the tail a
+    // moment behind, an entry numbered before it can still come (SSE streams therefore give
+    // their ticks ids of their own: connection.ts sendTick).
     const tick = `${ms + 1}-0`;
-    await until(() => Date.now() > ms + 1, { message: "the clock passes the tick" });
-    await until(() => log.readRecent("chat", tick) !== undefined, { message: "the window answers for the tick" });
-    expect(log.readRecent("chat", tick)?.recovered).toBe(true);
-    expect((await log.readAfter("chat", tick)).recovered).toBe(true);
-    // A stream id past every end (a future this Redis does not have), or a tick from a clock
-    // ahead of this one, stays unrecovered.
-    for (const future of [`${Date.now() + 60_000}-1`, `${Date.now() + 60_000}-0`]) {
-      expect(log.readRecent("chat", future)).toBeUndefined();
-      expect((await log.readAfter("chat", future)).recovered).toBe(false);
-    }
+    expect(log.readRecent("chat", tick)).toBeUndefined();
+    expect((await log.readAfter("chat", tick)).recovered).toBe(false);
+    // One within the history is recovered as usual.
+    expect((await log.readAfter("chat", `${ms}-0`)).recovered).toBe(true);
   });
 
   it("issues ids that increase across streams in append order, from two instances, within one millisecond too", async () => {

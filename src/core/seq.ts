@@ -43,16 +43,6 @@ export function pastIssued(since: string, newest: string | undefined, nowMs: num
   return newest === undefined || compareSeq(durablePart(since), newest) > 0;
 }
 
-/**
- * Whether `since` is a tick's `<ms>-0` from at or before `nowMs`: no durable entry has such an
- * id (their counter starts at 1), so it says nothing about where a history ends, and being past
- * every stream's end is no sign of a lost future (a client on `chat,cron` resumes from the tick).
- */
-export function isPastTick(since: string, nowMs: number): boolean {
-  const parts = parseSeq(since);
-  return parts !== undefined && parts.n === 0 && parts.k === undefined && parts.ms <= nowMs;
-}
-
 /** The seq of an ephemeral frame after durable position `position`, its counter `k`. */
 export function ephemeralAfter(position: string, k: number): string {
   return `${position}.${k}`;

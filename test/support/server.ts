@@ -5,6 +5,7 @@
  * services; a test fails, never skips, when they cannot be reached).
  */
 import { loadConfig } from "../../src/config/index.ts";
+import type { Clock } from "../../src/core/clock.ts";
 import { silentLogger } from "../../src/log.ts";
 import { startTickwire, type Tickwire } from "../../src/main.ts";
 
@@ -27,10 +28,10 @@ export function uniquePrefix(name: string): string {
   return `t-${name}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
-/** Starts an in-process server on a free port with `env` over test defaults. */
-export async function startServer(env: Record<string, string> = {}): Promise<Tickwire> {
+/** Starts an in-process server on a free port with `env` over test defaults (and `clock`, e.g. one set ahead). */
+export async function startServer(env: Record<string, string> = {}, clock?: Clock): Promise<Tickwire> {
   const config = loadConfig({ PORT: "0", HOST: "127.0.0.1", APP_ENV: "test", LOG_LEVEL: "silent", DATABASE_URL: "sqlite::memory:", ...env });
-  return startTickwire(config, { logger: silentLogger });
+  return startTickwire(config, { logger: silentLogger, ...(clock ? { clock } : {}) });
 }
 
 export function wsUrl(app: { url: string }, path: string): string {

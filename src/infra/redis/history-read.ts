@@ -5,8 +5,7 @@
  * costs one read).
  * @module
  */
-import { type Clock, systemClock } from "../../core/clock.ts";
-import { compareSeq, durablePart, isPastTick } from "../../core/seq.ts";
+import { compareSeq, durablePart } from "../../core/seq.ts";
 import { type HistoryRead, type LogEntry, LogUnavailableError } from "../../core/topic-log.ts";
 import type { Redis } from "./client.ts";
 import { epochKey, parseEpoch } from "./epochs.ts";
@@ -19,8 +18,6 @@ export interface HistorySource {
   historySize: number;
   /** Every tailed stream's key: a `since` past all their ends was never issued by this history. */
   keys?: readonly string[];
-  /** A tick's seq from the past is no lost future. */
-  clock?: Clock;
   /** Counts each read that went to Redis. */
   onRead?: () => void;
 }
@@ -96,7 +93,7 @@ async function readOnce(src: HistorySource, topic: string, since: string | undef
  */
 async function pastEveryEnd(src: HistorySource, since: string, tip: string): Promise<boolean> {
   const seen = durablePart(since);
-  if (compareSeq(seen, tip) <= 0 || isPastTick(since, (src.clock ?? systemClock).now())) return false;
+  if (compareSeq(seen, tip) <= 0) return false;
   try {
     const ends = await Promise.all((src.keys ?? []).map((key) => streamEnd(src.client, key)));
     return ends.every((end) => compareSeq(seen, end) > 0);

@@ -4,12 +4,12 @@
  * @module
  */
 import type { RecentEntries } from "../../core/recent-entries.ts";
-import { compareSeq, durablePart, isPastTick } from "../../core/seq.ts";
+import { compareSeq, durablePart } from "../../core/seq.ts";
 import type { Epoch, HistoryRead } from "../../core/topic-log.ts";
 
 /**
  * `undefined` when the window cannot answer (the caller reads Redis). `positions`: where this
- * instance's tailer stands on every stream; `nowMs`: the clock.
+ * instance's tailer stands on every stream.
  */
 export function readFromWindow(
   recent: RecentEntries,
@@ -17,7 +17,6 @@ export function readFromWindow(
   positions: ReadonlyMap<string, string>,
   topic: string,
   since: string | undefined,
-  nowMs: number,
 ): HistoryRead | undefined {
   const entries = recent.after(topic, since);
   if (!entries) return undefined;
@@ -25,11 +24,8 @@ export function readFromWindow(
   // A client may bring a `since` this instance's tailer has not reached (it saw the entry on
   // another instance): that is then the tip the tail must pass before the replay goes live.
   const seen = since === undefined ? undefined : durablePart(since);
-  // Past every stream's position: only Redis can say whether that id was ever issued (a tick's
-  // `<ms>-0` never was: it is a position between entries).
-  if (since !== undefined && seen !== undefined && !isPastTick(since, nowMs) && [...positions.values()].every((p) => compareSeq(seen, p) > 0)) {
-    return undefined;
-  }
+  // Past every stream's position: only Redis can say whether that id was ever issued.
+  if (seen !== undefined && [...positions.values()].every((p) => compareSeq(seen, p) > 0)) return undefined;
   const tip = seen !== undefined && compareSeq(seen, position) > 0 ? seen : position;
   return { entries, recovered: since === undefined || compareSeq(since, epoch.start) >= 0, tip, epoch: epoch.id };
 }

@@ -79,8 +79,7 @@ export class RedisTopicLog implements TopicLog {
     this.#epochs = new EpochWatch(this.#client, this.#opts.prefix);
     this.#onHistoryRead = opts.onHistoryRead;
     this.#streamKeys = topics.map((t) => this.#key(t));
-    const [keys, clock, onRead] = [this.#streamKeys, opts.clock, () => this.#onHistoryRead?.("redis")];
-    this.#history = { client, prefix: opts.prefix, historySize, keys, clock, onRead };
+    this.#history = { client, prefix: this.#opts.prefix, historySize, keys: this.#streamKeys, onRead: () => this.#onHistoryRead?.("redis") };
     const { minReplicas, waitTimeoutMs, prefix } = this.#opts;
     this.#replicas = minReplicas > 0 ? new ReplicaWait({ client, replicas: minReplicas, timeoutMs: waitTimeoutMs, route: this.#streamKeys[0]! }) : undefined;
     const [acked, epochs, recent] = [this.#acked, this.#epochs, this.#recent];
@@ -170,7 +169,7 @@ export class RedisTopicLog implements TopicLog {
   readRecent(topic: string, since: string | undefined): HistoryRead | undefined {
     const epoch = this.#epochs.get(topic);
     if (!epoch || this.#mustVerify) return undefined;
-    const read = readFromWindow(this.#recent, epoch, this.#positions, topic, since, this.#opts.clock.now());
+    const read = readFromWindow(this.#recent, epoch, this.#positions, topic, since);
     if (read) this.#onHistoryRead?.("memory");
     return read;
   }

@@ -74,7 +74,7 @@ describe("SseConnection", () => {
 
   it("writes a run of events in one write while it keeps up, and each under the policy once backed up", () => {
     const { conn, w, drops } = setup(40);
-    const events = [bytes("a".repeat(10)), bytes("tick")].map((chunk, i) => ({ chunk, ephemeral: i === 1 }));
+    const events = [bytes("a".repeat(10)), bytes("tick")].map((chunk, i) => ({ chunk, ephemeral: i === 1, seq: `${i + 1}-1` }));
     const run = { bytes: bytes(`${"a".repeat(10)}tick`), events };
     conn.sendRun(run, "chat");
     expect(w.written).toEqual([`${"a".repeat(10)}tick`]);
@@ -83,6 +83,23 @@ describe("SseConnection", () => {
     conn.sendRun(run, "chat");
     expect(w.written.slice(1)).toEqual(["b", "a".repeat(10)]);
     expect(drops).toEqual([["chat", "backpressure"]]);
+  });
+
+  it("gives a tick its own id after the stream's durable position, on a stream with durable topics only", () => {
+    const tick = bytes('id: 9000-0\ndata: {"topic":"cron","seq":"9000-0"}\n\n');
+    const ticksOnly = setup(4096);
+    ticksOnly.conn.sendTick(tick, "9000-0", "cron");
+    expect(ticksOnly.w.written).toEqual(['id: 9000-0\ndata: {"topic":"cron","seq":"9000-0"}\n\n']);
+    const { conn, w } = setup(4096);
+    conn.startAt("100-2.5");
+    conn.sendTick(tick, "9000-0", "cron");
+    conn.send(bytes("id: 200-1\ndata: {}\n\n"), false, "chat", "200-1");
+    conn.sendTick(tick, "9000-0", "cron");
+    expect(w.written).toEqual([
+      'id: 100-2.9000000\ndata: {"topic":"cron","seq":"9000-0"}\n\n',
+      "id: 200-1\ndata: {}\n\n",
+      'id: 200-1.9000000\ndata: {"topic":"cron","seq":"9000-0"}\n\n',
+    ]);
   });
 
   it("skips pings while backed up, and overflows rather than queue control events past the limit", () => {

@@ -9,7 +9,10 @@
  * @module
  */
 import type { HubMetrics } from "../../core/hub-metrics.ts";
+import { durablePart } from "../../core/seq.ts";
 import type { SseRun, SseSink } from "./sse-transport.ts";
+
+const utf8 = new TextEncoder();
 
 const OVERFLOW_EVENT = `event: overflow\ndata: {"op":"overflow","message":"stream fell behind; reconnect with Last-Event-ID"}\n\n`;
 
@@ -28,6 +31,11 @@ export class SseConnection implements SseSink {
   #beforeText: () => void;
   #metrics: HubMetrics;
   #queueBytes: number;
+  /**
+   * The newest durable position this stream has given its client (where it starts, then every
+   * durable event's seq); `undefined` on a stream of ticks only. See {@link sendTick}.
+   */
+  #watermark: string | undefined;
   /** Bytes written since the socket reported backpressure; 0 while it keeps up. */
   #backlog = 0;
   #ended: () => void = () => {};
@@ -57,6 +65,11 @@ export class SseConnection implements SseSink {
     return this.#backlog;
   }
 
+  /** Where the stream starts on its durable topics: its resume offset, or the newest position of them. */
+  startAt(position: string | undefined): void {
+    this.#watermark = position === undefined ? undefined : durablePart(position);
+  }
+
   bind(writer: ReadableStreamDirectController): void {
     this.#writer = writer;
   }
@@ -78,8 +91,9 @@ export class SseConnection implements SseSink {
     if (this.#backlog === 0) this.writeText(text);
   }
 
-  send(chunk: Uint8Array, ephemeral: boolean, family: string): void {
+  send(chunk: Uint8Array, ephemeral: boolean, family: string, seq?: string): void {
     if (this.#closed || !this.#writer) return;
+    if (!ephemeral && seq !== undefined) this.#watermark = seq;
     if (this.#backlog > 0) {
       if (ephemeral) {
         this.#metrics.dropped(family, "backpressure", 1);
@@ -97,11 +111,32 @@ export class SseConnection implements SseSink {
   /** Several events at once: one write while the socket keeps up, else each under the policy above. */
   sendRun(run: SseRun, family: string): void {
     if (this.#closed || !this.#writer) return;
-    if (this.#backlog === 0) return this.#write(run.bytes, run.bytes.byteLength);
+    if (this.#backlog === 0) {
+      for (const event of run.events) if (!event.ephemeral) this.#watermark = event.seq;
+      return this.#write(run.bytes, run.bytes.byteLength);
+    }
     for (const event of run.events) {
-      this.send(event.chunk, event.ephemeral, family);
+      this.send(event.chunk, event.ephemeral, family, event.seq);
       if (this.#closed) return;
     }
+  }
+
+  /**
+   * A tick's event. On a stream that also follows durable topics its id is this stream's durable
+   * position plus a counter (`<watermark>.<tick ms × 1000>`), not the tick's `<ms>-0`: with one
+   * `Last-Event-ID` for every topic, resuming from a tick's own seq would skip the entries
+   * numbered before it but not yet delivered when it went out (the tail a moment behind, or
+   * Redis's clock behind this instance's). The data keeps the tick's seq.
+   */
+  sendTick(chunk: Uint8Array, seq: string, family: string): void {
+    if (this.#watermark === undefined) return this.send(chunk, true, family);
+    const idLine = `id: ${seq}\n`.length;
+    const ms = Number(seq.slice(0, seq.indexOf("-")));
+    const own = utf8.encode(`id: ${this.#watermark}.${ms * 1000}\n`);
+    const bytes = new Uint8Array(own.byteLength + chunk.byteLength - idLine);
+    bytes.set(own);
+    bytes.set(chunk.subarray(idLine), own.byteLength);
+    this.send(bytes, true, family);
   }
 
   /** Ends the stream with `event: overflow`; the browser reconnects with `Last-Event-ID`. */

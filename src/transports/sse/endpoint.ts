@@ -14,6 +14,7 @@ import type { ConnectionQuota } from "../../core/connection-quota.ts";
 import { sseComment } from "../../core/frame.ts";
 import type { HubMetrics } from "../../core/hub-metrics.ts";
 import type { ReplayBudget } from "../../core/replay-limits.ts";
+import { compareSeq } from "../../core/seq.ts";
 import { type Replayer, Subscriptions } from "../../core/subscriptions.ts";
 import { acquireAddress } from "../../http/address-limit.ts";
 import { HttpError } from "../../http/errors.ts";
@@ -131,6 +132,7 @@ export function sseEndpoint(deps: SseDeps, opts: SseOptions) {
         if (conn.closed) return; // the client went away before the first bytes: register nothing
         connections.add(conn);
         if (principal?.exp !== undefined) cancelExpiry = runAt(deps.clock, principal.exp * 1000, () => endExpired(conn));
+        conn.startAt(since ?? newestPosition(topics, deps.position));
         // One `Last-Event-ID` for all: their replays are merged, so any id sent resumes them all.
         subscriptions.addAll(topics, { since });
         // Read in the same turn as the stream went live: every later entry arrives on it.
@@ -180,4 +182,14 @@ export function sseEndpoint(deps: SseDeps, opts: SseOptions) {
       for (const conn of connections) conn.close();
     },
   };
+}
+
+/** The newest position among `topics` with a history (a live stream has seen everything up to it); none without one. */
+function newestPosition(topics: readonly string[], position: SseDeps["position"]): string | undefined {
+  let newest: string | undefined;
+  for (const topic of topics) {
+    const at = position?.(topic)?.seq;
+    if (at !== undefined && (newest === undefined || compareSeq(at, newest) > 0)) newest = at;
+  }
+  return newest;
 }

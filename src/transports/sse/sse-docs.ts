@@ -10,7 +10,7 @@ export const sseDocs: ApiDocs = {
       summary: "Server-Sent Events on one or more topics",
       tag: "streams",
       description:
-        "Each event is `id: <seq>` + `data: <frame JSON>`; `retry: 3000`; `: ping` every 15 s. Resumes after `Last-Event-ID` (header) or `?lastEventId=`. At the token's `exp` the stream gets `event: token_expired` and ends (reconnect with a new token and `Last-Event-ID`). With `?position=1` and no resume offset, each durable topic first gets `event: position` (`{op:position,topic,seq,epoch}`): where the stream starts, to resume from before any event arrived.",
+        "Each event is `id: <seq>` + `data: <frame JSON>` (a `cron` tick on a stream that also follows a durable topic: `id: <the stream's newest durable seq>.<k>`); `retry: 3000`; `: ping` every 15 s. Resumes after `Last-Event-ID` (header) or `?lastEventId=`. At the token's `exp` the stream gets `event: token_expired` and ends (reconnect with a new token and `Last-Event-ID`). With `?position=1` and no resume offset, each durable topic first gets `event: position` (`{op:position,topic,seq,epoch}`): where the stream starts, to resume from before any event arrived.",
       permission: "subscribe on every topic asked for",
       queryParams: [
         {

@@ -8,6 +8,7 @@
 export interface QueuedEvent {
   readonly chunk: Uint8Array;
   readonly ephemeral: boolean;
+  readonly seq: string;
 }
 
 /** Consecutive events of one topic: their bytes joined (written by a stream that keeps up), and each. */

@@ -9,7 +9,7 @@ import type { Subscriber } from "../../core/subscriptions.ts";
 import { topicFamily } from "../../core/topic.ts";
 import type { Logger } from "../../log.ts";
 import type { SseConnection } from "./connection.ts";
-import type { SseTransport } from "./sse-transport.ts";
+import { isTick, type SseTransport } from "./sse-transport.ts";
 
 const utf8 = new TextEncoder();
 
@@ -20,7 +20,9 @@ export function sseSubscriber(conn: SseConnection, transport: SseTransport, log:
     },
     write(topic, frame, seq, ephemeral) {
       transport.flush(); // live events held for this turn were delivered first: they go first
-      conn.send(utf8.encode(sseEvent(seq, frame)), ephemeral, topicFamily(topic));
+      const chunk = utf8.encode(sseEvent(seq, frame));
+      if (isTick({ ephemeral, seq })) conn.sendTick(chunk, seq, topicFamily(topic));
+      else conn.send(chunk, ephemeral, topicFamily(topic), seq);
       return !conn.closed;
     },
     live: (topic) => transport.add(topic, conn),

@@ -27,7 +27,12 @@ export interface SseSink {
    * Queues an encoded SSE event; `ephemeral` events may be dropped under backpressure. The
    * chunk is shared by every sink of the topic and must not be modified.
    */
-  send(chunk: Uint8Array, ephemeral: boolean, family: string): void;
+  send(chunk: Uint8Array, ephemeral: boolean, family: string, seq?: string): void;
+  /**
+   * A tick's event (`<ms>-0`, of a topic without a history), which a stream that also follows
+   * durable topics sends under an id of its own (see `SseConnection.sendTick`).
+   */
+  sendTick?(chunk: Uint8Array, seq: string, family: string): void;
   /**
    * Several consecutive events of one topic at once (shared, must not be modified): one write
    * while the stream keeps up, else each event under the backpressure policy. Without it the
@@ -99,7 +104,7 @@ export class SseTransport implements Transport {
   deliver(topic: string, frame: string, seq: string, ephemeral: boolean): number {
     const sinks = this.#sinks.get(topic);
     if (!sinks) return 0;
-    this.#queue.push({ topic, chunk: utf8.encode(sseEvent(seq, frame)), ephemeral });
+    this.#queue.push({ topic, chunk: utf8.encode(sseEvent(seq, frame)), ephemeral, seq });
     if (this.#queue.length >= MAX_QUEUED) this.flush();
     else if (!this.#scheduled) {
       this.#scheduled = true;
@@ -150,13 +155,14 @@ export class SseTransport implements Transport {
     const sinks = this.#sinks.get(topic);
     if (!sinks) return;
     const family = topicFamily(topic);
+    if (isTick(queue[from]!)) return this.#writeTicks(topic, sinks, queue, from, end, family);
     if (end - from > 1 && sinks.values().next().value?.sendRun) {
       // Joined once and shared: one write per stream (connections all take runs).
       const run: SseRun = { bytes: concatChunks(queue, from, end), events: queue.slice(from, end) };
       for (const sink of sinks) {
         try {
           if (sink.sendRun) sink.sendRun(run, family);
-          else for (const e of run.events) sink.send(e.chunk, e.ephemeral, family);
+          else for (const e of run.events) sink.send(e.chunk, e.ephemeral, family, e.seq);
         } catch (error) {
           this.#onError(error, topic);
         }
@@ -164,14 +170,34 @@ export class SseTransport implements Transport {
       return;
     }
     for (let i = from; i < end; i++) {
-      const { chunk, ephemeral } = queue[i]!;
+      const { chunk, ephemeral, seq } = queue[i]!;
       for (const sink of sinks) {
         try {
-          sink.send(chunk, ephemeral, family);
+          sink.send(chunk, ephemeral, family, seq);
         } catch (error) {
           this.#onError(error, topic);
         }
       }
     }
   }
+
+  /** A tick topic's events (one a second, seldom more in a turn), each under each stream's own id. */
+  #writeTicks(topic: string, sinks: Set<SseSink>, queue: Queued[], from: number, end: number, family: string): void {
+    for (let i = from; i < end; i++) {
+      const { chunk, seq } = queue[i]!;
+      for (const sink of sinks) {
+        try {
+          if (sink.sendTick) sink.sendTick(chunk, seq, family);
+          else sink.send(chunk, true, family, seq);
+        } catch (error) {
+          this.#onError(error, topic);
+        }
+      }
+    }
+  }
+}
+
+/** A tick's event: ephemeral, on a topic without a history (`<ms>-0`, no `.<k>`). */
+export function isTick(event: { ephemeral: boolean; seq: string }): boolean {
+  return event.ephemeral && !event.seq.includes(".");
 }
