@@ -102,6 +102,14 @@ describe("SseConnection", () => {
     ]);
   });
 
+  it("gives an ephemeral frame after an older position than the stream has sent the stream's position as id", () => {
+    const { conn, w } = setup(4096);
+    conn.startAt("300-1");
+    conn.send(bytes('id: 100-1.77\ndata: {"seq":"100-1.77"}\n\n'), true, "timer", "100-1.77");
+    conn.send(bytes('id: 300-1.78\ndata: {"seq":"300-1.78"}\n\n'), true, "chat", "300-1.78");
+    expect(w.written).toEqual(['id: 300-1.77\ndata: {"seq":"100-1.77"}\n\n', 'id: 300-1.78\ndata: {"seq":"300-1.78"}\n\n']);
+  });
+
   it("skips pings while backed up, and overflows rather than queue control events past the limit", () => {
     const { conn, w, cleanups } = setup(40);
     conn.ping(": ping\n\n");

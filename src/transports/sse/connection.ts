@@ -9,7 +9,7 @@
  * @module
  */
 import type { HubMetrics } from "../../core/hub-metrics.ts";
-import { durablePart } from "../../core/seq.ts";
+import { compareSeq, durablePart } from "../../core/seq.ts";
 import type { SseRun, SseSink } from "./sse-transport.ts";
 
 const utf8 = new TextEncoder();
@@ -94,6 +94,11 @@ export class SseConnection implements SseSink {
   send(chunk: Uint8Array, ephemeral: boolean, family: string, seq?: string): void {
     if (this.#closed || !this.#writer) return;
     if (!ephemeral && seq !== undefined) this.#watermark = seq;
+    // An ephemeral frame after an older position than this stream's (a topic quieter than the
+    // others): its id would resume from there and repeat what the stream sent since.
+    else if (ephemeral && seq !== undefined && this.#behind(seq)) {
+      chunk = withId(chunk, seq, `${this.#watermark}.${seq.slice(seq.indexOf(".") + 1)}`);
+    }
     if (this.#backlog > 0) {
       if (ephemeral) {
         this.#metrics.dropped(family, "backpressure", 1);
@@ -111,8 +116,14 @@ export class SseConnection implements SseSink {
   /** Several events at once: one write while the socket keeps up, else each under the policy above. */
   sendRun(run: SseRun, family: string): void {
     if (this.#closed || !this.#writer) return;
-    if (this.#backlog === 0) {
-      for (const event of run.events) if (!event.ephemeral) this.#watermark = event.seq;
+    let whole = this.#backlog === 0;
+    let watermark = this.#watermark;
+    for (const event of run.events) {
+      if (!event.ephemeral) watermark = event.seq;
+      else if (whole && behind(event.seq, watermark)) whole = false;
+    }
+    if (whole) {
+      this.#watermark = watermark;
       return this.#write(run.bytes, run.bytes.byteLength);
     }
     for (const event of run.events) {
@@ -130,13 +141,12 @@ export class SseConnection implements SseSink {
    */
   sendTick(chunk: Uint8Array, seq: string, family: string): void {
     if (this.#watermark === undefined) return this.send(chunk, true, family);
-    const idLine = `id: ${seq}\n`.length;
     const ms = Number(seq.slice(0, seq.indexOf("-")));
-    const own = utf8.encode(`id: ${this.#watermark}.${ms * 1000}\n`);
-    const bytes = new Uint8Array(own.byteLength + chunk.byteLength - idLine);
-    bytes.set(own);
-    bytes.set(chunk.subarray(idLine), own.byteLength);
-    this.send(bytes, true, family);
+    this.send(withId(chunk, seq, `${this.#watermark}.${ms * 1000}`), true, family);
+  }
+
+  #behind(seq: string): boolean {
+    return behind(seq, this.#watermark);
   }
 
   /** Ends the stream with `event: overflow`; the browser reconnects with `Last-Event-ID`. */
@@ -191,4 +201,21 @@ export class SseConnection implements SseSink {
     }
     this.#backlog += bytes;
   }
+}
+
+/** Whether ephemeral `seq`'s position (`<pos>.<k>`) is before `watermark`. */
+function behind(seq: string, watermark: string | undefined): boolean {
+  if (watermark === undefined) return false;
+  const position = durablePart(seq);
+  return position !== watermark && position !== seq && compareSeq(position, watermark) < 0;
+}
+
+/** `chunk` (an encoded `id: <seq>\n…` event) with the id `id` instead. */
+function withId(chunk: Uint8Array, seq: string, id: string): Uint8Array {
+  const idLine = `id: ${seq}\n`.length;
+  const own = utf8.encode(`id: ${id}\n`);
+  const bytes = new Uint8Array(own.byteLength + chunk.byteLength - idLine);
+  bytes.set(own);
+  bytes.set(chunk.subarray(idLine), own.byteLength);
+  return bytes;
 }
