@@ -11,23 +11,18 @@ import { afterAll, describe, expect, it } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type ChatFrame, type Client, connect, TickwireError } from "../packages/client/src/index.ts";
+import { type ChatFrame, type Client, TickwireError } from "../packages/client/src/index.ts";
 import { checkDelivery, recorder } from "./support/client-recorder.ts";
+import { clientOpener } from "./support/clients.ts";
 import { DedicatedRedis, freePort } from "./support/dedicated-redis.ts";
 import { type ChildServer, MYSQL_URL, REDIS_URL, spawnServer, startServer, uniquePrefix } from "./support/server.ts";
 import { until } from "./support/until.ts";
 
 const FAST = { backoff: { initialMs: 20, maxMs: 250 }, pingIntervalMs: 200, requestTimeoutMs: 1000 };
 const dir = mkdtempSync(join(tmpdir(), "tw-client-restart-"));
-const clients: Client[] = [];
-const open = (url: string) => {
-  const c = connect(url, FAST);
-  clients.push(c);
-  return c;
-};
+const open = clientOpener(FAST);
 
 afterAll(() => {
-  for (const c of clients) c.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -9,10 +9,11 @@
  *   nothing is lost or repeated.
  */
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
-import { type ChatFrame, type Client, type ConnectionState, connect } from "../packages/client/src/index.ts";
+import type { ChatFrame, Client, ConnectionState } from "../packages/client/src/index.ts";
 import { mintToken } from "../src/auth/tokens.ts";
 import type { Tickwire } from "../src/main.ts";
 import { checkDelivery, recorder } from "./support/client-recorder.ts";
+import { clientOpener } from "./support/clients.ts";
 import { MODES, startServer, uniquePrefix, wsUrl } from "./support/server.ts";
 import { TcpProxy } from "./support/tcp-proxy.ts";
 import { until } from "./support/until.ts";
@@ -22,15 +23,7 @@ const SECRET = "client-token-secret-0123456789";
 const everything = { publish: ["*"], subscribe: ["*"] };
 const FAST = { backoff: { initialMs: 20, maxMs: 200 }, pingIntervalMs: 200, requestTimeoutMs: 1000 };
 
-const clients: Client[] = [];
-const open = (url: string, opts: Parameters<typeof connect>[1]) => {
-  const c = connect(url, { ...FAST, ...opts });
-  clients.push(c);
-  return c;
-};
-afterAll(() => {
-  for (const c of clients) c.close();
-});
+const open = clientOpener(FAST);
 const contents = (frames: ChatFrame[]) => frames.map((f) => f.content);
 const recordStates = (c: Client) => {
   const seen: ConnectionState[] = [];

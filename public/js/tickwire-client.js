@@ -200,6 +200,7 @@ class TopicState {
   }
   notRecovered() {
     this.#resetAnnounced = true;
+    this.#floor = undefined;
     this.#recover("server");
   }
   frame(frame) {
@@ -245,6 +246,7 @@ var MIN_LIFE_MS = 2000;
 class TokenSource {
   #token;
   #get;
+  #joining;
   constructor(token, get) {
     this.#token = token;
     this.#get = get;
@@ -259,7 +261,10 @@ class TokenSource {
     const exp = this.expiresAt;
     if (this.#token !== undefined && (exp === undefined || !this.#get || exp - now > MIN_LIFE_MS))
       return this.#token;
-    return this.fresh();
+    this.#joining ??= this.fresh().finally(() => {
+      this.#joining = undefined;
+    });
+    return this.#joining;
   }
   async renew() {
     const before = this.expiresAt ?? 0;
@@ -308,7 +313,7 @@ class SseLink {
   added(topic) {
     if (this.#stopped || this.#streams.has(topic))
       return;
-    const stream = { topic, backoff: this.#host.newBackoff(), open: false };
+    const stream = { topic, backoff: this.#host.newBackoff(), open: false, fresh: false };
     this.#streams.set(topic, stream);
     this.#connect(stream);
   }
@@ -337,13 +342,21 @@ class SseLink {
       headers.Authorization = `Bearer ${token}`;
     if (body !== undefined)
       headers["Content-Type"] = "application/json";
+    const timeoutMs = this.#host.timing.requestTimeoutMs;
+    const signal = AbortSignal.timeout(timeoutMs);
+    const unknown = (error) => new TickwireError("outcome_unknown", signal.aborted ? `${method} ${path}: no answer within ${timeoutMs} ms; the outcome is unknown` : `${method} ${path}: ${error.message}`);
     let res;
+    let json;
     try {
-      res = await fetch(this.#urls.http(path), { method, headers, ...body === undefined ? {} : { body: JSON.stringify(body) } });
+      res = await fetch(this.#urls.http(path), { method, headers, signal, ...body === undefined ? {} : { body: JSON.stringify(body) } });
+      json = await res.json().catch((error) => {
+        if (signal.aborted)
+          throw error;
+        return {};
+      });
     } catch (error) {
-      throw new TickwireError("outcome_unknown", `${method} ${path}: ${error.message}`);
+      throw unknown(error);
     }
-    const json = await res.json().catch(() => ({}));
     if (!res.ok)
       throw new TickwireError(json.error?.code ?? `http_${res.status}`, json.error?.message ?? `${method} ${path}: ${res.status}`);
     return json;
@@ -361,11 +374,14 @@ class SseLink {
     }
     if (this.#streams.get(stream.topic) !== stream)
       return;
+    stream.fresh = fresh;
     if (this.#renewal === undefined)
       this.#scheduleRenewal();
     const since = this.#host.subs.get(stream.topic)?.resume();
     const { close } = this.#open(this.#urls.events(stream.topic, since, token), {
       open: () => {
+        if (this.#streams.get(stream.topic) !== stream)
+          return;
         stream.open = true;
         this.#report();
         this.#host.subs.get(stream.topic)?.handlers.onSubscribed?.({ topic: stream.topic, since });
@@ -376,6 +392,8 @@ class SseLink {
     stream.close = close;
   }
   #event(stream, type, data) {
+    if (this.#streams.get(stream.topic) !== stream)
+      return;
     let json;
     try {
       json = JSON.parse(data);
@@ -398,7 +416,7 @@ class SseLink {
     stream.close?.();
     stream.open = false;
     const auth = status === 401 || status === 403;
-    if (auth && !this.#host.tokens.renewable) {
+    if (auth && (!this.#host.tokens.renewable || status === 403 && stream.fresh)) {
       this.#streams.delete(stream.topic);
       const sub = this.#host.subs.get(stream.topic);
       this.#host.subscribeFailed(stream.topic, new TickwireError(status === 401 ? "unauthorized" : "forbidden", `GET /events answered ${status}`));
@@ -483,15 +501,15 @@ function endpoints(url) {
 class Requests {
   #next = 1;
   #pending = new Map;
-  open(timeoutMs, onTimeout) {
+  open(timeoutMs, onTimeout, onAck) {
     const ref = `c${this.#next++}`;
     const answer = new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(ref);
-        reject(new TickwireError("timeout", `no answer within ${timeoutMs} ms`));
+        reject(new TickwireError("outcome_unknown", `no answer within ${timeoutMs} ms; the outcome is unknown`));
         onTimeout();
       }, timeoutMs);
-      this.#pending.set(ref, { resolve, reject, timer });
+      this.#pending.set(ref, { resolve, reject, timer, onAck });
     });
     return { ref, answer };
   }
@@ -504,8 +522,10 @@ class Requests {
     clearTimeout(pending.timer);
     if (frame.op === "error")
       pending.reject(new TickwireError(String(frame.code ?? "error"), String(frame.message ?? "request failed")));
-    else
+    else {
+      pending.onAck?.(frame);
       pending.resolve(frame);
+    }
     return true;
   }
   failAll(reason) {
@@ -533,6 +553,8 @@ class WsLink {
   #timers = [];
   #retry;
   #waiters = [];
+  #confirmed = new Map;
+  #leaving = new Set;
   #needFreshToken = false;
   constructor(host, url, WebSocket) {
     this.#host = host;
@@ -550,12 +572,25 @@ class WsLink {
     this.#drop(1000, "closed by the application", false);
   }
   added(topic) {
-    if (this.#open)
+    if (this.#open && !this.#leaving.has(topic))
       this.#subscribe(topic);
   }
   removed(topic) {
-    if (this.#open)
-      this.#send({ op: "unsubscribe", topic });
+    this.#confirmed.delete(topic);
+    if (!this.#open || this.#leaving.has(topic))
+      return;
+    const ws = this.#ws;
+    this.#leaving.add(topic);
+    this.#request({ op: "unsubscribe", topic }, false).then(() => {
+      if (this.#ws !== ws)
+        return;
+      this.#leaving.delete(topic);
+      if (this.#host.subs.has(topic))
+        this.#subscribe(topic);
+    }, (error) => {
+      if (this.#ws === ws && this.#open)
+        this.#drop(4000, `an unsubscribe was refused (${error.code}); reconnecting`, true);
+    });
   }
   async publish(topic, data) {
     const ack = await this.#request({ op: "publish", topic, data }, true);
@@ -602,11 +637,16 @@ class WsLink {
     if (!sub)
       return;
     const since = sub.resume();
-    this.#request({ op: "subscribe", topic, ...since === undefined ? {} : { since } }, false).then((ack) => {
-      this.#backoff.reset();
+    this.#confirmed.delete(topic);
+    const confirm = (ack) => {
       if (this.#host.subs.get(topic) !== sub)
         return;
+      this.#confirmed.set(topic, sub);
       sub.acked(ack);
+    };
+    this.#request({ op: "subscribe", topic, ...since === undefined ? {} : { since } }, false, confirm).then(() => {
+      if (this.#host.subs.get(topic) !== sub)
+        return;
       sub.handlers.onSubscribed?.({ topic, since });
     }, (error) => {
       if (this.#host.subs.get(topic) !== sub || !this.#open)
@@ -625,24 +665,31 @@ class WsLink {
       return;
     }
     if (frame.op === undefined) {
-      if (typeof frame.topic === "string" && typeof frame.seq === "string")
+      if (typeof frame.topic === "string" && typeof frame.seq === "string" && this.#current(frame.topic))
         this.#host.frame(frame);
       return;
     }
-    if (this.#requests.answer(frame))
+    if (this.#requests.answer(frame)) {
+      if (frame.op === "ack")
+        this.#backoff.reset();
       return;
+    }
     if (frame.op === "recovered" && typeof frame.topic === "string")
-      return this.#host.notRecovered(frame.topic);
+      return void (this.#current(frame.topic) && this.#host.notRecovered(frame.topic));
     if (frame.op !== "error")
       return;
-    if (typeof frame.topic === "string" && this.#host.subs.has(frame.topic)) {
+    if (typeof frame.topic === "string" && this.#current(frame.topic)) {
       const topic = frame.topic;
       return this.#later(this.#backoff.next(), () => this.#subscribe(topic));
     }
     if (frame.code === "replay_failed")
       this.#drop(4000, "a replay failed; resuming", true);
   }
-  async#request(op, wait) {
+  #current(topic) {
+    const sub = this.#host.subs.get(topic);
+    return sub !== undefined && this.#confirmed.get(topic) === sub;
+  }
+  async#request(op, wait, onAck) {
     const timeoutMs = this.#host.timing.requestTimeoutMs;
     if (!this.#open) {
       if (!wait || this.#stopped)
@@ -652,7 +699,8 @@ class WsLink {
         this.#waiters.push(() => (clearTimeout(timer), resolve()));
       });
     }
-    const { ref, answer } = this.#requests.open(timeoutMs, () => this.#drop(4000, "a request timed out: the path is dead", true));
+    const timedOut = wait ? () => void this.#request({ op: "ping" }, false).catch(() => {}) : () => this.#drop(4000, "a request timed out: the path is dead", true);
+    const { ref, answer } = this.#requests.open(timeoutMs, timedOut, onAck);
     this.#send({ ...op, ref });
     return answer;
   }
@@ -705,6 +753,8 @@ class WsLink {
   #closed(code, reason, retry) {
     this.#ws = undefined;
     this.#open = false;
+    this.#confirmed.clear();
+    this.#leaving.clear();
     for (const timer of this.#timers.splice(0))
       clearTimeout(timer), clearInterval(timer);
     this.#requests.failAll(reason || `close ${code}`);

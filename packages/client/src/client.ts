@@ -26,7 +26,10 @@ export interface ConnectOptions {
   backoff?: BackoffOptions;
   /** In-band ping period on WebSocket (ms); 0 disables. Default 20 000. */
   pingIntervalMs?: number;
-  /** A request unanswered this long (ms) means the path is dead: reconnect. Default 10 000. */
+  /**
+   * A ping or subscribe unanswered this long (ms) means the path is dead: reconnect; a publish or
+   * presence unanswered rejects `outcome_unknown` and a ping checks the path. Default 10 000.
+   */
   requestTimeoutMs?: number;
 }
 
@@ -110,7 +113,8 @@ export class Client {
   /**
    * Publishes `data` on `topic` (`chat`, `relay`) and resolves with its stored seq. Waits for
    * the connection up to the request timeout. Never retried: a connection lost before the
-   * answer rejects with code `outcome_unknown` (the message may or may not have been stored).
+   * answer, or no answer within the request timeout, rejects with code `outcome_unknown` (the
+   * message may or may not have been stored).
    */
   publish(topic: string, data: unknown): Promise<PublishAck> {
     return this.#link.publish(topic, data);

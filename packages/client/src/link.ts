@@ -38,7 +38,7 @@ export interface WebSocketLike {
 export interface Timing {
   /** Send an in-band ping this often when connected (0: never). */
   pingIntervalMs: number;
-  /** A ping (or any request) unanswered this long means the path is dead: reconnect. */
+  /** A ping (or another request of the link's own) unanswered this long means the path is dead: reconnect. */
   requestTimeoutMs: number;
 }
 

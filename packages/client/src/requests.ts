@@ -1,7 +1,7 @@
 /**
  * Requests in flight on one connection, by `ref`: each is answered by the server's `ack` or
- * `error` frame with the same ref, or fails when it times out (the path is dead) or the
- * connection ends (its outcome is then unknown: a publish is never retried, it could be stored
+ * `error` frame with the same ref, or fails when it times out or the connection ends (its
+ * outcome is then unknown, `outcome_unknown`: a publish is never retried, it could be stored
  * twice).
  * @module
  */
@@ -11,22 +11,28 @@ interface Pending {
   resolve(frame: Record<string, unknown>): void;
   reject(error: TickwireError): void;
   timer: ReturnType<typeof setTimeout>;
+  onAck: ((frame: Record<string, unknown>) => void) | undefined;
 }
 
 export class Requests {
   #next = 1;
   readonly #pending = new Map<string, Pending>();
 
-  /** Registers a request; returns its ref and the promise of its answer. */
-  open(timeoutMs: number, onTimeout: () => void): { ref: string; answer: Promise<Record<string, unknown>> } {
+  /**
+   * Registers a request; returns its ref and the promise of its answer. `onAck` is called with an
+   * `ack` answer at once, while the frame is handled: before any later frame, which a promise
+   * callback may not be (a WebSocket may deliver several frames in one task).
+   */
+  open(timeoutMs: number, onTimeout: () => void, onAck?: (frame: Record<string, unknown>) => void): { ref: string; answer: Promise<Record<string, unknown>> } {
     const ref = `c${this.#next++}`;
     const answer = new Promise<Record<string, unknown>>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(ref);
-        reject(new TickwireError("timeout", `no answer within ${timeoutMs} ms`));
+        // The server may still carry it out (a publish stored late): as unknown as a lost connection.
+        reject(new TickwireError("outcome_unknown", `no answer within ${timeoutMs} ms; the outcome is unknown`));
         onTimeout();
       }, timeoutMs);
-      this.#pending.set(ref, { resolve, reject, timer });
+      this.#pending.set(ref, { resolve, reject, timer, onAck });
     });
     return { ref, answer };
   }
@@ -39,7 +45,10 @@ export class Requests {
     this.#pending.delete(ref);
     clearTimeout(pending.timer);
     if (frame.op === "error") pending.reject(new TickwireError(String(frame.code ?? "error"), String(frame.message ?? "request failed")));
-    else pending.resolve(frame);
+    else {
+      pending.onAck?.(frame);
+      pending.resolve(frame);
+    }
     return true;
   }
 

@@ -23,6 +23,8 @@ interface Stream {
   topic: string;
   backoff: Backoff;
   open: boolean;
+  /** The last attempt asked getToken for a new token (after a 401 or 403). */
+  fresh: boolean;
   close?: () => void;
   retry?: ReturnType<typeof setTimeout>;
 }
@@ -61,7 +63,7 @@ export class SseLink implements Link {
 
   added(topic: string): void {
     if (this.#stopped || this.#streams.has(topic)) return;
-    const stream: Stream = { topic, backoff: this.#host.newBackoff(), open: false };
+    const stream: Stream = { topic, backoff: this.#host.newBackoff(), open: false, fresh: false };
     this.#streams.set(topic, stream);
     void this.#connect(stream);
   }
@@ -91,13 +93,25 @@ export class SseLink implements Link {
     const headers: Record<string, string> = { Accept: "application/json" };
     if (token) headers.Authorization = `Bearer ${token}`;
     if (body !== undefined) headers["Content-Type"] = "application/json";
+    // Bounded as a WebSocket request is: a server that never answers must not hold the caller.
+    const timeoutMs = this.#host.timing.requestTimeoutMs;
+    const signal = AbortSignal.timeout(timeoutMs);
+    const unknown = (error: unknown) =>
+      new TickwireError(
+        "outcome_unknown",
+        signal.aborted ? `${method} ${path}: no answer within ${timeoutMs} ms; the outcome is unknown` : `${method} ${path}: ${(error as Error).message}`,
+      );
     let res: Response;
+    let json: { error?: { code?: string; message?: string } };
     try {
-      res = await fetch(this.#urls.http(path), { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      res = await fetch(this.#urls.http(path), { method, headers, signal, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      json = (await res.json().catch((error: unknown) => {
+        if (signal.aborted) throw error;
+        return {};
+      })) as typeof json;
     } catch (error) {
-      throw new TickwireError("outcome_unknown", `${method} ${path}: ${(error as Error).message}`);
+      throw unknown(error);
     }
-    const json = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
     if (!res.ok) throw new TickwireError(json.error?.code ?? `http_${res.status}`, json.error?.message ?? `${method} ${path}: ${res.status}`);
     return json;
   }
@@ -113,10 +127,12 @@ export class SseLink implements Link {
       return this.#failed(stream, undefined);
     }
     if (this.#streams.get(stream.topic) !== stream) return;
+    stream.fresh = fresh;
     if (this.#renewal === undefined) this.#scheduleRenewal();
     const since = this.#host.subs.get(stream.topic)?.resume();
     const { close } = this.#open(this.#urls.events(stream.topic, since, token), {
       open: () => {
+        if (this.#streams.get(stream.topic) !== stream) return;
         stream.open = true;
         this.#report();
         this.#host.subs.get(stream.topic)?.handlers.onSubscribed?.({ topic: stream.topic, since });
@@ -128,6 +144,8 @@ export class SseLink implements Link {
   }
 
   #event(stream: Stream, type: string, data: string): void {
+    // A stream closed (unsubscribed) may still deliver what it had read: it is no longer the topic's.
+    if (this.#streams.get(stream.topic) !== stream) return;
     let json: Record<string, unknown> | undefined;
     try {
       json = JSON.parse(data) as Record<string, unknown>;
@@ -149,7 +167,10 @@ export class SseLink implements Link {
     stream.close?.();
     stream.open = false;
     const auth = status === 401 || status === 403;
-    if (auth && !this.#host.tokens.renewable) {
+    // A 401 (bad or expired token) is retried with a new token from getToken, as long as there is
+    // one. A 403 (the token lacks the topic) is retried once with a new token, then it is final:
+    // the topic's handlers get onError and its stream stops (it was retried forever).
+    if (auth && (!this.#host.tokens.renewable || (status === 403 && stream.fresh))) {
       this.#streams.delete(stream.topic);
       const sub = this.#host.subs.get(stream.topic);
       this.#host.subscribeFailed(stream.topic, new TickwireError(status === 401 ? "unauthorized" : "forbidden", `GET /events answered ${status}`));

@@ -56,6 +56,16 @@ describe("TopicState", () => {
     expect(recovered).toEqual(["server"]);
   });
 
+  it("after recovered:false, takes the new history's frames even below an application-given since", () => {
+    const { s, seen, recovered, frame } = state("9-1");
+    s.notRecovered();
+    frame("3-1", "e2");
+    frame("3-1", "e2");
+    frame("3-2", "e2");
+    expect(recovered).toEqual(["server"]);
+    expect(seen).toEqual(["3-1", "3-2"]);
+  });
+
   it("resumes from the subscribe ack's position before any frame; topics without one (cron) resubscribe live", () => {
     const chat = state();
     expect(chat.s.resumeFrom).toBeUndefined();

@@ -45,7 +45,8 @@ export class TopicState<F extends FrameHead = FrameHead> {
   lastSeq: string | undefined;
   epoch: string | undefined;
   /**
-   * What a frame must come after to be new: `lastSeq`, until a new connection (see {@link resume}).
+   * What a frame must come after to be new: `lastSeq`, until a new connection (see {@link resume})
+   * or a reset the server announced (see {@link notRecovered}: none then).
    */
   #floor: string | undefined;
   /** The server said `recovered:false`: the next epoch change is that same reset. */
@@ -89,9 +90,14 @@ export class TopicState<F extends FrameHead = FrameHead> {
     if (this.epoch === undefined && typeof position.epoch === "string") this.epoch = position.epoch;
   }
 
-  /** The server cannot replay from our seq. */
+  /**
+   * The server cannot replay from our seq: what follows is new, whatever its seqs (a new history
+   * numbers from its own clock, maybe behind ours, and its epoch may not be known to differ: an
+   * application-given `since` comes without one).
+   */
   notRecovered(): void {
     this.#resetAnnounced = true;
+    this.#floor = undefined;
     this.#recover("server");
   }
 

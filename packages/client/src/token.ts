@@ -34,6 +34,8 @@ const MIN_LIFE_MS = 2000;
 export class TokenSource {
   #token: string | undefined;
   readonly #get: TokenGetter | undefined;
+  /** {@link current}'s `getToken` call in flight: its callers meanwhile (SSE streams opening) share it. */
+  #joining: Promise<string | undefined> | undefined;
 
   constructor(token: string | undefined, get: TokenGetter | undefined) {
     this.#token = token;
@@ -57,7 +59,10 @@ export class TokenSource {
   async current(now = Date.now()): Promise<string | undefined> {
     const exp = this.expiresAt;
     if (this.#token !== undefined && (exp === undefined || !this.#get || exp - now > MIN_LIFE_MS)) return this.#token;
-    return this.fresh();
+    this.#joining ??= this.fresh().finally(() => {
+      this.#joining = undefined;
+    });
+    return this.#joining;
   }
 
   /**
@@ -70,7 +75,7 @@ export class TokenSource {
     return (this.expiresAt ?? 0) > before;
   }
 
-  /** Always asks `getToken` (when there is one) for a new token. */
+  /** Always asks `getToken` (when there is one) for a new token (a rejected one is replaced). */
   async fresh(): Promise<string | undefined> {
     if (this.#get) this.#token = (await this.#get()) ?? undefined;
     return this.#token;

@@ -1,16 +1,26 @@
 /**
  * The WebSocket transport: one socket on `/ws` carries every subscription as in-band ops. After
  * any drop it reconnects with backoff and resubscribes each topic from its last seq. A ping
- * (or any request) left unanswered means the path is dead (a cut network sends no close): the
- * socket is abandoned and a new one opened. The token is renewed in-band (`op: refresh`)
- * before it expires, so the socket stays open across the old token's `exp`.
+ * (or another request of the link's own) left unanswered means the path is dead (a cut network
+ * sends no close): the socket is abandoned and a new one opened. A publish or presence left
+ * unanswered only rejects (a publish waiting on a slow store is no dead path), and a ping then
+ * checks the path. The token is renewed in-band (`op: refresh`) before it expires, so the
+ * socket stays open across the old token's `exp`.
+ *
+ * A topic's frames are handed on only once the server has acknowledged its current subscription
+ * on this socket: the server acks a subscribe before any frame of it, so frames before the ack
+ * are an earlier subscription's, still in flight after its unsubscribe (they must not raise the
+ * new one's last seq past the replay it asked for). An unsubscribe is a request too: while it is
+ * unanswered, subscribing the topic again waits; refused or unanswered, the server still has the
+ * subscription (a later subscribe would be acked without its replay), so the socket is replaced:
+ * a new one starts with none, and every subscription resumes from its last seq.
  * @module
  */
 import type { Backoff } from "./backoff.ts";
 import type { FrameHead, PresenceSnapshot, PublishAck } from "./frames.ts";
 import type { Link, LinkHost, WebSocketConstructor, WebSocketLike } from "./link.ts";
 import { Requests } from "./requests.ts";
-import { TickwireError } from "./subscription.ts";
+import { TickwireError, type TopicState } from "./subscription.ts";
 import { refreshLead } from "./token.ts";
 
 /** Closes after which retrying with the same token is pointless. */
@@ -30,6 +40,10 @@ export class WsLink implements Link {
   #timers: ReturnType<typeof setTimeout>[] = [];
   #retry: ReturnType<typeof setTimeout> | undefined;
   #waiters: (() => void)[] = [];
+  /** The subscription of each topic the server acknowledged on this socket: only its frames are handed on. */
+  readonly #confirmed = new Map<string, TopicState<any>>();
+  /** Topics whose unsubscribe this socket's server has not answered yet: subscribing one again waits. */
+  readonly #leaving = new Set<string>();
   /** The server refused the last token (4401/4403): ask getToken for a new one. */
   #needFreshToken = false;
 
@@ -52,11 +66,26 @@ export class WsLink implements Link {
   }
 
   added(topic: string): void {
-    if (this.#open) this.#subscribe(topic);
+    if (this.#open && !this.#leaving.has(topic)) this.#subscribe(topic);
   }
 
   removed(topic: string): void {
-    if (this.#open) this.#send({ op: "unsubscribe", topic });
+    this.#confirmed.delete(topic);
+    // Still leaving: the subscribe since then was never sent, there is nothing more to undo.
+    if (!this.#open || this.#leaving.has(topic)) return;
+    const ws = this.#ws;
+    this.#leaving.add(topic);
+    this.#request({ op: "unsubscribe", topic }, false).then(
+      () => {
+        if (this.#ws !== ws) return;
+        this.#leaving.delete(topic);
+        if (this.#host.subs.has(topic)) this.#subscribe(topic);
+      },
+      (error: TickwireError) => {
+        // Refused (rate_limited): the server keeps the subscription. A timeout has dropped the socket already.
+        if (this.#ws === ws && this.#open) this.#drop(4000, `an unsubscribe was refused (${error.code}); reconnecting`, true);
+      },
+    );
   }
 
   async publish(topic: string, data: unknown): Promise<PublishAck> {
@@ -102,12 +131,16 @@ export class WsLink implements Link {
     const sub = this.#host.subs.get(topic);
     if (!sub) return;
     const since = sub.resume();
-    this.#request({ op: "subscribe", topic, ...(since === undefined ? {} : { since }) }, false).then(
-      (ack) => {
-        // The first answered request shows the connection works: later drops start the backoff over.
-        this.#backoff.reset();
+    this.#confirmed.delete(topic);
+    // Confirmed while the ack is handled, before the frames after it: they are this subscription's.
+    const confirm = (ack: Record<string, unknown>) => {
+      if (this.#host.subs.get(topic) !== sub) return;
+      this.#confirmed.set(topic, sub);
+      sub.acked(ack);
+    };
+    this.#request({ op: "subscribe", topic, ...(since === undefined ? {} : { since }) }, false, confirm).then(
+      () => {
         if (this.#host.subs.get(topic) !== sub) return;
-        sub.acked(ack);
         sub.handlers.onSubscribed?.({ topic, since });
       },
       (error: TickwireError) => {
@@ -126,22 +159,42 @@ export class WsLink implements Link {
       return;
     }
     if (frame.op === undefined) {
-      if (typeof frame.topic === "string" && typeof frame.seq === "string") this.#host.frame(frame as unknown as FrameHead);
+      if (typeof frame.topic === "string" && typeof frame.seq === "string" && this.#current(frame.topic)) this.#host.frame(frame as unknown as FrameHead);
       return;
     }
-    if (this.#requests.answer(frame)) return;
-    if (frame.op === "recovered" && typeof frame.topic === "string") return this.#host.notRecovered(frame.topic);
+    if (this.#requests.answer(frame)) {
+      // An acknowledged request (subscribe, ping, publish...) shows the connection works: later
+      // drops start the backoff over. Not an open alone (a server that accepts and closes at once
+      // is retried ever more slowly), nor an error (a rate_limited subscribe is retried with it).
+      if (frame.op === "ack") this.#backoff.reset();
+      return;
+    }
+    if (frame.op === "recovered" && typeof frame.topic === "string") return void (this.#current(frame.topic) && this.#host.notRecovered(frame.topic));
     if (frame.op !== "error") return;
     // A replay the server could not finish dropped that subscription: resubscribe from its seq.
-    if (typeof frame.topic === "string" && this.#host.subs.has(frame.topic)) {
+    if (typeof frame.topic === "string" && this.#current(frame.topic)) {
       const topic = frame.topic;
       return this.#later(this.#backoff.next(), () => this.#subscribe(topic));
     }
     if (frame.code === "replay_failed") this.#drop(4000, "a replay failed; resuming", true);
   }
 
-  /** Sends a request and awaits its answer; `wait`: first wait for the connection (publish, presence). */
-  async #request(op: Record<string, unknown>, wait: boolean): Promise<Record<string, unknown>> {
+  /** Whether `topic`'s frames are its current subscription's: the server acknowledged it on this socket. */
+  #current(topic: string): boolean {
+    const sub = this.#host.subs.get(topic);
+    return sub !== undefined && this.#confirmed.get(topic) === sub;
+  }
+
+  /**
+   * Sends a request and awaits its answer; `onAck`: called with an ack as it is handled (see
+   * {@link Requests.open}). `wait`: the application's request (publish, presence): it first waits
+   * for the connection, and unanswered it only rejects (`outcome_unknown`) and a ping checks the
+   * path. The server answers a ping at once but a publish only once stored: a store slower than
+   * the timeout is no dead path, and dropping the socket for it made every subscription resume
+   * and the connection leave and join its presence topics again. The link's own requests
+   * (subscribe, unsubscribe, ping, refresh) unanswered drop the socket: it is dead, or out of step.
+   */
+  async #request(op: Record<string, unknown>, wait: boolean, onAck?: (ack: Record<string, unknown>) => void): Promise<Record<string, unknown>> {
     const timeoutMs = this.#host.timing.requestTimeoutMs;
     if (!this.#open) {
       if (!wait || this.#stopped) throw new TickwireError("not_connected", "not connected");
@@ -150,7 +203,10 @@ export class WsLink implements Link {
         this.#waiters.push(() => (clearTimeout(timer), resolve()));
       });
     }
-    const { ref, answer } = this.#requests.open(timeoutMs, () => this.#drop(4000, "a request timed out: the path is dead", true));
+    const timedOut = wait
+      ? () => void this.#request({ op: "ping" }, false).catch(() => {})
+      : () => this.#drop(4000, "a request timed out: the path is dead", true);
+    const { ref, answer } = this.#requests.open(timeoutMs, timedOut, onAck);
     this.#send({ ...op, ref });
     return answer;
   }
@@ -210,6 +266,9 @@ export class WsLink implements Link {
   #closed(code: number, reason: string, retry: boolean): void {
     this.#ws = undefined;
     this.#open = false;
+    // A new socket starts with no subscription on the server.
+    this.#confirmed.clear();
+    this.#leaving.clear();
     for (const timer of this.#timers.splice(0)) clearTimeout(timer), clearInterval(timer);
     this.#requests.failAll(reason || `close ${code}`);
     this.#requests = new Requests();
