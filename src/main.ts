@@ -10,7 +10,7 @@
 import type { AppContext } from "./app/context.ts";
 import { disposeAll } from "./app/dispose.ts";
 import type { Feature } from "./app/feature.ts";
-import { createServer, type RunningServer } from "./app/server.ts";
+import { createServer, type RunningServer, requestDrainMs } from "./app/server.ts";
 import { buildTicker } from "./app/ticker-settings.ts";
 import { authOf } from "./auth/from-config.ts";
 import { authConfigured, type Config, ConfigError, loadConfig, redisTarget } from "./config/index.ts";
@@ -27,6 +27,7 @@ import { webFeature } from "./features/web/index.ts";
 import { Metrics } from "./infra/metrics.ts";
 import { createLogger, devDestination, type Logger } from "./log.ts";
 import { DURABLE_TOPICS, openStorage } from "./main/storage.ts";
+import { tickMarksOf } from "./main/tick-marks.ts";
 import { healthFeature, runChecks } from "./ops/health.ts";
 import { openapiFeature } from "./ops/openapi.ts";
 import { sseEndpoint } from "./transports/sse/endpoint.ts";
@@ -105,7 +106,10 @@ async function compose(config: Config, clock: Clock, log: Logger, disposers: (()
     now: () => clock.now(),
     onRefused: (reason) => metrics.replaysRefused.inc({ reason }),
   });
-  const hub = new Hub({
+  // A resume from a tick's seq starts where the hub(s) stood when it went out (tick-marks.ts).
+  const tickMarks = tickMarksOf(config, redis, keyspace, (root) => hub.lastDelivered(root), log);
+  const hub: Hub = new Hub({
+    resolveSince: (root, since) => tickMarks.resolve(root, since),
     replayLimits,
     log: topicLog,
     clock,
@@ -166,7 +170,7 @@ async function compose(config: Config, clock: Clock, log: Logger, disposers: (()
       presence: (topic) => presence.snapshot(topic),
       announced: (topic) => presence.announces(topic),
     }),
-    cronFeature(ctx),
+    cronFeature(ctx, tickMarks),
     (timers = timersFeature(ctx, { database, hotState })),
     relayFeature(ctx),
     chatFeature(ctx),
@@ -234,7 +238,7 @@ async function compose(config: Config, clock: Clock, log: Logger, disposers: (()
         }
         log.info("shutting down: closing connections");
         sseStreams.closeAll();
-        await running.drain();
+        await running.drain(requestDrainMs(config.shutdownDelayMs));
         await disposeAll(disposers, log);
         log.info("shutdown complete");
       })();

@@ -9,12 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createTimer } from "../src/features/timers/timer-state.ts";
-import { openDatabase } from "../src/infra/db/database.ts";
-import { timers } from "../src/infra/db/schema-sqlite.ts";
 import type { Tickwire } from "../src/main.ts";
 import { closeCode, pausedWebSocket, type ServerFrame, serverFrames } from "./support/raw-ws.ts";
 import { startServer } from "./support/server.ts";
+import { writeTimers } from "./support/timers-file.ts";
 import { until } from "./support/until.ts";
 
 // ~5 MB of snapshot: past what the loopback buffers take at once (~4 MB) and the 1 KiB limit.
@@ -23,20 +21,9 @@ const dir = mkdtempSync(join(tmpdir(), "tw-slow-gm-"));
 
 let app: Tickwire;
 beforeAll(async () => {
-  // The timers written straight into the file the server then loads (20 000 creates over HTTP
-  // would take most of the test's time); every one loaded counts as delivered.
+  // Every timer loaded counts as delivered.
   const file = `sqlite:${join(dir, "timers.db")}`;
-  const db = await openDatabase(file);
-  if (db.dialect !== "sqlite") throw new Error("expected sqlite");
-  const now = Date.now();
-  const rows = Array.from({ length: TIMERS }, () => createTimer("slow", 3600, now));
-  db.db.transaction((tx) => {
-    for (let i = 0; i < rows.length; i += 500)
-      tx.insert(timers)
-        .values(rows.slice(i, i + 500))
-        .run();
-  });
-  await db.close();
+  await writeTimers(file, TIMERS, "slow");
   app = await startServer({ DATABASE_URL: file, WS_BACKPRESSURE_LIMIT: "1024", TIMERS_PER_SESSION: "30000", TIMERS_MAX: "30000", TICK_MS: "1000" });
 });
 afterAll(async () => {

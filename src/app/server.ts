@@ -12,6 +12,14 @@ import type { WsTransport } from "../transports/ws/ws-transport.ts";
 import { DENIED, deniedUpgrade } from "./denied-upgrade.ts";
 import type { Feature } from "./feature.ts";
 
+/**
+ * How long a shutdown waits at most for the HTTP requests in flight to be answered: main.ts's 5 s
+ * budget less `SHUTDOWN_DELAY_MS` (its maximum, 4000, leaves none) and a second for the rest.
+ */
+export function requestDrainMs(shutdownDelayMs: number): number {
+  return Math.max(0, Math.min(2000, 4000 - shutdownDelayMs));
+}
+
 export interface ServerOptions {
   port: number;
   hostname: string;
@@ -37,7 +45,8 @@ export interface ServerOptions {
 export interface RunningServer {
   server: AppServer;
   /** Closes every WebSocket with 1001, then stops accepting; resolves when Bun has stopped. */
-  drain(): Promise<void>;
+  /** Closes every socket and stops the server, answering the requests in flight for up to `requestsMs` first. */
+  drain(requestsMs: number): Promise<void>;
 }
 
 export function createServer(features: readonly Feature[], opts: ServerOptions): RunningServer {
@@ -97,6 +106,9 @@ export function createServer(features: readonly Feature[], opts: ServerOptions):
         transport.opened(ws);
         armExpiry(ws, opts.clock);
         log.debug({ socket: ws.data.id, kind: ws.data.kind }, "ws open");
+        // The token expired since it was verified: the socket is closing already, and its close
+        // handler may have cleared its (empty) subscriptions, so the endpoint must not subscribe it.
+        if (ws.data.closed) return;
         behaviors.get(ws.data.kind)?.open?.(ws);
       },
       message(ws, message) {
@@ -135,10 +147,16 @@ export function createServer(features: readonly Feature[], opts: ServerOptions):
 
   return {
     server,
-    async drain() {
+    async drain(requestsMs) {
       transport.closeAll(CloseCode.goingAway, "server shutting down");
-      // `stop()` can wait forever on open sockets (Bun 1.4); ours are closed, so force the rest.
-      await server.stop(true);
+      // Requests in flight are answered first: one cut off (ECONNRESET) may have been carried out,
+      // and a client that retries it stores a chat post twice. `stop()` can wait forever on open
+      // sockets (Bun 1.4); ours are closed, and after `requestsMs` the rest is forced.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<true>((resolve) => (timer = setTimeout(() => resolve(true), requestsMs)));
+      const forced = await Promise.race([server.stop(false).then(() => false), late]);
+      clearTimeout(timer);
+      if (forced) await server.stop(true);
     },
   };
 }

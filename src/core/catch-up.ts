@@ -15,7 +15,7 @@ import type { ReplayLimits } from "./replay-limits.ts";
 import type { ReplayTarget } from "./replay-target.ts";
 import { ResumeGroup } from "./resume-group.ts";
 import { RingBuffer } from "./ring-buffer.ts";
-import { compareSeq } from "./seq.ts";
+import { compareSeq, durablePart } from "./seq.ts";
 import { topicFamily } from "./topic.ts";
 import type { TopicLog } from "./topic-log.ts";
 
@@ -34,6 +34,8 @@ export interface CatchUpOptions {
   bufferSize: number;
   /** Bounds the history reads in progress at once (see `replay-limits.ts`). */
   limits?: ReplayLimits;
+  /** Where a replay of `root` from `since` starts instead (a tick's seq: `tick-marks.ts`). */
+  resolveSince?: (root: string, since: string) => string | Promise<string>;
 }
 
 /** History entries sent in one event-loop turn. */
@@ -97,11 +99,27 @@ export class CatchUps {
       const derivation = this.#opts.derivations.of(topic);
       const root = derivation?.parent ?? topic;
       const log = this.#opts.log;
+      if (since !== undefined && this.#opts.resolveSince) {
+        const start = this.#opts.resolveSince(root, since);
+        since = typeof start === "string" ? start : await start;
+        if (target.closed) return this.#end(topic, c, false);
+        if (!set.has(c)) return;
+        c.last = since;
+      }
       const recent = log.readRecent?.(root, since);
       const history = recent ?? (await (this.#opts.limits ? this.#opts.limits.run(() => log.readAfter(root, since)) : log.readAfter(root, since)));
       if (target.closed) return this.#end(topic, c, false);
       if (!set.has(c)) return;
-      if (!history.recovered) target.notRecovered();
+      if (!history.recovered) {
+        target.notRecovered();
+        // A `since` past this history's end (a future a restored Redis lacks, a clock stepped
+        // back) says nothing of what the client has of it: only what is sent from now on may
+        // count as sent, or every live entry before that `since` would be skipped as a
+        // duplicate while the target is on the direct path (a merged resume: the first live
+        // entry of each topic, after the client had been told to reload).
+        const end = history.tip ?? this.#opts.lastDelivered(topic);
+        if (since !== undefined && (end === undefined || compareSeq(durablePart(since), end) > 0)) c.last = undefined;
+      }
       // A client may hand over a `since` newer than this instance's lagging tail (it saw the
       // entry on another instance): the tail must pass it, or the log's tip if `since` is past
       // it (an ephemeral seq), before going live, or that entry would arrive twice.

@@ -13,7 +13,7 @@
  * which a log entry already carries) and allocates nothing per subscriber.
  * @module
  */
-import { CatchUps, type ReplayTarget } from "./catch-up.ts";
+import { type CatchUpOptions, CatchUps, type ReplayTarget } from "./catch-up.ts";
 import type { Clock } from "./clock.ts";
 import { type Derivation, Derivations } from "./derivation.ts";
 import { frameFromBodyJson } from "./frame.ts";
@@ -34,10 +34,7 @@ export interface HubOptions {
   log: TopicLog;
   clock: Clock;
   metrics?: HubMetrics;
-  /**
-   * Frames buffered per replaying subscriber while it reads history. Reaching it ends the replay
-   * with `overflowed()`: the client reconnects from its last seq and loses nothing.
-   */
+  /** Frames buffered per replaying subscriber while it reads history (see {@link CatchUpOptions}). */
   replayBufferSize?: number;
   /** Reports errors thrown by taps or transports; delivery continues. */
   onError?: (error: unknown, context: string) => void;
@@ -49,6 +46,8 @@ export interface HubOptions {
   durableRoots?: readonly string[];
   /** Bounds on replays (history reads in progress at once); see `replay-limits.ts`. */
   replayLimits?: ReplayLimits;
+  /** Where a replay from `since` starts instead (a tick's seq: `tick-marks.ts`). */
+  resolveSince?: CatchUpOptions["resolveSince"];
 }
 
 /** Event options. An event with a `deadline` is ephemeral. */
@@ -94,6 +93,7 @@ export class Hub {
       lastDelivered: (topic) => this.lastDelivered(topic),
       bufferSize: opts.replayBufferSize ?? 10_000,
       limits: opts.replayLimits,
+      resolveSince: opts.resolveSince,
     });
     const untail = opts.log.tail((entry) => this.#deliverEntry(entry));
     const ungap = opts.log.onGap?.((topic) => this.#resetSubscribers(topic));
@@ -167,15 +167,16 @@ export class Hub {
 
   /**
    * Where a subscriber that goes live on `topic` right now starts: the newest durable seq this
-   * instance delivered there (`0-0` before any) and its epoch. A client that has not received a
+   * instance delivered there (before any, its epoch's start, else `0-0`) and its epoch. A client that has not received a
    * frame yet resumes from it after a disconnect, so nothing published meanwhile is lost.
    * `undefined` on topics without a durable log (cron): there is nothing to resume.
    */
   position(topic: string): { seq: string; epoch?: string } | undefined {
     const root = this.#derivations.rootOf(topic);
     if (!this.#durableRoots.has(root)) return undefined;
-    const epoch = this.#lastEpoch.get(root) ?? this.#log.epoch?.(root)?.id;
-    const seq = this.lastDelivered(topic) ?? "0-0";
+    const logEpoch = this.#log.epoch?.(root);
+    const epoch = this.#lastEpoch.get(root) ?? logEpoch?.id;
+    const seq = this.lastDelivered(topic) ?? logEpoch?.start ?? "0-0";
     return epoch === undefined ? { seq } : { seq, epoch };
   }
 

@@ -93,4 +93,29 @@ describe("Subscriptions", () => {
     expect(sub.log).toEqual(["live cron", "unlive cron"]);
     expect([...subs.topics()]).toEqual([]);
   });
+
+  it("restarts a topic it is on from a new since: live delivery stopped, a replay started, presence told nothing", () => {
+    const hub = fakeHub();
+    const membership: string[] = [];
+    const sub = recordingSubscriber();
+    const subs = new Subscriptions(
+      { ...hub, membership: { joined: (t) => void membership.push(`joined ${t}`), left: (t) => void membership.push(`left ${t}`) } },
+      sub,
+    );
+    expect(subs.restart("chat", { since: "1-1" })).toBe(false); // not on it: nothing to restart
+    subs.add("chat");
+    expect(subs.restart("chat", { since: "5-1" })).toBe(true);
+    expect(hub.replays.get("chat")!.since).toBe("5-1");
+    expect(sub.log).toEqual(["live chat", "unlive chat"]);
+    // Restarted again while replaying: the first replay is cancelled and never goes live.
+    const first = hub.replays.get("chat")!.target;
+    expect(subs.restart("chat", { since: "3-1" })).toBe(true);
+    first.goLive();
+    expect(hub.cancelled).toEqual(["chat"]);
+    hub.replays.get("chat")!.target.goLive();
+    expect(sub.log).toEqual(["live chat", "unlive chat", "live chat"]);
+    expect(membership).toEqual(["joined chat"]);
+    subs.remove("chat");
+    expect(membership).toEqual(["joined chat", "left chat"]);
+  });
 });

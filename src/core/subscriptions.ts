@@ -67,6 +67,8 @@ export class Subscriptions {
   #hub: Replayer;
   #sub: Subscriber;
   #topics = new Map<string, Entry>();
+  /** Set by {@link clear}: the connection is gone, and nothing may be registered for it again. */
+  #cleared = false;
 
   #budget: ReplayBudget | undefined;
   /** This connection, as the hub's membership listeners (presence) see it. */
@@ -95,15 +97,44 @@ export class Subscriptions {
     return this.#topics.keys();
   }
 
-  /** Subscribes to `topic` (a no-op when already subscribed); returns whether it was added. */
+  /** Whether nothing may subscribe any more: the connection closed (e.g. at its token's expiry, before it subscribed) or was cleared. */
+  get #ended(): boolean {
+    return this.#cleared || this.#sub.closed;
+  }
+
+  /**
+   * Subscribes to `topic` (a no-op when already subscribed, or once the connection has closed:
+   * no cleanup would ever remove what it registered); returns whether it was added.
+   */
   add(topic: string, opts: SubscribeOptions = {}): boolean {
-    if (this.#topics.has(topic)) return false;
+    if (this.#ended || this.#topics.has(topic)) return false;
+    return this.#start(topic, opts, true);
+  }
+
+  /**
+   * Resumes `topic` again, after `opts.since`, on a connection already subscribed to it (an
+   * in-band subscribe with `since` of a topic it has): its live delivery or replay stops and the
+   * replay after `since` starts, in this turn, so that everything after `since` follows and
+   * nothing before it is sent after; presence sees no leave. Only the channel is kept: `opts`
+   * gives the rest (`encode`, `onReplayFailed` of the first subscribe are not kept). Returns
+   * whether it restarted.
+   */
+  restart(topic: string, opts: SubscribeOptions & { since: string }): boolean {
+    const entry = this.#topics.get(topic);
+    if (this.#ended || !entry) return false;
+    this.#stop(topic, entry);
+    const started = this.#start(topic, { channel: entry.channel, ...opts }, false);
+    if (!started) this.#hub.membership?.left(topic, this.member);
+    return started;
+  }
+
+  #start(topic: string, opts: SubscribeOptions, join: boolean): boolean {
     const channel = opts.channel ?? topic;
     const entry: Entry = { channel, group: opts.group, replay: undefined };
     this.#topics.set(topic, entry);
     if (opts.since === undefined) {
       this.#sub.live(channel);
-      this.#hub.membership?.joined(topic, this.member);
+      if (join) this.#hub.membership?.joined(topic, this.member);
       return true;
     }
     const refused = opts.reserved ? undefined : this.reserveReplay();
@@ -116,7 +147,7 @@ export class Subscriptions {
     const own = this.#target(topic, entry, opts.encode);
     const target = opts.group ? opts.group.wrap(topic, own) : own;
     entry.replay = target;
-    this.#hub.membership?.joined(topic, this.member);
+    if (join) this.#hub.membership?.joined(topic, this.member);
     this.#hub.replay(topic, opts.since, target).catch((error: unknown) => {
       if (this.#topics.get(topic) !== entry) return;
       this.#topics.delete(topic);
@@ -133,6 +164,7 @@ export class Subscriptions {
    * (`resume-group.ts`), so that the client may later resume all of them from any seq it got.
    */
   addAll(topics: readonly string[], opts: SubscribeOptions = {}): void {
+    if (this.#ended) return;
     const fresh = [...new Set(topics)].filter((topic) => !this.#topics.has(topic));
     const group = opts.since !== undefined && fresh.length > 1 ? this.#hub.resumeGroup?.(fresh) : undefined;
     // One replay of the allowance per topic, but at most its burst: one request, however many topics.
@@ -159,15 +191,20 @@ export class Subscriptions {
   remove(topic: string): void {
     const entry = this.#topics.get(topic);
     if (!entry) return;
+    this.#stop(topic, entry);
+    this.#hub.membership?.left(topic, this.member);
+  }
+
+  #stop(topic: string, entry: Entry): void {
     this.#topics.delete(topic);
     entry.group?.forget(topic);
     if (entry.replay) this.#hub.cancelReplay(topic, entry.replay);
     else this.#sub.unlive(entry.channel);
-    this.#hub.membership?.left(topic, this.member);
   }
 
   /** Drops every subscription (the connection closed): replays cancelled, live ones stopped. */
   clear(): void {
+    this.#cleared = true;
     for (const topic of [...this.#topics.keys()]) this.remove(topic);
   }
 

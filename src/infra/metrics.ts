@@ -103,7 +103,7 @@ export class Metrics implements HubMetrics {
     });
     this.limitRefusals = new Counter({
       name: "tickwire_limit_refusals_total",
-      help: "Client actions refused by a limit, by limit (ws_ops, ws_publishes, topics_per_connection, timers_per_session, timers_total, idempotency_keys_per_sub, connections_per_address)",
+      help: "Client actions refused by a limit, by limit (ws_ops, ws_publishes, topics_per_connection, timers_per_session, timers_total, idempotency_keys_per_sub, presence_joins, connections_per_address)",
       labelNames: ["limit"],
       registers,
     });

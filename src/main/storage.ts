@@ -14,7 +14,7 @@ import type { TopicLog } from "../core/topic-log.ts";
 import { RedisHotState } from "../features/timers/redis-hot-state.ts";
 import { type Database, openDatabase } from "../infra/db/database.ts";
 import { SqliteTopicLog } from "../infra/db/sqlite-topic-log.ts";
-import { connectRedis, pingRedis, type Redis } from "../infra/redis/client.ts";
+import type { Redis } from "../infra/redis/client.ts";
 import { keyspaceOf, type RedisKeyspace } from "../infra/redis/keyspace.ts";
 import { keepsEveryAck, persistenceWarning, redisPersistence } from "../infra/redis/persistence.ts";
 import { RedisTopicLog } from "../infra/redis/topic-log.ts";
@@ -60,6 +60,8 @@ export async function openStorage(config: Config, deps: StorageDeps): Promise<St
     disposers.push(() => topicLog.stop());
     return { topicLog, hotState: undefined, database, redis: undefined, keyspace: undefined };
   }
+  // node-redis is loaded only here: the embedded mode never holds its code (see openDatabase).
+  const { connectRedis, pingRedis } = await import("../infra/redis/client.ts");
   // A WAIT for replicas blocks this connection's commands for up to its timeout.
   const commandTimeoutMs = Math.max(5000, config.redisWaitTimeoutMs + 2000);
   const client = await connectRedis({ target, log, name: `tickwire-${config.streamPrefix}`, commandTimeoutMs });

@@ -10,6 +10,9 @@
  * (`redis-presence.ts`). A Redis that came back empty is filled again by the next refresh.
  * A graceful stop (SIGTERM) removes this instance's members and announces their leave at once,
  * before the Redis connections close, instead of leaving them to expire.
+ *
+ * The joins each client has announced are bounded (`join-allowance.ts`, whatever the transport
+ * or endpoint): past the allowance a member joins without a join or leave frame.
  * @module
  */
 import type { AppContext } from "../../app/context.ts";
@@ -18,6 +21,7 @@ import type { Member } from "../../core/membership.ts";
 import { badRequest, jsonResponse, unavailable } from "../../http/errors.ts";
 import { topicProblem } from "../../http/params.ts";
 import type { Redis } from "../../infra/redis/client.ts";
+import { JoinAllowance, PRESENCE_JOIN_BURST, PRESENCE_JOINS_PER_SECOND } from "./join-allowance.ts";
 import { LocalMembers, type PresenceMember, type PresenceSnapshot } from "./members.ts";
 import { presenceDocs } from "./presence-docs.ts";
 import { PresenceEvents, presenceDerivation } from "./presence-events.ts";
@@ -47,7 +51,13 @@ export function presenceFeature(ctx: AppContext, deps: PresenceDeps = {}): Prese
   const instance = crypto.randomUUID().slice(0, 8);
   const local = new LocalMembers();
   const store = deps.redis ? new RedisPresence(deps.redis, deps.keyPrefix ?? config.streamPrefix, config.presenceTtlMs) : undefined;
-  const events = new PresenceEvents(hub, config.presenceEvents, log, () => ctx.metrics.dropped("presence", "overflow", 1));
+  const events = new PresenceEvents(hub, {
+    patterns: config.presenceEvents,
+    log,
+    allowance: new JoinAllowance({ perSecond: PRESENCE_JOINS_PER_SECOND, burst: PRESENCE_JOIN_BURST, now: () => clock.now() }),
+    onDropped: () => ctx.metrics.dropped("presence", "overflow", 1),
+    onRefused: () => ctx.metrics.limitRefusals.inc({ limit: "presence_joins" }),
+  });
   const warn = (what: string) => (err: unknown) => log.warn({ err: String(err) }, `presence: ${what} failed`);
   const toMember = (m: Member): PresenceMember => ({ client: `${instance}-${m.id}`, ...(m.sub === undefined ? {} : { user: m.sub }) });
   let stopListening: (() => void) | undefined;
@@ -67,10 +77,14 @@ export function presenceFeature(ctx: AppContext, deps: PresenceDeps = {}): Prese
       const member = toMember(m);
       if (!local.remove(topic, member.client)) return;
       if (!store) return void events.announce("leave", topic, member);
-      // Not there any more: a sweep removed it as expired, and announced its leave then.
+      // Not there any more: a sweep removed it as expired, and announced its leave then. Not
+      // written: it expires, and whichever instance sweeps it announces its leave.
       const write = store
         .leave(topic, member)
-        .then((removed) => (removed ? events.announce("leave", topic, member) : undefined), warn("leave"))
+        .then(
+          (removed) => (removed ? events.announce("leave", topic, member) : events.forget(topic, member)),
+          (err: unknown) => (events.forget(topic, member), warn("leave")(err)),
+        )
         .finally(() => leaving.delete(write));
       leaving.add(write);
     },

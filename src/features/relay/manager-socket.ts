@@ -3,6 +3,9 @@
  * replies go out in the order the frames arrived: `{"op":"ack","seq"}` once the message is
  * durable, or `{"op":"error","code","message"}` when it was not stored. A manager's frames are
  * raw text with no `ref`, so reply order is the only way it can match replies to messages.
+ * A frame still unanswered when the socket closes, whichever side closes it, has an unknown
+ * outcome: its append goes on and it may be stored (a retry can duplicate it); it is never
+ * acknowledged and then missing.
  *
  * Binary and oversized frames are malformed traffic: answered with an error and the socket stays
  * open, but more than 10 a second closes it with 1008. `overloaded` and `unavailable` are the

@@ -78,6 +78,11 @@ export class MysqlTimerStore implements TimerStore {
     return this.#run("select", false, async () => (await this.db.select().from(timers).where(eq(timers.id, id)))[0]);
   }
 
+  /** `FOR UPDATE` waits for a write in flight (its row lock); in autocommit the lock ends with the statement. */
+  getCurrent(id: number): Promise<TimerState | undefined> {
+    return this.#run("locking select", false, async () => (await this.db.select().from(timers).where(eq(timers.id, id)).for("update"))[0]);
+  }
+
   all(): Promise<TimerState[]> {
     return this.#run("select", false, () => this.db.select().from(timers));
   }

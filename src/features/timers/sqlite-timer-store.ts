@@ -70,6 +70,11 @@ export class SqliteTimerStore implements TimerStore {
     return this.db.select().from(timers).where(eq(timers.id, id)).get();
   }
 
+  /** Writes here are synchronous transactions: none of this process is in flight during a read. */
+  getCurrent(id: number): Promise<TimerState | undefined> {
+    return this.get(id);
+  }
+
   async all(): Promise<TimerState[]> {
     return this.db.select().from(timers).all();
   }

@@ -12,6 +12,7 @@ import type { RouteMethods } from "../../app/feature.ts";
 import { canSubscribe } from "../../auth/access.ts";
 import { readJson, Validator } from "../../http/body.ts";
 import { HttpError, jsonResponse, notFound } from "../../http/errors.ts";
+import { jsonArrayResponse } from "../../http/json-array.ts";
 import { idempotent } from "./idempotency.ts";
 import { CreateTimerBody, ListTimersQuery, ModifyTimerBody } from "./timer-schemas.ts";
 import { type Idempotency, TIMERS_TOPIC, type TimerService } from "./timer-service.ts";
@@ -79,7 +80,9 @@ export function timerRoutes(ctx: AppContext, timers: TimerService): Record<strin
         const sessionId = new URL(req.url).searchParams.get("sessionId");
         const query = listQuery.parse(sessionId === null ? {} : { sessionId }, "query");
         await ctx.auth.requireSubscribe(req, query.sessionId === undefined ? TIMERS_TOPIC : `session:${query.sessionId}`);
-        return jsonResponse(timers.list(query.sessionId));
+        // Rendered a slice per turn: up to TIMERS_MAX timers must not hold the event loop.
+        const { states, view } = timers.list(query.sessionId);
+        return jsonArrayResponse(states, view);
       },
     },
     "/timer/:id/pause": { PUT: mutation({ run: (id, _, idem) => timers.pause(id, idem) }) },

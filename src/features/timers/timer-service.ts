@@ -17,7 +17,7 @@ import type { Clock } from "../../core/clock.ts";
 import type { Hub } from "../../core/hub.ts";
 import type { Tick } from "../../core/ticker.ts";
 import type { LogEntry } from "../../core/topic-log.ts";
-import { conflict, notFound, unavailable } from "../../http/errors.ts";
+import { conflict, unavailable } from "../../http/errors.ts";
 import type { Logger } from "../../log.ts";
 import { type Idempotency, idempotentAnswer, outboxEvents } from "./change-records.ts";
 import { type HotState, inProcessHotState } from "./hot-state.ts";
@@ -25,6 +25,7 @@ import { KeyedSerial } from "./keyed-serial.ts";
 import { guardStore } from "./store-guard.ts";
 import type { TimerLimits } from "./timer-limits.ts";
 import { loadTimers } from "./timer-load.ts";
+import { confirmUnchanged, findTimer, type Lookup } from "./timer-lookup.ts";
 import { TimerMap } from "./timer-map.ts";
 import type { TimerServiceOptions } from "./timer-service-options.ts";
 import type { TimerState, TimerView, Transition } from "./timer-state.ts";
@@ -115,13 +116,14 @@ export class TimerService {
 
   /** The timer, reading hot state or the database when another instance created it just now. */
   async get(id: number): Promise<TimerView> {
-    return this.#view(await this.#find(id));
+    return this.#view(await findTimer(this.#lookup(), id));
   }
 
-  list(sessionId?: string): TimerView[] {
-    const out: TimerView[] = [];
-    for (const e of this.#timers.entries()) if (sessionId === undefined || e.state.sessionId === sessionId) out.push(this.#view(e.state));
-    return out.sort((a, b) => a.id - b.id);
+  /** The timers (of `sessionId`, or all) by id, and their views as of one instant, rendered on demand. */
+  list(sessionId?: string): { states: TimerState[]; view: (t: TimerState) => TimerView } {
+    const states = [...this.#timers.entries()].filter((e) => sessionId === undefined || e.state.sessionId === sessionId).map((e) => e.state);
+    const now = this.#clock.now();
+    return { states: states.sort((a, b) => a.id - b.id), view: (t) => this.#timers.view(t, now) };
   }
 
   pause(id: number, idem?: Idempotency): Promise<TimerView> {
@@ -140,7 +142,7 @@ export class TimerService {
   stop(id: number, idem?: Idempotency): Promise<TimerView> {
     return this.#serial.run(id, async () => {
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        const t = await this.#find(id);
+        const t = await findTimer(this.#lookup(), id);
         const view = this.#view(t);
         const gone = { ...t, version: t.version + 1 };
         const deleted = await guardStore(
@@ -225,7 +227,7 @@ export class TimerService {
   #change(id: number, op: (t: TimerState, now: number) => Transition, idem?: Idempotency): Promise<TimerView> {
     return this.#serial.run(id, async () => {
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        let t = await this.#find(id);
+        let t = await findTimer(this.#lookup(), id);
         const now = this.#now();
         // A timer past due finishes first, exactly as the tick would have done.
         const expiry = machine.expire(t, now);
@@ -238,7 +240,9 @@ export class TimerService {
         }
         const tr = op(t, now);
         if (tr.kind === "conflict") throw conflict(tr.message);
-        if (tr.kind === "unchanged") return this.#view(t);
+        // Nothing to write: answered only once the database confirms this copy is current (else again, from its row).
+        if (tr.kind === "unchanged" && (await confirmUnchanged(this.#lookup(), t))) return this.#view(t);
+        if (tr.kind === "unchanged") continue;
         if (await this.#commit(t, tr, idem)) return this.#view(tr.timer);
         await this.#reload(id);
       }
@@ -264,14 +268,9 @@ export class TimerService {
     return true;
   }
 
-  /** The timer from the map, else hot state, else the database; 404 when none has it. */
-  async #find(id: number): Promise<TimerState> {
-    const held = this.#timers.state(id);
-    if (held) return held;
-    const t = (this.#hot.shared ? await this.#hot.get(id).catch(() => undefined) : undefined) ?? (await guardStore(() => this.#store.get(id)));
-    if (!t) throw notFound(`timer ${id} not found`);
-    this.#timers.adopt(t);
-    return t;
+  /** What `findTimer` and `confirmUnchanged` read (`timer-lookup.ts`: which copy an answer rests on). */
+  #lookup(): Lookup {
+    return { store: this.#store, hot: this.#hot, timers: this.#timers, uncertain: this.#uncertain };
   }
 
   async #reload(id: number): Promise<void> {

@@ -6,7 +6,8 @@
  *   `{"type":"TIMER_CREATE|PAUSE|RESUME|STOP|MODIFY","payload",...,"ref"?}`, each answered
  *   `{"op":"ack","ref"?,"timer"}` or `{"op":"error","code","message"}`.
  * Without `?since=` both first send the current state of their timers, one `TIMER_UPDATE` frame
- * each (`timer-snapshot.ts`, paced by the socket's drain: `snapshot-sender.ts`), then live frames; with `?since=<seq>` they replay instead (the
+ * each (`timer-snapshot.ts`, paced by the socket's drain and a budget per event-loop turn:
+ * `snapshot-sender.ts`), then live frames; with `?since=<seq>` they replay instead (the
  * entries after it, then live). Either way: no gap, no duplicate.
  * @module
  */
@@ -68,8 +69,9 @@ export function timerSockets(ctx: AppContext, timers: TimerService, snapshot: Sn
   const sender = new SnapshotSender(ctx.hub, snapshot.timers, ctx.clock, ctx.config.backpressureLimit);
   const watch = (ws: Socket, topic: string, sessionId?: string) => {
     if (ws.data.since !== undefined) return subscribeSocket(ws, topic, ws.data.since);
-    // A snapshot that has to wait for the client goes live from its position (`snapshot-sender.ts`).
-    sender.send(ws, topic, snapshot.delivered.states(sessionId), (since) => subscribeSocket(ws, topic, since));
+    // A snapshot that had to wait goes live from its position (`snapshot-sender.ts`): the server's
+    // own pacing, not a client's resume, so it takes nothing from the replay allowance.
+    sender.send(ws, topic, snapshot.delivered.states(sessionId), (since) => subscribeSocket(ws, topic, since, since !== undefined));
   };
   const drain = (ws: Socket) => sender.drained(ws);
   return {

@@ -66,6 +66,11 @@ export interface TimerStore {
   /** Deletes the row if it still has `expectedVersion`, with `events`; `false` otherwise. */
   delete(timer: TimerState, expectedVersion: number, events: OutboxEvent[], answer?: IdempotentAnswer): Promise<boolean>;
   get(id: number): Promise<TimerState | undefined>;
+  /**
+   * The row as committed once any write to it still in flight has finished (a locking read):
+   * what an answer that writes nothing (a change to the state the timer already has) rests on.
+   */
+  getCurrent(id: number): Promise<TimerState | undefined>;
   all(): Promise<TimerState[]>;
   /** The oldest unpublished events, in id order. */
   outbox(limit: number): Promise<OutboxRow[]>;

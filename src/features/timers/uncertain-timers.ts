@@ -29,6 +29,11 @@ export class UncertainTimers {
     this.#marks.set(id, (this.#marks.get(id) ?? 0) + 1);
   }
 
+  /** Whether the last write to `id` had an unknown outcome not yet settled by a read. */
+  has(id: number): boolean {
+    return this.#marks.has(id);
+  }
+
   /** Starts one read per uncertain timer not being read already (called on every tick). */
   settle(): void {
     for (const [id, marks] of this.#marks) {

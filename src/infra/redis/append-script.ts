@@ -4,7 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { randomEpochId } from "../../core/memory-topic-log.ts";
-import type { AppendOptions } from "../../core/topic-log.ts";
+import { type AppendOptions, LogUnavailableError } from "../../core/topic-log.ts";
 import type { Redis } from "./client.ts";
 import { epochKey } from "./epochs.ts";
 
@@ -26,10 +26,13 @@ import { epochKey } from "./epochs.ts";
  * the answer is `{'', epoch id, counter}` and nothing is written (see `AppendOptions.claim`).
  * The epoch key is created here, with the new id ARGV[5], when missing (a new stream, or a Redis
  * that came back empty) or when the stream is (a `DEL`, an eviction: its history is gone) unless
- * the epoch is marked ` fresh` (renewed with no entry yet, `epoch-renew.ts`: the mark goes with
- * its first entry), and written into the entry as field `e`. An event id appended before is
- * not appended again: the script answers `{seq it got then, epoch id}`. That key lives `ARGV[4]`
- * seconds, longer than any outbox row waits to be published again.
+ * the epoch is marked ` fresh` (renewed, `epoch-renew.ts`, or created, `epochs.ts`, with no entry
+ * yet: the mark goes with its first entry), and written into the entry as field `e`. The entry's
+ * id is after the epoch's start (a fresh epoch's start is the topic's position before its first
+ * entry: a master whose clock is behind the one that set it must not number an entry before it).
+ * An event id appended before is not appended again: the script answers `{seq it got then,
+ * epoch id}`. That key lives `ARGV[4]` seconds, longer than any outbox row waits to be published
+ * again.
  *
  * Otherwise it answers `{seq, epoch id, tip_1, …, tip_n}`: the newest entry id of each tailed
  * stream just before this XADD (`0-0` for none), read atomically with it. Those tell the
@@ -72,6 +75,7 @@ local function past(id)
   inn = tonumber(inn)
   if #ims > #cms or (#ims == #cms and (ims > cms or (ims == cms and inn >= cn))) then cms, cn = ims, inn + 1 end
 end
+past(string.match(ep, '^%S+ (%S+)') or '')
 local reply = {'', epid}
 for i = 1, n do
   local last = redis.call('XREVRANGE', KEYS[2 + i], '+', '-', 'COUNT', 1)
@@ -107,19 +111,60 @@ export interface AppendTarget {
 const APPEND_SHA = createHash("sha1").update(APPEND_SCRIPT).digest("hex");
 
 /**
+ * Connections, by `Redis.writeMark` (it changes when a connection drops, and in Cluster mode
+ * when the slot moves), on which an append ran: that Redis has the script.
+ */
+const scriptOn = new WeakMap<Redis, Set<string>>();
+
+/**
  * Runs an {@link appendCommand}: by its hash (`EVALSHA`), so that an append does not carry the
  * 1.7 KB script nor make Redis hash it (measured: about half the client's CPU per append and a
- * quarter of Redis's), and with the script itself when that Redis does not have it yet (a new or
- * restarted server, another Cluster node). `NOSCRIPT` means nothing ran, so sending it again
- * cannot append twice.
+ * quarter of Redis's), once an append ran on that connection; with the script itself (`EVAL`)
+ * until then (a new or restarted server, a promoted replica, another Cluster node).
+ *
+ * Not `EVALSHA` first and `EVAL` on `NOSCRIPT`: with appends pipelined, the first one's `EVAL`
+ * loads the script between the second's `NOSCRIPT` and its `EVAL`, and a third `EVALSHA` sent
+ * meanwhile is stored before the second (seen with a manager pipelining after a start). So a
+ * `NOSCRIPT` (an `EVALSHA` that reached a Redis without the script all the same: one held by the
+ * client across a Sentinel failover, a Cluster redirect, a `SCRIPT FLUSH`) is not sent again:
+ * nothing ran, so it is refused `unavailable` (503, retry), and the next appends go as `EVAL`.
  */
 export async function sendAppend(client: Redis, command: string[]): Promise<string[]> {
-  try {
-    return await client.sendCommand<string[]>(command);
-  } catch (error) {
-    if (!String((error as Error)?.message).startsWith("NOSCRIPT")) throw error;
-    return client.sendCommand<string[]>(["EVAL", APPEND_SCRIPT, ...command.slice(2)]);
+  const route = command[3];
+  const mark = client.writeMark(route);
+  let known = scriptOn.get(client);
+  if (!known) scriptOn.set(client, (known = new Set()));
+  let reply: string[];
+  if (!known.has(mark)) {
+    reply = await client.sendCommand<string[]>(["EVAL", APPEND_SCRIPT, ...command.slice(2)]);
+    if (known.size >= 64) known.clear(); // marks of connections long gone
+    known.add(mark);
+  } else {
+    try {
+      reply = await client.sendCommand<string[]>(command);
+    } catch (error) {
+      if (!String((error as Error)?.message).startsWith("NOSCRIPT")) throw error;
+      known.delete(mark);
+      known.delete(client.writeMark(route));
+      throw new LogUnavailableError("redis did not have the append script (a failover, or SCRIPT FLUSH): not stored; retry shortly", "unavailable", {
+        cause: error,
+      });
+    }
   }
+  return heldAcross(client, route, mark, reply);
+}
+
+/**
+ * Sentinel and Cluster: node-redis holds a command issued before a master change (or resends one
+ * redirected by `MOVED` after a slot moved) and sends it to the new master after commands issued
+ * since (seen: an append stored after 680 later ones). Its entry is stored, but out of its
+ * publisher's order: it is answered `unavailable` (it may be stored, a retry can duplicate it),
+ * so that acknowledged appends stay in the order they were sent. (`REDIS_MIN_REPLICAS` answers
+ * so in every mode: `replica-wait.ts`.)
+ */
+function heldAcross(client: Redis, route: string | undefined, mark: string, reply: string[]): string[] {
+  if (client.mode === "single" || client.writeMark(route) === mark) return reply;
+  throw new LogUnavailableError("the redis master changed while the append was out: it may be stored, after later appends; retry shortly", "unavailable");
 }
 
 /** The `EVALSHA` of {@link APPEND_SCRIPT} for one entry, for {@link sendAppend}. */

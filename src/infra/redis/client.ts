@@ -82,7 +82,11 @@ export interface RedisOptions {
   commandTimeoutMs?: number;
 }
 
-/** Connects a client; resolves once connected (or rejects if the first connect fails). */
+/**
+ * Connects a client; resolves once connected, or rejects if the first connect fails: at once
+ * when a single server refuses it, after {@link FIRST_CONNECT_MS} when nothing answers (or a
+ * Sentinel or Cluster finds no node). Only later outages are retried forever.
+ */
 export async function connectRedis({ target: given, url, log, name, commandTimeoutMs = 5000 }: RedisOptions): Promise<Redis> {
   const target: RedisTarget = given ?? { mode: "single", url: url ?? "redis://127.0.0.1:6379" };
   let down = false;
@@ -103,15 +107,41 @@ interface Events {
   onReady?: () => void;
 }
 
+/**
+ * How long a first connect may take. node-redis retries a refused connect, and waits forever
+ * for the handshake's replies, so without it a start against an unreachable Redis neither
+ * listened nor exited (`main.ts` now logs "startup failed" and exits 1, as for the database).
+ * Above the socket's connect timeout (5 s), so that a slow network gets one full attempt.
+ */
+const FIRST_CONNECT_MS = 10_000;
+
 async function connectTo(target: RedisTarget, name: string, commandTimeoutMs: number, events: Events): Promise<Redis> {
   const raw = openRaw(target, name, commandTimeoutMs);
-  raw.client.on("error", (err: unknown) => events.onError(err instanceof Error ? err : new Error(String(err))));
+  let failed: ((error: Error) => void) | undefined;
+  let lastError: Error | undefined;
+  raw.client.on("error", (err: unknown) => {
+    lastError = err instanceof Error ? err : new Error(String(err));
+    // One server that refuses the first connect is down now: fail like the database does.
+    if (failed && target.mode === "single") return failed(lastError);
+    events.onError(lastError);
+  });
   if (events.onReady) raw.client.on("ready", events.onReady);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const giveUp = new Promise<never>((_, reject) => {
+    failed = (error) => reject(new Error(`redis ${name}: first connect failed: ${error.message}`, { cause: error }));
+    timer = setTimeout(
+      () => reject(new Error(`redis ${name}: not connected within ${FIRST_CONNECT_MS} ms (${lastError?.message ?? "no answer"})`)),
+      FIRST_CONNECT_MS,
+    );
+  });
   try {
-    await raw.client.connect();
+    await Promise.race([raw.client.connect(), giveUp]);
   } catch (error) {
     void Promise.resolve(raw.client.destroy()).catch(() => {});
     throw error;
+  } finally {
+    failed = undefined;
+    clearTimeout(timer);
   }
   return new Connection(target, raw, new Deadlines(commandTimeoutMs));
 }

@@ -2,13 +2,20 @@
  * Epochs of the Redis topic log: one key per stream, `<prefix>:epoch:<topic>`, holding
  * `"<id> <start>"`. The append script creates it with the stream (and after a Redis that came
  * back empty, whose streams and keys are gone alike), so a new history always has a new epoch,
- * and every entry records the epoch it was appended in (field `e`).
+ * and every entry records the epoch it was appended in (field `e`). An instance starting (or
+ * reconnected) on a stream that has neither creates it beforehand, marked ` fresh` (no entry
+ * yet, see append-script.ts), so that a topic never written has a position to resume from: its
+ * epoch's start, before every entry of it (a client acked `0-0` was told to reload on resume).
  * @module
  */
+import { randomEpochId } from "../../core/memory-topic-log.ts";
 import type { Epoch } from "../../core/topic-log.ts";
 import type { Redis } from "./client.ts";
 
 export const epochKey = (prefix: string, topic: string) => `${prefix}:epoch:${topic}`;
+
+/** Whether an epoch key's value says no entry was appended in it yet (` fresh`). */
+export const isFreshEpoch = (value: unknown): boolean => typeof value === "string" && value.endsWith(" fresh");
 
 /** `"<id> <start>"` → an epoch; `undefined` for anything else (no key). */
 export function parseEpoch(value: unknown): Epoch | undefined {
@@ -43,9 +50,13 @@ export class EpochWatch {
     return this.#known.get(topic);
   }
 
-  /** Reads the current epochs of `topics`; returns those that changed since last read. */
-  async refresh(topics: readonly string[]): Promise<string[]> {
+  /**
+   * Reads the current epochs of `topics`; returns those that changed since last read. `create`:
+   * first gives a fresh epoch to each stream that has neither entries nor an epoch.
+   */
+  async refresh(topics: readonly string[], create = false): Promise<string[]> {
     const counts = topics.map((topic) => this.#seenCount.get(topic) ?? 0);
+    if (create) await Promise.all(topics.map((topic) => this.#create(topic)));
     const read = await Promise.all(topics.map((topic) => readEpoch(this.#client, this.#prefix, topic)));
     const changed: string[] = [];
     topics.forEach((topic, i) => {
@@ -58,6 +69,27 @@ export class EpochWatch {
       this.#known.set(topic, now);
     });
     return changed;
+  }
+
+  /**
+   * Gives `topic` a fresh epoch starting now (by the clock of the Redis that holds it) if it has
+   * neither entries nor an epoch. No script (appends alone are counted as scripts), and none is
+   * needed: a stream is created with its epoch (append-script.ts), so `NX` fails on one made since.
+   */
+  async #create(topic: string): Promise<void> {
+    const key = epochKey(this.#prefix, topic);
+    if (Number(await this.#client.sendCommand<number>(["EXISTS", `${this.#prefix}:${topic}`])) > 0) return;
+    const [s, us] = await this.#client.sendCommand<[string, string]>(["TIME"], key);
+    const start = `${s}${String(Math.floor(Number(us) / 1000)).padStart(3, "0")}-0`;
+    await this.#client.sendCommand(["SET", key, `${randomEpochId()} ${start} fresh`, "NX"]);
+  }
+
+  /**
+   * Where a reader of `topic` stands, given the tailer's position there: before the tailer read
+   * anything of the stream (`0-0`), the known epoch's start, which every entry of it follows.
+   */
+  position(topic: string, tailed: string | undefined): string | undefined {
+    return tailed === "0-0" ? (this.#known.get(topic)?.start ?? tailed) : tailed;
   }
 
   /** Notes the epoch of a tailed entry; `true` if it differs from the known one. */

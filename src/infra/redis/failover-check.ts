@@ -42,13 +42,16 @@ export interface FailoverCheck {
 
 /** Checks every stream; returns the topics whose history was replaced (new epoch). */
 export async function checkAfterReconnect(c: FailoverCheck): Promise<string[]> {
+  // Taken before the ends are read: an append acknowledged meanwhile (the command connection
+  // keeps writing) is past the end read and would pass for lost.
+  const ackedBefore = c.topics.map((topic) => c.acked.get(topic));
   const ends = await Promise.all(c.topics.map((topic) => streamEnd(c.client, `${c.prefix}:${topic}`)));
   await Promise.all(
     c.topics.map(async (topic, i) => {
       const end = ends[i]!;
       const key = `${c.prefix}:${topic}`;
       const position = c.positions.get(topic) ?? "0-0";
-      const acked = c.acked.get(topic);
+      const acked = ackedBefore[i];
       // Gone from a stream that still ends past it, e.g. restored from older data and then
       // appended to by another instance before this one looked.
       const lostAcked = acked !== undefined && (compareSeq(end, acked) < 0 || (await vanished(c.client, key, acked)));
@@ -66,11 +69,12 @@ export async function checkAfterReconnect(c: FailoverCheck): Promise<string[]> {
       if (lost) {
         await renewEpoch(c.client, c.prefix, topic, c.epochs.get(topic)?.id);
         // Handled: a later reconnect must not count the same loss again (and renew again).
-        c.acked.delete(topic);
+        if (c.acked.get(topic) === acked) c.acked.delete(topic);
       }
     }),
   );
-  return c.epochs.refresh(c.topics);
+  // A Redis that came back empty: a stream never written gets its fresh epoch again.
+  return c.epochs.refresh(c.topics, true);
 }
 
 /**

@@ -8,7 +8,7 @@
 import { compareSeq, durablePart } from "../../core/seq.ts";
 import { type HistoryRead, type LogEntry, LogUnavailableError } from "../../core/topic-log.ts";
 import type { Redis } from "./client.ts";
-import { epochKey, parseEpoch } from "./epochs.ts";
+import { epochKey, isFreshEpoch, parseEpoch } from "./epochs.ts";
 import { recoveredSince } from "./gap-check.ts";
 import { infoField, isNoSuchKey, type RawEntry, toEntry } from "./stream-replies.ts";
 
@@ -80,8 +80,13 @@ async function readOnce(src: HistorySource, topic: string, since: string | undef
   // No epoch: no history at all in this Redis (new, or it came back empty): a reader with an
   // offset cannot have been recovered.
   const inEpoch = since === undefined || (epoch !== undefined && compareSeq(since, epoch.start) >= 0);
-  // No stream: with an epoch it had one, and was deleted (or evicted) with its history.
-  if (!info) return { entries, recovered: since === undefined, epoch: epoch?.id };
+  // No stream: with an epoch it had one, and was deleted (or evicted) with its history, unless
+  // that epoch is fresh (no entry appended in it yet, `epochs.ts`): then nothing of it is missing
+  // for a `since` at its start (a fresh topic's position) or one another stream issued.
+  if (!info) {
+    const fresh = since !== undefined && epoch !== undefined && inEpoch && isFreshEpoch(epochValue) && !(await pastEveryEnd(src, since, epoch.start));
+    return { entries, recovered: since === undefined || fresh, epoch: epoch?.id };
+  }
   const tip = String(infoField(info, "last-generated-id") ?? "0-0");
   const recovered = inEpoch && !truncated && (since === undefined || (recoveredSince(info, since, src.historySize) && !(await pastEveryEnd(src, since, tip))));
   return { entries, recovered, tip, epoch: epoch?.id };

@@ -76,6 +76,9 @@ export class RedisTopicLog implements TopicLog {
     const [client, gapListeners, positions] = [this.#client, this.#gapListeners, this.#positions];
     this.#gapCheck = { client, topics, readCount, historySize, log, gapListeners, reported: new Map(), positions };
     this.#recent = new RecentEntries(historySize);
+    // Before the hub hears of a gap: the window would hold both sides of it and answer a resume
+    // from before it, recovered, without the trimmed entries.
+    this.#gapListeners.add((topic) => this.#recent.reset(topic));
     this.#epochs = new EpochWatch(this.#client, this.#opts.prefix);
     this.#onHistoryRead = opts.onHistoryRead;
     this.#streamKeys = topics.map((t) => this.#key(t));
@@ -104,7 +107,7 @@ export class RedisTopicLog implements TopicLog {
       onDown,
       stopping: this.#isStopping,
     }));
-    await this.#epochs.refresh(this.#opts.topics);
+    await this.#epochs.refresh(this.#opts.topics, true);
     await Promise.all(this.#opts.topics.map((topic) => this.#startTopic(topic)));
     this.#tailerUp = true;
     this.#unwatch = watchTrims(this.#client, this.#opts.prefix, this.#opts.topics, this.#recent, this.#epochs, (t) => this.#historyReplaced(t));
@@ -188,7 +191,7 @@ export class RedisTopicLog implements TopicLog {
   }
 
   lastDelivered(topic: string): string | undefined {
-    return this.#positions.get(topic);
+    return this.#epochs.position(topic, this.#positions.get(topic));
   }
 
   /** Appends are taken: connected, and not waiting for a check after the connection dropped. */

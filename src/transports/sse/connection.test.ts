@@ -72,6 +72,21 @@ describe("SseConnection", () => {
     expect(cleanups()).toBe(1);
   });
 
+  it("queues another topic's copy of the entry just written past the limit, so a resume from its id misses no copy", () => {
+    const { conn, w, drops } = setup(40);
+    w.backUp();
+    conn.send(bytes("x".repeat(10)), false, "chat", "4-1");
+    conn.send(bytes("a".repeat(25)), false, "timers", "5-1"); // timer:<id>'s copy: fits
+    conn.send(bytes("b".repeat(25)), false, "timers", "5-1"); // session:<sid>'s copy of the same entry
+    expect({ closed: conn.closed, backlog: conn.backlog, drops }).toEqual({ closed: false, backlog: 60, drops: [] });
+    conn.send(bytes("c".repeat(5)), false, "timers", "6-1"); // the next entry does not fit
+    expect({ closed: conn.closed, drops, last: w.written.at(-1)?.slice(0, 15) }).toEqual({
+      closed: true,
+      drops: [["timers", "overflow"]],
+      last: "event: overflow",
+    });
+  });
+
   it("writes a run of events in one write while it keeps up, and each under the policy once backed up", () => {
     const { conn, w, drops } = setup(40);
     const events = [bytes("a".repeat(10)), bytes("tick")].map((chunk, i) => ({ chunk, ephemeral: i === 1, seq: `${i + 1}-1` }));
@@ -108,6 +123,24 @@ describe("SseConnection", () => {
     conn.send(bytes('id: 100-1.77\ndata: {"seq":"100-1.77"}\n\n'), true, "timer", "100-1.77");
     conn.send(bytes('id: 300-1.78\ndata: {"seq":"300-1.78"}\n\n'), true, "chat", "300-1.78");
     expect(w.written).toEqual(['id: 300-1.77\ndata: {"seq":"100-1.77"}\n\n', 'id: 300-1.78\ndata: {"seq":"300-1.78"}\n\n']);
+  });
+
+  it("resumed from a tick's seq or a bare <ms>, sends that offset as is until a durable event (a tick's mark, a valid seq)", () => {
+    const tick = bytes('id: 9000-0\ndata: {"topic":"cron","seq":"9000-0"}\n\n');
+    for (const since of ["8000-0", "8000"]) {
+      const { conn, w } = setup(4096);
+      conn.startAt(since, true);
+      conn.sendTick(tick, "9000-0", "cron");
+      conn.send(bytes('id: 100-1.77\ndata: {"seq":"100-1.77"}\n\n'), true, "timer", "100-1.77");
+      conn.send(bytes("id: 7990-1\ndata: {}\n\n"), false, "chat", "7990-1");
+      conn.sendTick(tick, "9000-0", "cron");
+      expect(w.written.map((t) => t.slice(0, t.indexOf("\n")))).toEqual([`id: ${since}`, `id: ${since}`, "id: 7990-1", "id: 7990-1.9000000"]);
+    }
+    // Not the stream's own start at a position (an epoch's `<ms>-0`): that one gets its counter.
+    const { conn, w } = setup(4096);
+    conn.startAt("8000-0");
+    conn.sendTick(tick, "9000-0", "cron");
+    expect(w.written[0]).toStartWith("id: 8000-0.9000000\n");
   });
 
   it("skips pings while backed up, and overflows rather than queue control events past the limit", () => {

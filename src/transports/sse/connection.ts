@@ -9,7 +9,7 @@
  * @module
  */
 import type { HubMetrics } from "../../core/hub-metrics.ts";
-import { compareSeq, durablePart } from "../../core/seq.ts";
+import { compareSeq, durablePart, parseSeq } from "../../core/seq.ts";
 import type { SseRun, SseSink } from "./sse-transport.ts";
 
 const utf8 = new TextEncoder();
@@ -36,6 +36,14 @@ export class SseConnection implements SseSink {
    * durable event's seq); `undefined` on a stream of ticks only. See {@link sendTick}.
    */
   #watermark: string | undefined;
+  /**
+   * The client's `Last-Event-ID` when it has no durable counter (a tick's `<tick>-0`, a bare
+   * `<ms>`): until a durable event moves the watermark, ticks and older ephemeral events are sent
+   * under it as is, not `<it>.<k>`. A resume from `<tick>-0` starts at the tick's mark, which can be
+   * older than the tick (entries numbered before it delivered after it); `<tick>-0.<k>` would start
+   * after the tick and skip them, and `<ms>.<k>` is not a seq at all.
+   */
+  #offset: string | undefined;
   /** Bytes written since the socket reported backpressure; 0 while it keeps up. */
   #backlog = 0;
   #ended: () => void = () => {};
@@ -65,9 +73,14 @@ export class SseConnection implements SseSink {
     return this.#backlog;
   }
 
-  /** Where the stream starts on its durable topics: its resume offset, or the newest position of them. */
-  startAt(position: string | undefined): void {
+  /**
+   * Where the stream starts on its durable topics: its resume offset (`resumed`, the client's
+   * `Last-Event-ID`), or the newest position of them.
+   */
+  startAt(position: string | undefined, resumed = false): void {
     this.#watermark = position === undefined ? undefined : durablePart(position);
+    const parts = resumed && position !== undefined ? parseSeq(position) : undefined;
+    this.#offset = parts && parts.n === 0 && parts.k === undefined ? position : undefined;
   }
 
   bind(writer: ReadableStreamDirectController): void {
@@ -93,18 +106,23 @@ export class SseConnection implements SseSink {
 
   send(chunk: Uint8Array, ephemeral: boolean, family: string, seq?: string): void {
     if (this.#closed || !this.#writer) return;
+    // Another topic's copy of the entry just written (`timers`, `timer:<id>` and `session:<sid>`
+    // carry one entry under one seq): the client's Last-Event-ID is that seq already, so a stream
+    // ended before this copy would resume after the entry and never send it. It is queued past
+    // the limit instead (at most one copy per topic of the stream).
+    const copy = !ephemeral && seq !== undefined && seq === this.#watermark;
     if (!ephemeral && seq !== undefined) this.#watermark = seq;
     // An ephemeral frame after an older position than this stream's (a topic quieter than the
     // others): its id would resume from there and repeat what the stream sent since.
     else if (ephemeral && seq !== undefined && this.#behind(seq)) {
-      chunk = withId(chunk, seq, `${this.#watermark}.${seq.slice(seq.indexOf(".") + 1)}`);
+      chunk = withId(chunk, seq, this.#idAt(seq.slice(seq.indexOf(".") + 1)));
     }
     if (this.#backlog > 0) {
       if (ephemeral) {
         this.#metrics.dropped(family, "backpressure", 1);
         return;
       }
-      if (this.#backlog + chunk.byteLength > this.#queueBytes) {
+      if (!copy && this.#backlog + chunk.byteLength > this.#queueBytes) {
         this.#metrics.dropped(family, "overflow", 1);
         this.overflow();
         return;
@@ -137,12 +155,18 @@ export class SseConnection implements SseSink {
    * position plus a counter (`<watermark>.<tick ms × 1000>`), not the tick's `<ms>-0`: with one
    * `Last-Event-ID` for every topic, resuming from a tick's own seq would skip the entries
    * numbered before it but not yet delivered when it went out (the tail a moment behind, or
-   * Redis's clock behind this instance's). The data keeps the tick's seq.
+   * Redis's clock behind this instance's). The data keeps the tick's seq. (Resumed from a
+   * `<tick>-0` and no durable event since: that offset as is, see {@link #offset}.)
    */
   sendTick(chunk: Uint8Array, seq: string, family: string): void {
     if (this.#watermark === undefined) return this.send(chunk, true, family);
     const ms = Number(seq.slice(0, seq.indexOf("-")));
-    this.send(withId(chunk, seq, `${this.#watermark}.${ms * 1000}`), true, family);
+    this.send(withId(chunk, seq, this.#idAt(String(ms * 1000))), true, family);
+  }
+
+  /** The id of an ephemeral event at this stream's position, its counter `k` (see {@link #offset}). */
+  #idAt(k: string): string {
+    return this.#watermark === this.#offset ? this.#offset! : `${this.#watermark}.${k}`;
   }
 
   #behind(seq: string): boolean {

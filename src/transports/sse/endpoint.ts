@@ -101,8 +101,9 @@ export function sseEndpoint(deps: SseDeps, opts: SseOptions) {
     for (const topic of topics) {
       if (!canSubscribe(principal, topic)) throw new HttpError(403, "forbidden", `topics: not allowed to subscribe to ${topic}`, "topics");
     }
+    // An empty header names no offset (a browser sends none before its first id): `?lastEventId=` then.
     const header = req.headers.get("last-event-id");
-    const since = header !== null ? parseSince(header, "Last-Event-ID") : parseSince(url.searchParams.get("lastEventId"), "lastEventId");
+    const since = header ? parseSince(header, "Last-Event-ID") : parseSince(url.searchParams.get("lastEventId"), "lastEventId");
     const clientId = url.searchParams.get("client_id");
     const wantsPosition = url.searchParams.get("position") === "1";
     const address = acquireAddress(deps.quota, server.requestIP(req)?.address);
@@ -132,7 +133,10 @@ export function sseEndpoint(deps: SseDeps, opts: SseOptions) {
         if (conn.closed) return; // the client went away before the first bytes: register nothing
         connections.add(conn);
         if (principal?.exp !== undefined) cancelExpiry = runAt(deps.clock, principal.exp * 1000, () => endExpired(conn));
-        conn.startAt(since ?? newestPosition(topics, deps.position));
+        // The token expired since it was verified: the stream has just ended, so subscribe nothing
+        // (its cleanup has already run, and would never remove what this registered).
+        if (conn.closed) return;
+        conn.startAt(since ?? newestPosition(topics, deps.position), since !== undefined);
         // One `Last-Event-ID` for all: their replays are merged, so any id sent resumes them all.
         subscriptions.addAll(topics, { since });
         // Read in the same turn as the stream went live: every later entry arrives on it.

@@ -131,3 +131,12 @@ export function closeSocket(ws: Socket, code: number, reason: string): void {
   ws.data.closed = true;
   ws.close(code, reason);
 }
+
+/**
+ * Sends `frame`; whether it was not dropped. Bun answers 0 for a dropped frame and for an empty
+ * one sent (a relay message may be ""): call it under the backpressure limit, where an empty
+ * frame cannot be dropped.
+ */
+export function sendFrame(ws: Socket, frame: string): boolean {
+  return ws.send(frame) !== 0 || frame.length === 0;
+}

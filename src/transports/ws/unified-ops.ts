@@ -40,6 +40,7 @@ export interface UnifiedDeps {
   /**
    * Topics whose joins and leaves are appended to a log (presence events): subscribing to one or
    * leaving it costs a publish, so that flapping cannot flood that shared log past the publish limit.
+   * (Presence also bounds the joins each token `sub` has announced, on every path: `join-allowance.ts`.)
    */
   announced?: (topic: string) => boolean;
 }
@@ -84,11 +85,13 @@ export async function handleUnifiedOp(deps: UnifiedDeps, ws: Socket, frame: Reco
       }
       if (!subs?.has(topic) && deps.announced?.(topic) && !admitOrRefuse(deps, ws, now, ref)) return;
       // A resume the replay allowance refuses is answered as such, not acknowledged first.
-      const resume = since !== undefined && subs !== undefined && !subs.has(topic);
+      const resume = since !== undefined && subs !== undefined;
       const refused = resume ? subs.reserveReplay() : undefined;
       if (refused) return sendJson(ws, { op: "error", code: refused.code, topic, message: `topic: ${refused.message}`, ...(ref !== undefined ? { ref } : {}) });
       // Read in the same turn as the socket goes live: every entry after it arrives live.
       reply({ topic, ...(since === undefined && !subs?.has(topic) ? deps.position?.(topic) : undefined) });
+      // Already on it: with `since`, it replays from there again (after the ack, as a new subscription).
+      if (resume && subs.has(topic)) return void subs.restart(topic, { since, reserved: true });
       return subscribeSocket(ws, topic, since, resume);
     }
     case "presence": {

@@ -7,7 +7,7 @@
 import { ReplayRefusedError } from "../../core/replay-limits.ts";
 import type { Subscriber } from "../../core/subscriptions.ts";
 import type { Logger } from "../../log.ts";
-import { CloseCode, closeSocket, type Socket, sendError, sendJson } from "./socket.ts";
+import { CloseCode, closeSocket, type Socket, sendError, sendFrame, sendJson } from "./socket.ts";
 
 /**
  * @param beforeLive runs before the socket goes live on a channel and before each direct write:
@@ -22,7 +22,7 @@ export function wsSubscriber(ws: Socket, limit: number, log: Logger, beforeLive:
       if (ws.data.closed) return false;
       beforeLive(); // frames the write window holds were delivered first: they go first
       if (ws.data.closed || ws.getBufferedAmount() > limit) return false;
-      return ws.send(frame) !== 0;
+      return sendFrame(ws, frame);
     },
     live(channel) {
       if (ws.data.closed) return;
