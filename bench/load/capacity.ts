@@ -8,7 +8,8 @@
  * - `bare`: the bare Bun relay over WebSocket (the baseline); `bare-sse`: its SSE stream (frames
  *   padded to tickwire's chat frame size, as in `fanout.ts`), the baseline of `sse`;
  * - `embedded`: tickwire `/ws`; `embedded-wd5`: the same with `WRITE_DELAY_MS=5` (write
- *   coalescing); `redis`: tickwire with Redis Streams; `sse`: tickwire `/events`;
+ *   coalescing); `embedded-serial`: the same without JSC's concurrent GC and JIT threads (what
+ *   those helper threads cost on 2 cores); `redis`: tickwire with Redis Streams; `sse`: tickwire `/events`;
  * - `bare-sized`: the bare relay with its frames padded to tickwire's chat frame (`--ws-pad`, 206 B
  *   against the 64 B op, as `fanout.ts` measures), which tells the frame's bytes from tickwire's code.
  * Targets (issue #18): `embedded` ≥ 0.95x `bare` (coalescing off), `embedded-wd5` ≥ 1.5x `bare`,
@@ -71,11 +72,14 @@ const { values } = parseArgs({
   },
 });
 
+/** JSC without its concurrent GC, concurrent JIT and parallel markers: what tickwire's helper threads cost on 2 cores. */
+const SERIAL_JSC = { BUN_JSC_useConcurrentGC: "0", BUN_JSC_useConcurrentJIT: "0", BUN_JSC_numberOfGCMarkers: "1" };
 const pairs = (list: string[]) => Object.fromEntries(list.map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
 const CATALOGUE: Record<string, CapacityVariant> = {
   bare: { name: "bare", server: "bare", transport: "ws", env: {} },
   embedded: { name: "embedded", server: "embedded", transport: "ws", env: {}, against: "bare", target: 0.95 },
   "embedded-wd5": { name: "embedded-wd5", server: "embedded", transport: "ws", env: { WRITE_DELAY_MS: "5" }, against: "bare", target: 1.5 },
+  "embedded-serial": { name: "embedded-serial", server: "embedded", transport: "ws", env: SERIAL_JSC, against: "bare" },
   redis: { name: "redis", server: "redis", transport: "ws", env: {}, against: "bare" },
   sse: { name: "sse", server: "embedded", transport: "sse", env: {}, against: "bare-sse", target: 1.5 },
   "bare-sse": { name: "bare-sse", server: "bare", transport: "sse", env: { BARE_RELAY_PAD_BYTES: values["sized-pad"] } },
