@@ -10,12 +10,16 @@
  *   delivered when the log's tail hands them back, so a client may replay them by offset.
  *
  * The publish path builds one frame string per topic per event (from the body's JSON text,
- * which a log entry already carries) and allocates nothing per subscriber.
+ * which a log entry already carries) and allocates nothing per subscriber. Entries are
+ * delivered one at a time: one appended while another is delivered (an in-process log hands it
+ * back inside `append`) waits for it ({@link SerialQueue}), so it neither overtakes it nor cuts
+ * it short.
  * @module
  */
 import { type CatchUpOptions, CatchUps, type ReplayTarget } from "./catch-up.ts";
 import type { Clock } from "./clock.ts";
 import { type Derivation, Derivations } from "./derivation.ts";
+import { Fanout } from "./fanout.ts";
 import { frameFromBodyJson } from "./frame.ts";
 import { type HubMetrics, noopHubMetrics } from "./hub-metrics.ts";
 import { Listeners } from "./listeners.ts";
@@ -23,6 +27,7 @@ import { Membership } from "./membership.ts";
 import type { ReplayLimits } from "./replay-limits.ts";
 import type { ResumeGroup } from "./resume-group.ts";
 import { ephemeralAfter, ephemeralSeq } from "./seq.ts";
+import { SerialQueue } from "./serial-queue.ts";
 import { topicFamily } from "./topic.ts";
 import type { AppendOptions, LogEntry, TopicLog } from "./topic-log.ts";
 import type { Transport } from "./transport.ts";
@@ -63,9 +68,7 @@ export class Hub {
   #clock: Clock;
   #metrics: HubMetrics;
   #onError: (error: unknown, context: string) => void;
-  #transports: Transport[] = [];
-  /** Receivers per transport for the topic being delivered (reused: delivery is synchronous). */
-  #counts: number[] = [];
+  #fanout: Fanout;
   #taps = new Map<string, Listeners<[LogEntry, string]>>();
   #catchUps: CatchUps;
   #lastDelivered = new Map<string, string>();
@@ -84,6 +87,7 @@ export class Hub {
     this.#clock = opts.clock;
     this.#metrics = opts.metrics ?? noopHubMetrics;
     this.#onError = opts.onError ?? (() => {});
+    this.#fanout = new Fanout(this.#metrics, this.#onError);
     this.membership = new Membership((error) => this.#onError(error, "membership listener"));
     this.#durableRoots = new Set(opts.durableRoots ?? []);
     this.#catchUps = new CatchUps({
@@ -95,7 +99,12 @@ export class Hub {
       limits: opts.replayLimits,
       resolveSince: opts.resolveSince,
     });
-    const untail = opts.log.tail((entry) => this.#deliverEntry(entry));
+    // One entry at a time: an append made while delivering (synchronous in-process logs) waits.
+    const deliveries = new SerialQueue<LogEntry>(
+      (entry) => this.#deliverEntry(entry),
+      (error) => this.#onError(error, "delivery"),
+    );
+    const untail = opts.log.tail((entry) => deliveries.push(entry));
     const ungap = opts.log.onGap?.((topic) => this.#resetSubscribers(topic));
     this.#untail = () => {
       untail();
@@ -109,8 +118,7 @@ export class Hub {
 
   /** Registers a transport; every later event is offered to it. */
   addTransport(transport: Transport): void {
-    this.#transports.push(transport);
-    this.#counts.push(0);
+    this.#fanout.add(transport);
   }
 
   /** Publishes an ephemeral event on each of `topics` (its body serialized once); dropped and counted if late. */
@@ -135,7 +143,8 @@ export class Hub {
     for (const topic of topics) {
       // Most per-timer topics have nobody listening: count the event, skip building its frame
       // (with 10 000 timers that is most of a tick's work and garbage).
-      if (!this.#countReceivers(topic) && !this.#catchUps.has(topic)) {
+      const counts = this.#fanout.count(topic);
+      if (!counts && !this.#catchUps.has(topic)) {
         this.#metrics.published(topicFamily(topic));
         continue;
       }
@@ -148,7 +157,7 @@ export class Hub {
         epoch = this.#lastEpoch.get(root) ?? this.#log.epoch?.(root)?.id;
       }
       const frame = frameFromBodyJson(topic, seq, ts, json, epoch);
-      this.#fanout(topic, frame, seq, true);
+      this.#fanout.deliver(topic, frame, seq, true, counts);
       this.#catchUps.feed(topic, frame, seq, true);
     }
   }
@@ -191,7 +200,7 @@ export class Hub {
    * broadcast. Use a channel name that is not a valid topic so clients cannot subscribe to it.
    */
   publishRaw(channel: string, data: string): void {
-    for (const transport of this.#transports) {
+    for (const transport of this.#fanout.transports) {
       const n = transport.receivers(channel);
       if (n > 0) transport.deliver(channel, data, "", false, n);
     }
@@ -231,17 +240,6 @@ export class Hub {
     this.#catchUps.clear();
   }
 
-  /** Fills {@link #counts} for `topic`; whether any transport has a receiver. */
-  #countReceivers(topic: string): boolean {
-    let any = false;
-    for (let i = 0; i < this.#transports.length; i++) {
-      const n = this.#transports[i]!.receivers(topic);
-      this.#counts[i] = n;
-      if (n > 0) any = true;
-    }
-    return any;
-  }
-
   #deliverEntry(entry: LogEntry): void {
     this.#lastDelivered.set(entry.topic, entry.seq);
     if (entry.epoch !== undefined) this.#lastEpoch.set(entry.topic, entry.epoch);
@@ -256,31 +254,15 @@ export class Hub {
   #deliverOn(topic: string, entry: LogEntry): void {
     // Derived topics (`timer:<id>`, `session:<id>`) mostly have nobody listening: no frame then.
     const taps = this.#taps.get(topic);
-    if (!this.#countReceivers(topic) && !taps && !this.#catchUps.has(topic)) {
+    const counts = this.#fanout.count(topic);
+    if (!counts && !taps && !this.#catchUps.has(topic)) {
       this.#metrics.published(topicFamily(topic));
       return;
     }
     const frame = frameFromBodyJson(topic, entry.seq, entry.ts, entry.json, entry.epoch);
-    this.#fanout(topic, frame, entry.seq, false);
+    this.#fanout.deliver(topic, frame, entry.seq, false, counts);
     taps?.emit(entry, frame);
     this.#catchUps.feed(topic, frame, entry.seq, false);
-  }
-
-  /** Hands `frame` to the transports whose receivers {@link #countReceivers} just counted. */
-  #fanout(topic: string, frame: string, seq: string, ephemeral: boolean): void {
-    const family = topicFamily(topic);
-    this.#metrics.published(family);
-    let delivered = 0;
-    for (let i = 0; i < this.#transports.length; i++) {
-      const n = this.#counts[i]!;
-      if (n === 0) continue;
-      try {
-        delivered += this.#transports[i]!.deliver(topic, frame, seq, ephemeral, n);
-      } catch (error) {
-        this.#onError(error, `transport delivery on ${topic}`);
-      }
-    }
-    if (delivered > 0) this.#metrics.delivered(family, delivered);
   }
 
   /**
@@ -290,7 +272,7 @@ export class Hub {
   #resetSubscribers(root: string): void {
     const affected = (topic: string) => this.#derivations.rootOf(topic) === root;
     let n = 0;
-    for (const transport of this.#transports) n += transport.reset(affected);
+    for (const transport of this.#fanout.transports) n += transport.reset(affected);
     n += this.#catchUps.reset(affected); // replaying, or not live yet: not the transports' to find
     if (n > 0) this.#metrics.dropped(topicFamily(root), "overflow", n);
     this.#onError(new Error(`log gap on ${root}: ${n} subscribers disconnected to resume`), "log gap");
