@@ -60,13 +60,17 @@ export class PresenceEvents {
   /**
    * Resolves once the event is in the log, counted as dropped, or left out (a join past the
    * member's allowance, and the leave of such a join); never rejects: shutdown awaits it before
-   * Redis closes. The allowance is taken at once, in the caller's turn.
+   * Redis closes. The allowance is taken at once, in the caller's turn; the append comes after it.
    */
   async announce(event: "join" | "leave", topic: string, member: PresenceMember): Promise<void> {
     if (!this.announces(topic)) return;
     if (event === "leave" ? this.#silent.delete(keyOf(topic, member)) : !this.#admit(topic, member)) return;
     const body = { event, subject: topic, client: member.client, ...(member.user === undefined ? {} : { user: member.user }) };
     try {
+      // Appended after the caller's turn, never inside it: a leave comes from a connection closed
+      // while a transport writes a batch (SSE overflow, WS 4008), and an in-process log would
+      // deliver it at once, ahead of the older frames that write still holds.
+      await Promise.resolve();
       await this.#hub.append(PRESENCE_ROOT, body);
     } catch (err) {
       this.#o.onDropped?.();
