@@ -116,9 +116,12 @@ export function createServer(features: readonly Feature[], opts: ServerOptions):
           const behavior = behaviors.get(ws.data.kind);
           const now = opts.clock.now();
           if (expired(ws, now)) return closeSocket(ws, CloseCode.unauthorized, EXPIRED_REASON);
+          // Every frame counts as an op, before it is parsed; on a publishing endpoint only refresh
+          // ops do (each one verifies a signature), its messages having their own limit.
+          const publishes = behavior?.frames === "publishes";
+          if (!publishes && !admitOp(ws, now, opts.opsPerSecond, onOpRefused)) return;
           const op = refreshOp(message);
-          // Refresh ops count on every endpoint (each one verifies a signature).
-          if ((op || behavior?.frames !== "publishes") && !admitOp(ws, now, opts.opsPerSecond, onOpRefused)) return;
+          if (publishes && op && !admitOp(ws, now, opts.opsPerSecond, onOpRefused)) return;
           if (op) {
             refresh(ws, op, opts.auth, opts.clock).catch((err: unknown) => log.warn({ err, socket: ws.data.id }, "token refresh failed"));
             return;

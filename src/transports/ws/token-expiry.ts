@@ -11,6 +11,7 @@ import type { Auth } from "../../auth/auth.ts";
 import type { Principal } from "../../auth/principal.ts";
 import { type Clock, runAt } from "../../core/clock.ts";
 import { httpErrorOf } from "../../http/errors.ts";
+import { parseClientFrame } from "./client-frames.ts";
 import { CloseCode, closeSocket, type Socket, sendError, sendJson } from "./socket.ts";
 
 export const EXPIRED_REASON = "token expired; reconnect with a new token, or send op refresh before exp";
@@ -34,15 +35,19 @@ export function expired(ws: Socket, now: number): boolean {
   return exp !== undefined && exp * 1000 <= now;
 }
 
-/** The frame as a refresh op, cheaply: only frames that mention "refresh" are parsed. */
+/** A refresh op is at most this long: an 8192-character token and its envelope. */
+const MAX_REFRESH_CHARS = 9 * 1024;
+
+/**
+ * The frame as a refresh op, cheaply: only frames short enough to be one that mention "refresh"
+ * are parsed (a frame of up to Bun's 1 MiB payload would block the loop for ~100 ms). A longer
+ * one goes to the endpoint, which refuses what it cannot take.
+ */
 export function refreshOp(message: string | Buffer): { token: unknown; ref: unknown } | undefined {
-  if (typeof message !== "string" || !message.includes('"refresh"')) return undefined;
-  try {
-    const frame = JSON.parse(message) as Record<string, unknown>;
-    return frame && typeof frame === "object" && frame.op === "refresh" ? { token: frame.token, ref: frame.ref } : undefined;
-  } catch {
-    return undefined;
-  }
+  if (typeof message !== "string" || message.length > MAX_REFRESH_CHARS || !message.includes('"refresh"')) return undefined;
+  const parsed = parseClientFrame(message);
+  if (!("value" in parsed)) return undefined;
+  return parsed.value.op === "refresh" ? { token: parsed.value.token, ref: parsed.value.ref } : undefined;
 }
 
 /** Why `next` cannot replace `current` on `ws`, or `undefined`. */
