@@ -109,7 +109,8 @@ export function presenceFeature(ctx: AppContext, deps: PresenceDeps = {}): Prese
     routes: {
       "/presence/:topic": {
         GET: async (req) => {
-          const topic = decodeURIComponent((req.params as Record<string, string>).topic ?? "");
+          // Bun has decoded the path already: decoding again would make `%25` a 500 and `%253A` a colon.
+          const topic = (req.params as Record<string, string>).topic ?? "";
           const problem = topicProblem(topic, "topic");
           if (problem) throw badRequest(problem, "topic");
           await ctx.auth.requireSubscribe(req, topic);
