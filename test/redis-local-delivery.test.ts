@@ -14,6 +14,7 @@ import { connectRedis, type Redis } from "../src/infra/redis/client.ts";
 import { RedisTopicLog } from "../src/infra/redis/topic-log.ts";
 import { silentLogger } from "../src/log.ts";
 import { REDIS_URL, uniquePrefix } from "./support/server.ts";
+import { gateTailOf as gateTail, type TailGate } from "./support/tail-gate.ts";
 import { until } from "./support/until.ts";
 
 const clients: Redis[] = [];
@@ -21,33 +22,9 @@ const logs: RedisTopicLog[] = [];
 const prefixes: string[] = [];
 const gates: TailGate[] = [];
 
-/** Holds the replies of the tailer's `XREAD`s while closed. */
-interface TailGate {
-  close(): void;
-  open(): void;
-}
-
-/** Wraps the tail connection the log will duplicate from `client` so that a test can hold it. */
+/** A held tailer, opened again at the end. */
 function gateTailOf(client: Redis): TailGate {
-  let gate = Promise.resolve();
-  let release = () => {};
-  const duplicate = client.duplicate.bind(client);
-  client.duplicate = (async (options: Parameters<Redis["duplicate"]>[0]) => {
-    const tail = await duplicate(options);
-    const send = tail.sendCommand.bind(tail);
-    tail.sendCommand = (async (args: string[], route?: string) => {
-      const reply = await send(args, route);
-      if (args[0] === "XREAD") await gate;
-      return reply;
-    }) as Redis["sendCommand"];
-    return tail;
-  }) as Redis["duplicate"];
-  const g = {
-    close: () => {
-      gate = new Promise((resolve) => (release = resolve));
-    },
-    open: () => release(),
-  };
+  const g = gateTail(client);
   gates.push(g);
   return g;
 }

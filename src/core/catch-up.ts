@@ -180,16 +180,17 @@ export class CatchUps {
   }
 
   /**
-   * Ends, as overflowed, the subscribers of the topics `affected` names (a log gap) that sent
-   * their history and are on the direct path, not live yet; returns how many. (One still reading
-   * its history goes on: that read answers for the gap, `recovered:false` first.)
+   * Ends, as overflowed, the subscribers of the topics `affected` names (a log gap) that are not
+   * live yet; returns how many. One still reading or sending its history ends too: its read may
+   * predate the gap (the window answered `recovered` for what it held), and the entries the tail
+   * hands over after the gap would follow it with the missed ones between. Resuming, the client
+   * gets a read that answers for the gap.
    */
   reset(affected: (topic: string) => boolean): number {
     let n = 0;
     for (const [topic, set] of [...this.#byTopic]) {
       if (!affected(topic)) continue;
       for (const c of [...set]) {
-        if (c.held) continue;
         if (!c.target.closed) n++;
         this.#end(topic, c, false);
       }
@@ -210,6 +211,11 @@ export class CatchUps {
       // Already sent from history: skip it, but the tail passing it may be what lets us go live.
       if (c.last !== undefined && compareSeq(seq, c.last) <= 0) return this.#maybeGoLive(topic, c);
       c.last = seq;
+    } else if (c.last !== undefined && seq !== durablePart(seq) && compareSeq(seq, c.last) <= 0) {
+      // Stamped at this instance's lagging tail (`<seq>.<k>`), behind what the client has: a
+      // resume from it would repeat entries. Dropped as stale, like any late ephemeral frame.
+      // (A tick's own seq, `<tick>-0` on cron, says nothing of a durable position.)
+      return this.#opts.metrics.dropped(topicFamily(topic), "deadline", 1);
     }
     if (!c.target.send(frame, seq, ephemeral)) return this.#end(topic, c, false);
     this.#maybeGoLive(topic, c);
