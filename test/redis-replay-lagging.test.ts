@@ -6,7 +6,7 @@
  *   It must end (overflowed: the client resumes and is told) or have every entry;
  * - a resume with a `since` the lagging tail has not reached (the client saw it on the other
  *   instance) must get no frame stamped behind that `since` (an ephemeral `<tail seq>.<k>`): a
- *   resume from such a seq would repeat what the client has.
+ *   resume from such a seq would repeat what the client has. It gets it restamped `<since>.<k>`.
  */
 import { afterAll, expect, it } from "bun:test";
 import { systemClock } from "../src/core/clock.ts";
@@ -118,4 +118,6 @@ it("a resume from a since the lagging tail has not reached gets nothing stamped 
   await until(() => hubA.lastDelivered("timers") === e3.seq, { message: "A to catch up" });
   await until(() => events.includes("live"), { message: "the resume to go live" });
   for (const seq of got) expect(compareSeq(seq, e3.seq)).toBeGreaterThan(0);
+  // The update still reached it, restamped at the client's position.
+  expect(got.filter((seq) => seq.startsWith(`${e3.seq}.`))).toHaveLength(1);
 });
