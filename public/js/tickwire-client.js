@@ -416,10 +416,12 @@ class SseLink {
     stream.close?.();
     stream.open = false;
     const auth = status === 401 || status === 403;
-    if (auth && (!this.#host.tokens.renewable || status === 403 && stream.fresh)) {
+    const refused = status !== undefined && status >= 400 && status < 500 && !auth && status !== 408 && status !== 429;
+    if (refused || auth && (!this.#host.tokens.renewable || status === 403 && stream.fresh)) {
       this.#streams.delete(stream.topic);
       const sub = this.#host.subs.get(stream.topic);
-      this.#host.subscribeFailed(stream.topic, new TickwireError(status === 401 ? "unauthorized" : "forbidden", `GET /events answered ${status}`));
+      const code = status === 401 ? "unauthorized" : status === 403 ? "forbidden" : status === 400 ? "bad_request" : `http_${status}`;
+      this.#host.subscribeFailed(stream.topic, new TickwireError(code, `GET /events answered ${status}`));
       if (sub)
         this.#report();
       return;
@@ -550,9 +552,9 @@ class WsLink {
   #open = false;
   #stopped = true;
   #requests = new Requests;
-  #timers = [];
+  #timers = new Set;
   #retry;
-  #waiters = [];
+  #waiters = new Set;
   #confirmed = new Map;
   #leaving = new Set;
   #needFreshToken = false;
@@ -569,6 +571,8 @@ class WsLink {
   stop() {
     this.#stopped = true;
     clearTimeout(this.#retry);
+    for (const waiter of [...this.#waiters])
+      waiter.fail(new TickwireError("not_connected", "the client was closed"));
     this.#drop(1000, "closed by the application", false);
   }
   added(topic) {
@@ -625,8 +629,8 @@ class WsLink {
     this.#host.setState("connected");
     for (const topic of this.#host.subs.keys())
       this.#subscribe(topic);
-    for (const wake of this.#waiters.splice(0))
-      wake();
+    for (const waiter of [...this.#waiters])
+      waiter.wake();
     const { pingIntervalMs } = this.#host.timing;
     if (pingIntervalMs > 0)
       this.#every(pingIntervalMs, () => this.#request({ op: "ping" }, false).catch(() => {}));
@@ -665,15 +669,14 @@ class WsLink {
       return;
     }
     if (frame.op === undefined) {
-      if (typeof frame.topic === "string" && typeof frame.seq === "string" && this.#current(frame.topic))
-        this.#host.frame(frame);
-      return;
-    }
-    if (this.#requests.answer(frame)) {
-      if (frame.op === "ack")
+      if (typeof frame.topic === "string" && typeof frame.seq === "string" && this.#current(frame.topic)) {
         this.#backoff.reset();
+        this.#host.frame(frame);
+      }
       return;
     }
+    if (this.#requests.answer(frame))
+      return;
     if (frame.op === "recovered" && typeof frame.topic === "string")
       return void (this.#current(frame.topic) && this.#host.notRecovered(frame.topic));
     if (frame.op !== "error")
@@ -695,12 +698,17 @@ class WsLink {
       if (!wait || this.#stopped)
         throw new TickwireError("not_connected", "not connected");
       await new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new TickwireError("not_connected", `not connected within ${timeoutMs} ms`)), timeoutMs);
-        this.#waiters.push(() => (clearTimeout(timer), resolve()));
+        const waiter = {
+          wake: () => (this.#waiters.delete(waiter), clearTimeout(timer), resolve()),
+          fail: (error) => (this.#waiters.delete(waiter), clearTimeout(timer), reject(error))
+        };
+        const timer = setTimeout(() => waiter.fail(new TickwireError("not_connected", `not connected within ${timeoutMs} ms`)), timeoutMs);
+        this.#waiters.add(waiter);
       });
     }
     const timedOut = wait ? () => void this.#request({ op: "ping" }, false).catch(() => {}) : () => this.#drop(4000, "a request timed out: the path is dead", true);
-    const { ref, answer } = this.#requests.open(timeoutMs, timedOut, onAck);
+    const acked = op.op === "subscribe" ? onAck : (ack) => (this.#backoff.reset(), onAck?.(ack));
+    const { ref, answer } = this.#requests.open(timeoutMs, timedOut, acked);
     this.#send({ ...op, ref });
     return answer;
   }
@@ -716,23 +724,28 @@ class WsLink {
     this.#later(Math.max(0, exp - now - refreshLead(exp, now)), () => void this.#refresh());
   }
   async#refresh() {
+    const ws = this.#ws;
     try {
-      if (!await this.#host.tokens.renew() || !this.#open)
+      if (!await this.#host.tokens.renew() || !this.#open || this.#ws !== ws)
         return;
       const token = await this.#host.tokens.current();
       await this.#request({ op: "refresh", token }, false);
       this.#scheduleRefresh();
     } catch {
       const exp = this.#host.tokens.expiresAt;
-      if (this.#open && exp !== undefined && exp - Date.now() > 2000)
+      if (this.#open && this.#ws === ws && exp !== undefined && exp - Date.now() > 2000)
         this.#later(Math.min(5000, (exp - Date.now()) / 2), () => void this.#refresh());
     }
   }
   #later(ms, run) {
-    this.#timers.push(setTimeout(run, ms));
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      run();
+    }, ms);
+    this.#timers.add(timer);
   }
   #every(ms, run) {
-    this.#timers.push(setInterval(run, ms));
+    this.#timers.add(setInterval(run, ms));
   }
   #drop(code, reason, retry) {
     const ws = this.#ws;
@@ -755,8 +768,9 @@ class WsLink {
     this.#open = false;
     this.#confirmed.clear();
     this.#leaving.clear();
-    for (const timer of this.#timers.splice(0))
+    for (const timer of this.#timers)
       clearTimeout(timer), clearInterval(timer);
+    this.#timers.clear();
     this.#requests.failAll(reason || `close ${code}`);
     this.#requests = new Requests;
     const again = retry && !this.#stopped;

@@ -169,11 +169,15 @@ export class SseLink implements Link {
     const auth = status === 401 || status === 403;
     // A 401 (bad or expired token) is retried with a new token from getToken, as long as there is
     // one. A 403 (the token lacks the topic) is retried once with a new token, then it is final:
-    // the topic's handlers get onError and its stream stops (it was retried forever).
-    if (auth && (!this.#host.tokens.renewable || (status === 403 && stream.fresh))) {
+    // the topic's handlers get onError and its stream stops (it was retried forever). Any other
+    // 4xx but 408 and 429 (a bad topic or offset) is final at once, as the same subscribe is on
+    // WebSocket: retrying cannot change the answer.
+    const refused = status !== undefined && status >= 400 && status < 500 && !auth && status !== 408 && status !== 429;
+    if (refused || (auth && (!this.#host.tokens.renewable || (status === 403 && stream.fresh)))) {
       this.#streams.delete(stream.topic);
       const sub = this.#host.subs.get(stream.topic);
-      this.#host.subscribeFailed(stream.topic, new TickwireError(status === 401 ? "unauthorized" : "forbidden", `GET /events answered ${status}`));
+      const code = status === 401 ? "unauthorized" : status === 403 ? "forbidden" : status === 400 ? "bad_request" : `http_${status}`;
+      this.#host.subscribeFailed(stream.topic, new TickwireError(code, `GET /events answered ${status}`));
       if (sub) this.#report();
       return;
     }

@@ -37,9 +37,11 @@ export class WsLink implements Link {
   #open = false;
   #stopped = true;
   #requests = new Requests();
-  #timers: ReturnType<typeof setTimeout>[] = [];
+  /** This socket's timers; each leaves the set when it runs or the socket ends. */
+  readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   #retry: ReturnType<typeof setTimeout> | undefined;
-  #waiters: (() => void)[] = [];
+  /** Requests of the application waiting for a connection: woken at open, failed at close(). */
+  readonly #waiters = new Set<{ wake(): void; fail(error: TickwireError): void }>();
   /** The subscription of each topic the server acknowledged on this socket: only its frames are handed on. */
   readonly #confirmed = new Map<string, TopicState<any>>();
   /** Topics whose unsubscribe this socket's server has not answered yet: subscribing one again waits. */
@@ -62,6 +64,7 @@ export class WsLink implements Link {
   stop(): void {
     this.#stopped = true;
     clearTimeout(this.#retry);
+    for (const waiter of [...this.#waiters]) waiter.fail(new TickwireError("not_connected", "the client was closed"));
     this.#drop(1000, "closed by the application", false);
   }
 
@@ -121,7 +124,7 @@ export class WsLink implements Link {
     this.#open = true;
     this.#host.setState("connected");
     for (const topic of this.#host.subs.keys()) this.#subscribe(topic);
-    for (const wake of this.#waiters.splice(0)) wake();
+    for (const waiter of [...this.#waiters]) waiter.wake();
     const { pingIntervalMs } = this.#host.timing;
     if (pingIntervalMs > 0) this.#every(pingIntervalMs, () => this.#request({ op: "ping" }, false).catch(() => {}));
     this.#scheduleRefresh();
@@ -159,16 +162,14 @@ export class WsLink implements Link {
       return;
     }
     if (frame.op === undefined) {
-      if (typeof frame.topic === "string" && typeof frame.seq === "string" && this.#current(frame.topic)) this.#host.frame(frame as unknown as FrameHead);
+      if (typeof frame.topic === "string" && typeof frame.seq === "string" && this.#current(frame.topic)) {
+        // A frame delivered shows the connection works: later drops start the backoff over.
+        this.#backoff.reset();
+        this.#host.frame(frame as unknown as FrameHead);
+      }
       return;
     }
-    if (this.#requests.answer(frame)) {
-      // An acknowledged request (subscribe, ping, publish...) shows the connection works: later
-      // drops start the backoff over. Not an open alone (a server that accepts and closes at once
-      // is retried ever more slowly), nor an error (a rate_limited subscribe is retried with it).
-      if (frame.op === "ack") this.#backoff.reset();
-      return;
-    }
+    if (this.#requests.answer(frame)) return;
     if (frame.op === "recovered" && typeof frame.topic === "string") return void (this.#current(frame.topic) && this.#host.notRecovered(frame.topic));
     if (frame.op !== "error") return;
     // A replay the server could not finish dropped that subscription: resubscribe from its seq.
@@ -199,14 +200,21 @@ export class WsLink implements Link {
     if (!this.#open) {
       if (!wait || this.#stopped) throw new TickwireError("not_connected", "not connected");
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new TickwireError("not_connected", `not connected within ${timeoutMs} ms`)), timeoutMs);
-        this.#waiters.push(() => (clearTimeout(timer), resolve()));
+        const waiter = {
+          wake: () => (this.#waiters.delete(waiter), clearTimeout(timer), resolve()),
+          fail: (error: TickwireError) => (this.#waiters.delete(waiter), clearTimeout(timer), reject(error)),
+        };
+        const timer = setTimeout(() => waiter.fail(new TickwireError("not_connected", `not connected within ${timeoutMs} ms`)), timeoutMs);
+        this.#waiters.add(waiter);
       });
     }
     const timedOut = wait
       ? () => void this.#request({ op: "ping" }, false).catch(() => {})
       : () => this.#drop(4000, "a request timed out: the path is dead", true);
-    const { ref, answer } = this.#requests.open(timeoutMs, timedOut, onAck);
+    // An answered request shows the connection works: the backoff starts over. Not a subscribe's
+    // ack (a server that acks, then cannot replay, would be hit at the first delay forever).
+    const acked = op.op === "subscribe" ? onAck : (ack: Record<string, unknown>) => (this.#backoff.reset(), onAck?.(ack));
+    const { ref, answer } = this.#requests.open(timeoutMs, timedOut, acked);
     this.#send({ ...op, ref });
     return answer;
   }
@@ -223,9 +231,11 @@ export class WsLink implements Link {
   }
 
   async #refresh(): Promise<void> {
+    const ws = this.#ws;
     try {
       // No newer token: nothing to refresh with; at exp the server closes and we reconnect.
-      if (!(await this.#host.tokens.renew()) || !this.#open) return;
+      // Another socket since: it runs its own refresh.
+      if (!(await this.#host.tokens.renew()) || !this.#open || this.#ws !== ws) return;
       const token = await this.#host.tokens.current();
       await this.#request({ op: "refresh", token }, false);
       this.#scheduleRefresh();
@@ -233,16 +243,21 @@ export class WsLink implements Link {
       // Refused or unanswered: try again while the old token lasts; at its exp the server
       // closes with 4401 and the reconnect fetches a new token.
       const exp = this.#host.tokens.expiresAt;
-      if (this.#open && exp !== undefined && exp - Date.now() > 2000) this.#later(Math.min(5000, (exp - Date.now()) / 2), () => void this.#refresh());
+      if (this.#open && this.#ws === ws && exp !== undefined && exp - Date.now() > 2000)
+        this.#later(Math.min(5000, (exp - Date.now()) / 2), () => void this.#refresh());
     }
   }
 
   #later(ms: number, run: () => void): void {
-    this.#timers.push(setTimeout(run, ms));
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      run();
+    }, ms);
+    this.#timers.add(timer);
   }
 
   #every(ms: number, run: () => void): void {
-    this.#timers.push(setInterval(run, ms) as unknown as ReturnType<typeof setTimeout>);
+    this.#timers.add(setInterval(run, ms) as unknown as ReturnType<typeof setTimeout>);
   }
 
   /** Abandons the socket at once (no waiting for a close handshake a dead path never delivers). */
@@ -269,7 +284,8 @@ export class WsLink implements Link {
     // A new socket starts with no subscription on the server.
     this.#confirmed.clear();
     this.#leaving.clear();
-    for (const timer of this.#timers.splice(0)) clearTimeout(timer), clearInterval(timer);
+    for (const timer of this.#timers) clearTimeout(timer), clearInterval(timer);
+    this.#timers.clear();
     this.#requests.failAll(reason || `close ${code}`);
     this.#requests = new Requests();
     const again = retry && !this.#stopped;
