@@ -35,16 +35,14 @@ export function expired(ws: Socket, now: number): boolean {
   return exp !== undefined && exp * 1000 <= now;
 }
 
-/** A refresh op is at most this long: an 8192-character token and its envelope. */
-const MAX_REFRESH_CHARS = 9 * 1024;
-
 /**
- * The frame as a refresh op, cheaply: only frames short enough to be one that mention "refresh"
- * are parsed (a frame of up to Bun's 1 MiB payload would block the loop for ~100 ms). A longer
- * one goes to the endpoint, which refuses what it cannot take.
+ * The frame as a refresh op, cheaply: only frames that mention "refresh" are parsed, within the
+ * client frame guards (65 KiB, nesting): a frame of up to Bun's 1 MiB payload would block the
+ * loop for ~100 ms. A longer one goes to the endpoint, which refuses what it cannot take (a
+ * manager's message is at most 64 KiB, so a refresh op is never relayed as one).
  */
 export function refreshOp(message: string | Buffer): { token: unknown; ref: unknown } | undefined {
-  if (typeof message !== "string" || message.length > MAX_REFRESH_CHARS || !message.includes('"refresh"')) return undefined;
+  if (typeof message !== "string" || !message.includes('"refresh"')) return undefined;
   const parsed = parseClientFrame(message);
   if (!("value" in parsed)) return undefined;
   return parsed.value.op === "refresh" ? { token: parsed.value.token, ref: parsed.value.ref } : undefined;
