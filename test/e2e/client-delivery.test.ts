@@ -187,14 +187,15 @@ describe("browser: @tickwire/client token refresh", () => {
     const app: Tickwire = await startServer({ JWT_SECRET: SECRET, JWT_MAX_TTL: "1h" });
     cleanups.push(() => app.stop());
     const everything = { sub: "page", publish: ["*"], subscribe: ["*"] };
-    const first = await mintToken(SECRET, { ...everything, expiresIn: 3 });
+    // 5 s: the refresh goes out a third of the life before exp, time enough on a busy machine.
+    const first = await mintToken(SECRET, { ...everything, expiresIn: 5 });
     let issued = 0;
     const { page, errors, seen } = await chatPage(app.url, "websocket", async () =>
-      issued++ === 0 ? first : mintToken(SECRET, { ...everything, expiresIn: 3 }),
+      issued++ === 0 ? first : mintToken(SECRET, { ...everything, expiresIn: 5 }),
     );
     await waitSeen(page, (s) => s.subscribed >= 1);
     const exp = (JSON.parse(atob(first.split(".")[1]!)) as { exp: number }).exp * 1000;
-    await until(() => Date.now() > exp + 1000, { message: "the first token to expire", timeoutMs: 8000 });
+    await until(() => Date.now() > exp + 1000, { message: "the first token to expire", timeoutMs: 10_000 });
     expect(await post(app.url, "after expiry", await mintToken(SECRET, { ...everything, expiresIn: 60 }))).toBe(true);
     await waitSeen(page, (s) => s.frames.includes("after expiry"));
     expect((await seen()).states).toEqual(["connecting", "connected"]);
