@@ -212,17 +212,12 @@ export class CatchUps {
       if (c.last !== undefined && compareSeq(seq, c.last) <= 0) return this.#maybeGoLive(topic, c);
       c.last = seq;
     } else if (c.last !== undefined && seq !== durablePart(seq) && compareSeq(seq, c.last) <= 0) {
-      // Stamped `<seq>.<k>` at a position behind what the client has (this instance's tail lags,
-      // or the client's offset is another topic's): a resume from it would repeat entries. It is
-      // restamped at the client's position, as SSE ids are; dropped if even that is not newer.
-      // (A tick's own seq, `<tick>-0` on cron, says nothing of a durable position.)
-      const restamped = `${durablePart(c.last)}${seq.slice(seq.indexOf("."))}`;
-      if (compareSeq(restamped, c.last) <= 0) {
-        this.#opts.metrics.dropped(topicFamily(topic), "deadline", 1);
-        return this.#maybeGoLive(topic, c);
-      }
-      frame = frame.replace(`"seq":"${seq}"`, `"seq":"${restamped}"`);
-      seq = restamped;
+      // Stamped `<seq>.<k>` at a position behind what the client has (this instance's tail
+      // lags): a resume from it would repeat entries. Dropped as stale, like any late ephemeral
+      // frame; the topic may still go live now. (A tick's own `<tick>-0` says nothing of a
+      // durable position. Restamping it here would make the topic's seqs go back once live.)
+      this.#opts.metrics.dropped(topicFamily(topic), "deadline", 1);
+      return this.#maybeGoLive(topic, c);
     }
     if (!c.target.send(frame, seq, ephemeral)) return this.#end(topic, c, false);
     this.#maybeGoLive(topic, c);

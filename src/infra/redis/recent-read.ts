@@ -26,6 +26,10 @@ export function readFromWindow(
   const seen = since === undefined ? undefined : durablePart(since);
   // Past every stream's position: only Redis can say whether that id was ever issued.
   if (seen !== undefined && [...positions.values()].every((p) => compareSeq(seen, p) > 0)) return undefined;
-  const tip = seen !== undefined && compareSeq(seen, position) > 0 ? seen : position;
+  // Ids increase across the streams in append order and the tail delivers in id order: once any
+  // stream's position is at or past `seen`, nothing at or before it is still to come on this
+  // topic (an offset of another topic, in a merged resume, must not hold this one off live).
+  const passed = seen !== undefined && [...positions.values()].some((p) => compareSeq(p, seen) >= 0);
+  const tip = seen !== undefined && !passed && compareSeq(seen, position) > 0 ? seen : position;
   return { entries, recovered: since === undefined || compareSeq(since, epoch.start) >= 0, tip, epoch: epoch.id };
 }
