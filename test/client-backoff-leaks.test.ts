@@ -14,18 +14,21 @@ import { ReplayRefusedError } from "../src/core/replay-limits.ts";
 import type { Tickwire } from "../src/main.ts";
 import { freePort } from "./support/dedicated-redis.ts";
 import { startServer } from "./support/server.ts";
+import { TcpProxy } from "./support/tcp-proxy.ts";
 import { until } from "./support/until.ts";
 
 let app: Tickwire;
 /** How the server's history reads fail. */
-let failing: "unavailable" | "busy" = "unavailable";
+let failing: "unavailable" | "busy" | "no" = "unavailable";
 let reads: number[] = [];
 beforeAll(async () => {
   app = await startServer({ REPLAY_RATE: "10000", REPLAY_BURST: "10000", WS_OPS_PER_SECOND: "100000" });
   await fetch(`${app.url}/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ content: "one" }) });
-  const log = app.ctx.hub.log as unknown as Record<string, unknown>;
-  log.readRecent = () => undefined;
-  log.readAfter = async () => {
+  const log = app.ctx.hub.log as unknown as Record<string, (...args: unknown[]) => unknown>;
+  const [readRecent, readAfter] = [log.readRecent?.bind(log), log.readAfter!.bind(log)];
+  log.readRecent = (...args) => (failing === "no" ? readRecent?.(...args) : undefined);
+  log.readAfter = async (...args) => {
+    if (failing === "no") return readAfter(...args);
     reads.push(performance.now());
     if (failing === "busy") throw new ReplayRefusedError("replay_busy", "busy; retry shortly");
     throw new Error("history store unavailable");
@@ -74,6 +77,31 @@ describe("backoff after a subscribe ack", () => {
     expect(states.filter((s) => s === "connected")).toHaveLength(1);
     expect(grown).toBeLessThan(100);
   }, 30_000);
+});
+
+it("starts over after a quiet socket that lasted maxMs (no frame, no ping)", async () => {
+  failing = "no";
+  const proxy = await TcpProxy.start(app.port);
+  const client = connect(`http://127.0.0.1:${proxy.port}`, { transport: "websocket", backoff: { initialMs: 10, maxMs: 100 }, pingIntervalMs: 0 });
+  const states: [ConnectionState, StateDetail][] = [];
+  client.onState((s, d) => void states.push([s, d]));
+  client.subscribe("presence:quiet", { onMessage: () => {} });
+  try {
+    for (let drop = 1; drop <= 5; drop++) {
+      await until(() => states.filter(([s]) => s === "connected").length === drop, { message: `connection ${drop}` });
+      const at = Date.now();
+      await until(() => Date.now() - at > 150, { message: "the socket to last past maxMs" });
+      proxy.cut();
+      proxy.restore();
+    }
+    await until(() => states.filter(([s]) => s === "disconnected").length >= 5);
+  } finally {
+    client.close();
+    proxy.stop();
+  }
+  // Each socket lasted past maxMs: every retry is drawn from the first step (5–10 ms), not 10, 20, 40 …
+  const delays = states.filter(([s]) => s === "disconnected").map(([, d]) => d.retryInMs ?? 0);
+  expect(Math.max(...delays.slice(0, 5))).toBeLessThanOrEqual(10);
 });
 
 for (const transport of ["websocket", "sse"] as const) {

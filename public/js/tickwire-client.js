@@ -16,6 +16,9 @@ class Backoff {
     this.#step = Math.min(this.#max, step * this.#factor);
     return step / 2 + Math.random() * (step / 2);
   }
+  get maxMs() {
+    return this.#max;
+  }
   reset() {
     this.#step = this.#initial;
   }
@@ -416,11 +419,11 @@ class SseLink {
     stream.close?.();
     stream.open = false;
     const auth = status === 401 || status === 403;
-    const refused = status !== undefined && status >= 400 && status < 500 && !auth && status !== 408 && status !== 429;
+    const refused = status === 400 || status === 422;
     if (refused || auth && (!this.#host.tokens.renewable || status === 403 && stream.fresh)) {
       this.#streams.delete(stream.topic);
       const sub = this.#host.subs.get(stream.topic);
-      const code = status === 401 ? "unauthorized" : status === 403 ? "forbidden" : status === 400 ? "bad_request" : `http_${status}`;
+      const code = status === 401 ? "unauthorized" : status === 403 ? "forbidden" : "bad_request";
       this.#host.subscribeFailed(stream.topic, new TickwireError(code, `GET /events answered ${status}`));
       if (sub)
         this.#report();
@@ -558,6 +561,7 @@ class WsLink {
   #confirmed = new Map;
   #leaving = new Set;
   #needFreshToken = false;
+  #openedAt;
   constructor(host, url, WebSocket) {
     this.#host = host;
     this.#url = url;
@@ -626,6 +630,7 @@ class WsLink {
   }
   #opened() {
     this.#open = true;
+    this.#openedAt = Date.now();
     this.#host.setState("connected");
     for (const topic of this.#host.subs.keys())
       this.#subscribe(topic);
@@ -774,10 +779,15 @@ class WsLink {
     this.#requests.failAll(reason || `close ${code}`);
     this.#requests = new Requests;
     const again = retry && !this.#stopped;
+    if (this.#openedAt !== undefined && Date.now() - this.#openedAt >= this.#backoff.maxMs)
+      this.#backoff.reset();
+    this.#openedAt = undefined;
     const retryInMs = again ? this.#backoff.next() : undefined;
     this.#host.setState("disconnected", { code, reason, willRetry: again, ...retryInMs === undefined ? {} : { retryInMs } });
     if (!again) {
       this.#stopped = true;
+      for (const waiter of [...this.#waiters])
+        waiter.fail(new TickwireError("not_connected", reason || `closed ${code}; not reconnecting`));
       return;
     }
     if (AUTH_CLOSES.has(code))

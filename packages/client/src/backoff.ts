@@ -34,6 +34,11 @@ export class Backoff {
     return step / 2 + Math.random() * (step / 2);
   }
 
+  /** The largest delay (ms): a connection that lasted this long worked, whatever it carried. */
+  get maxMs(): number {
+    return this.#max;
+  }
+
   /** A connection worked: start again from the first delay. */
   reset(): void {
     this.#step = this.#initial;

@@ -169,14 +169,14 @@ export class SseLink implements Link {
     const auth = status === 401 || status === 403;
     // A 401 (bad or expired token) is retried with a new token from getToken, as long as there is
     // one. A 403 (the token lacks the topic) is retried once with a new token, then it is final:
-    // the topic's handlers get onError and its stream stops (it was retried forever). Any other
-    // 4xx but 408 and 429 (a bad topic or offset) is final at once, as the same subscribe is on
-    // WebSocket: retrying cannot change the answer.
-    const refused = status !== undefined && status >= 400 && status < 500 && !auth && status !== 408 && status !== 429;
+    // the topic's handlers get onError and its stream stops (it was retried forever). A 400 or
+    // 422 (a bad topic or offset) is final at once, as the same subscribe is on WebSocket:
+    // retrying cannot change the answer (a 404 or 421 may be an ingress mid-deploy: retried).
+    const refused = status === 400 || status === 422;
     if (refused || (auth && (!this.#host.tokens.renewable || (status === 403 && stream.fresh)))) {
       this.#streams.delete(stream.topic);
       const sub = this.#host.subs.get(stream.topic);
-      const code = status === 401 ? "unauthorized" : status === 403 ? "forbidden" : status === 400 ? "bad_request" : `http_${status}`;
+      const code = status === 401 ? "unauthorized" : status === 403 ? "forbidden" : "bad_request";
       this.#host.subscribeFailed(stream.topic, new TickwireError(code, `GET /events answered ${status}`));
       if (sub) this.#report();
       return;

@@ -48,6 +48,8 @@ export class WsLink implements Link {
   readonly #leaving = new Set<string>();
   /** The server refused the last token (4401/4403): ask getToken for a new one. */
   #needFreshToken = false;
+  /** When the current socket opened (a quiet one that lasted `maxMs` worked too). */
+  #openedAt: number | undefined;
 
   constructor(host: LinkHost, url: (token: string | undefined) => string, WebSocket: WebSocketConstructor) {
     this.#host = host;
@@ -122,6 +124,7 @@ export class WsLink implements Link {
 
   #opened(): void {
     this.#open = true;
+    this.#openedAt = Date.now();
     this.#host.setState("connected");
     for (const topic of this.#host.subs.keys()) this.#subscribe(topic);
     for (const waiter of [...this.#waiters]) waiter.wake();
@@ -289,10 +292,13 @@ export class WsLink implements Link {
     this.#requests.failAll(reason || `close ${code}`);
     this.#requests = new Requests();
     const again = retry && !this.#stopped;
+    if (this.#openedAt !== undefined && Date.now() - this.#openedAt >= this.#backoff.maxMs) this.#backoff.reset();
+    this.#openedAt = undefined;
     const retryInMs = again ? this.#backoff.next() : undefined;
     this.#host.setState("disconnected", { code, reason, willRetry: again, ...(retryInMs === undefined ? {} : { retryInMs }) });
     if (!again) {
       this.#stopped = true;
+      for (const waiter of [...this.#waiters]) waiter.fail(new TickwireError("not_connected", reason || `closed ${code}; not reconnecting`));
       return;
     }
     // An expired or refused token: the next attempt asks getToken for a new one.
