@@ -36,6 +36,8 @@ export interface CatchUpOptions {
   limits?: ReplayLimits;
   /** Where a replay of `root` from `since` starts instead (a tick's seq: `tick-marks.ts`). */
   resolveSince?: (root: string, since: string) => string | Promise<string>;
+  /** Whether `root` has a durable log; absent: every root has. One without (cron) has nothing to replay, or to have lost. */
+  hasLog?: (root: string) => boolean;
 }
 
 /** History entries sent in one event-loop turn. */
@@ -106,7 +108,7 @@ export class CatchUps {
         if (!set.has(c)) return;
         c.last = since;
       }
-      const recent = log.readRecent?.(root, since);
+      const recent = this.#opts.hasLog?.(root) === false ? { entries: [], recovered: true } : log.readRecent?.(root, since);
       const history = recent ?? (await (this.#opts.limits ? this.#opts.limits.run(() => log.readAfter(root, since)) : log.readAfter(root, since)));
       if (target.closed) return this.#end(topic, c, false);
       if (!set.has(c)) return;

@@ -98,6 +98,7 @@ export class Hub {
       bufferSize: opts.replayBufferSize ?? 10_000,
       limits: opts.replayLimits,
       resolveSince: opts.resolveSince,
+      hasLog: opts.durableRoots ? (root) => this.#durableRoots.has(root) : undefined,
     });
     // One entry at a time: an append made while delivering (synchronous in-process logs) waits.
     const deliveries = new SerialQueue<LogEntry>(
