@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ChildServer, spawnServer } from "./support/server.ts";
 import { sseClient } from "./support/sse-client.ts";
+import { until } from "./support/until.ts";
 
 const children: ChildServer[] = [];
 const dir = mkdtempSync(join(tmpdir(), "rev8-"));
@@ -40,7 +41,7 @@ it("a chat,cron stream resumed after an embedded (file) restart from a tick's id
   const after = await post(second, "after restart");
   const resumed = await sseClient(`${second.url}/events?topics=chat,cron`, { "Last-Event-ID": tick.id! });
   await resumed.next((e) => e.json?.topic === "cron", 5000);
-  await resumed.next((e) => e.id === after, 5000);
+  await until(() => resumed.events.some((e) => e.id === after), { message: "the chat entry posted after the restart" });
   resumed.close();
   const got = resumed.events
     .filter((e) => e.event !== undefined || e.json?.topic === "chat")
