@@ -44,7 +44,7 @@ export async function idempotent(
   if (!KEY_RE.test(key)) throw badRequest("Idempotency-Key: expected 1..128 visible ASCII characters", "Idempotency-Key");
   const scope = `${req.method} ${new URL(req.url).pathname}`.slice(0, 96);
   const stored = sha256(`${principal?.sub ?? ""}\n${key}`);
-  const requestHash = sha256(JSON.stringify(input ?? null));
+  const requestHash = sha256(canonicalJson(input ?? null));
   const replay = async (): Promise<Response | undefined> => {
     const answer = await timers.answer(scope, stored);
     if (!answer) return undefined;
@@ -59,11 +59,23 @@ export async function idempotent(
     const view = await change.run({ scope, key: stored, owner: answerOwner(principal?.sub), requestHash, status: change.status, render: change.render });
     return jsonResponse(change.render(view), change.status);
   } catch (error) {
-    // A concurrent request with the same key committed first: its answer is the answer.
+    // A concurrent request with the same key committed first: its answer is the answer. So too
+    // when this one failed behind it (the timer it stopped is gone: 404; it finished it: 409):
+    // the answer commits with the change, so one stored now is this key's.
     if (error instanceof AnswerExistsError) {
       const answer = await replay();
+      if (answer) return answer;
+    } else if (error instanceof HttpError && error.status < 500) {
+      const answer = await replay().catch(() => undefined);
       if (answer) return answer;
     }
     throw error;
   }
+}
+
+/** JSON with every object's keys sorted: one body sent with its fields in another order is the same request. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
 }
