@@ -575,8 +575,6 @@ class WsLink {
   stop() {
     this.#stopped = true;
     clearTimeout(this.#retry);
-    for (const waiter of [...this.#waiters])
-      waiter.fail(new TickwireError("not_connected", "the client was closed"));
     this.#drop(1000, "closed by the application", false);
   }
   added(topic) {

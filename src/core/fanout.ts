@@ -50,16 +50,19 @@ export class Fanout {
     if (!counts) return;
     let delivered = 0;
     this.#running++;
-    for (let i = 0; i < this.#transports.length; i++) {
-      const n = counts[i]!;
-      if (n === 0) continue;
-      try {
-        delivered += this.#transports[i]!.deliver(topic, frame, seq, ephemeral, n);
-      } catch (error) {
-        this.#onError(error, `transport delivery on ${topic}`);
+    try {
+      for (let i = 0; i < this.#transports.length; i++) {
+        const n = counts[i]!;
+        if (n === 0) continue;
+        try {
+          delivered += this.#transports[i]!.deliver(topic, frame, seq, ephemeral, n);
+        } catch (error) {
+          this.#onError(error, `transport delivery on ${topic}`);
+        }
       }
+    } finally {
+      this.#running--;
     }
-    this.#running--;
     if (delivered > 0) this.#metrics.delivered(family, delivered);
   }
 }

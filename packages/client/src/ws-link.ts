@@ -66,7 +66,7 @@ export class WsLink implements Link {
   stop(): void {
     this.#stopped = true;
     clearTimeout(this.#retry);
-    for (const waiter of [...this.#waiters]) waiter.fail(new TickwireError("not_connected", "the client was closed"));
+    // Not retrying: the close fails the requests waiting for a connection too.
     this.#drop(1000, "closed by the application", false);
   }
 
