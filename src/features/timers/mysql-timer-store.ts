@@ -83,6 +83,14 @@ export class MysqlTimerStore implements TimerStore {
     return this.#run("locking select", false, async () => (await this.db.select().from(timers).where(eq(timers.id, id)).for("update"))[0]);
   }
 
+  keep(timer: TimerState, answer: IdempotentAnswer): Promise<TimerState | undefined> {
+    return this.#write("answer write", async (tx) => {
+      const [current] = await tx.select().from(timers).where(eq(timers.id, timer.id)).for("update");
+      if (current?.version === timer.version) await this.#extras(tx, timer, [], answer);
+      return current;
+    });
+  }
+
   all(): Promise<TimerState[]> {
     return this.#run("select", false, () => this.db.select().from(timers));
   }

@@ -75,6 +75,14 @@ export class SqliteTimerStore implements TimerStore {
     return this.get(id);
   }
 
+  async keep(timer: TimerState, answer: IdempotentAnswer): Promise<TimerState | undefined> {
+    return this.db.transaction((tx) => {
+      const current = tx.select().from(timers).where(eq(timers.id, timer.id)).get();
+      if (current?.version === timer.version) this.#extras(tx, timer, [], answer);
+      return current;
+    });
+  }
+
   async all(): Promise<TimerState[]> {
     return this.db.select().from(timers).all();
   }

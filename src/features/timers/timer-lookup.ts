@@ -13,7 +13,7 @@ import type { HotState } from "./hot-state.ts";
 import { guardStore } from "./store-guard.ts";
 import type { TimerMap } from "./timer-map.ts";
 import type { TimerState } from "./timer-state.ts";
-import type { TimerStore } from "./timer-store.ts";
+import type { IdempotentAnswer, TimerStore } from "./timer-store.ts";
 
 export interface Lookup {
   store: TimerStore;
@@ -38,10 +38,10 @@ export async function findTimer(l: Lookup, id: number): Promise<TimerState> {
  * Whether `t`, from which a change came out "unchanged", is the database's current version (read
  * after any write to it still in flight). If not, the map takes the database's row and `false`
  * says: compute the change again; a row that is gone is a 404; a database that does not answer
- * is a 503, never the copy's answer.
+ * is a 503, never the copy's answer. With `answer` (an `Idempotency-Key`), it is stored if so.
  */
-export async function confirmUnchanged(l: Lookup, t: TimerState): Promise<boolean> {
-  const current = await guardStore(() => l.store.getCurrent(t.id));
+export async function confirmUnchanged(l: Lookup, t: TimerState, answer?: IdempotentAnswer): Promise<boolean> {
+  const current = await guardStore(() => (answer ? l.store.keep(t, answer) : l.store.getCurrent(t.id)));
   if (!current) {
     l.timers.delete(t.id);
     throw notFound(`timer ${t.id} not found`);

@@ -240,8 +240,8 @@ export class TimerService {
         }
         const tr = op(t, now);
         if (tr.kind === "conflict") throw conflict(tr.message);
-        // Nothing to write: answered only once the database confirms this copy is current (else again, from its row).
-        if (tr.kind === "unchanged" && (await confirmUnchanged(this.#lookup(), t))) return this.#view(t);
+        // Nothing to write: answered once the database confirms this copy is current, a keyed answer stored with that read (else again, from its row).
+        if (tr.kind === "unchanged" && (await confirmUnchanged(this.#lookup(), t, idempotentAnswer(idem, now)))) return this.#view(t);
         if (tr.kind === "unchanged") continue;
         if (await this.#commit(t, tr, idem)) return this.#view(tr.timer);
         await this.#reload(id);

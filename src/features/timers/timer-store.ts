@@ -71,6 +71,12 @@ export interface TimerStore {
    * what an answer that writes nothing (a change to the state the timer already has) rests on.
    */
   getCurrent(id: number): Promise<TimerState | undefined>;
+  /**
+   * {@link getCurrent} for a change under an `Idempotency-Key` that writes nothing: in one
+   * transaction with that read, stores `answer` if the row still has `timer`'s version, so that a
+   * retry gets this answer rather than making the change again after another one.
+   */
+  keep(timer: TimerState, answer: IdempotentAnswer): Promise<TimerState | undefined>;
   all(): Promise<TimerState[]>;
   /** The oldest unpublished events, in id order. */
   outbox(limit: number): Promise<OutboxRow[]>;
