@@ -148,11 +148,32 @@ describe("SseConnection", () => {
     conn.ping(": ping\n\n");
     w.backUp();
     conn.send(bytes("x".repeat(30)), false, "chat"); // starts the backed-up stretch
-    for (let i = 0; i < 100; i++) conn.ping(": ping\n\n");
+    for (let i = 0; i < 2; i++) conn.ping(": ping\n\n");
     expect(conn.backlog).toBe(30);
     conn.writeText("event: recovered\ndata: {}\n\n");
     expect(w.written.slice(2)).toEqual([expect.stringMatching(/^event: overflow\n/)]);
     expect(conn.closed).toBe(true);
+    expect(cleanups()).toBe(1);
+  });
+
+  it("ends a stream backed up through 3 pings in a row (a reader that stopped), counting from its last drain", async () => {
+    const { conn, w, cleanups } = setup(4096);
+    const tick = bytes("id: 1000-0\ndata: {}\n\n");
+    w.backUp();
+    conn.sendTick(tick, "1000-0", "cron"); // ticks only: nothing would ever overflow it
+    conn.ping(": ping\n\n");
+    conn.ping(": ping\n\n");
+    w.drain(); // it read: a new count
+    await Promise.resolve();
+    await Promise.resolve();
+    w.backUp();
+    conn.sendTick(tick, "2000-0", "cron");
+    conn.ping(": ping\n\n");
+    conn.ping(": ping\n\n");
+    expect(conn.closed).toBe(false);
+    conn.ping(": ping\n\n");
+    expect(conn.closed).toBe(true);
+    expect(w.written.at(-1)).toStartWith("event: overflow\n");
     expect(cleanups()).toBe(1);
   });
 

@@ -14,6 +14,14 @@ import type { SseRun, SseSink } from "./sse-transport.ts";
 
 const utf8 = new TextEncoder();
 
+/**
+ * A stream whose socket stayed backed up through this many pings in a row ends with `event:
+ * overflow` (30 to 45 s at the default 15 s). Its reader has stopped reading: while backed up,
+ * ephemeral events are dropped and pings skipped, so a stream of ticks or of a quiet topic would
+ * otherwise hold its socket and state forever (`SIGSTOP`ped client, dead peer behind a proxy).
+ */
+const STALLED_PINGS = 3;
+
 const OVERFLOW_EVENT = `event: overflow\ndata: {"op":"overflow","message":"stream fell behind; reconnect with Last-Event-ID"}\n\n`;
 
 export class SseConnection implements SseSink {
@@ -46,6 +54,8 @@ export class SseConnection implements SseSink {
   #offset: string | undefined;
   /** Bytes written since the socket reported backpressure; 0 while it keeps up. */
   #backlog = 0;
+  /** Pings that found the socket backed up since it last drained. */
+  #stalledPings = 0;
   #ended: () => void = () => {};
   /** Settles when the connection is closed or abandoned: the end of the direct stream's `pull`. */
   readonly ended = new Promise<void>((resolve) => (this.#ended = resolve));
@@ -99,9 +109,13 @@ export class SseConnection implements SseSink {
     this.#write(text, text.length);
   }
 
-  /** A `: ping` comment, skipped while the stream is backed up (it is not idle, only slow). */
+  /**
+   * A `: ping` comment, skipped while the stream is backed up (it is not idle, only slow), unless
+   * it has been backed up for {@link STALLED_PINGS} pings: then it ends with `event: overflow`.
+   */
   ping(text: string): void {
     if (this.#backlog === 0) this.writeText(text);
+    else if (++this.#stalledPings >= STALLED_PINGS) this.overflow();
   }
 
   send(chunk: Uint8Array, ephemeral: boolean, family: string, seq?: string): void {
@@ -219,7 +233,10 @@ export class SseConnection implements SseSink {
     // has settled, so one handler per stretch is enough.
     if (this.#backlog === 0) {
       result.then(
-        () => (this.#backlog = 0),
+        () => {
+          this.#backlog = 0;
+          this.#stalledPings = 0;
+        },
         () => this.abandon(),
       );
     }

@@ -117,6 +117,9 @@ export function sseEndpoint(deps: SseDeps, opts: SseOptions) {
         cancelExpiry?.();
         if (address !== undefined) deps.quota!.release(address);
         subscriptions?.clear();
+        // Back to Bun's idle timeout (10 s): a stream ended behind a reader that stopped reading
+        // leaves its bytes in Bun's buffer, and without it the socket would stay open for good.
+        server.timeout(req, 10);
         deps.log.debug({ clientId, topics }, "sse closed");
       },
       flushHeld,
