@@ -267,10 +267,15 @@ export class Hub {
   }
 
   /**
-   * The log skipped entries of `root` (and so of its derived topics) for this instance: every
-   * live subscriber missed them. Disconnect them all so that they resume from their offset.
+   * The log skipped entries of `root` (and so of its derived topics) for this instance, or its
+   * history was replaced: every live subscriber missed them. Disconnect them all so that they
+   * resume from their offset.
    */
   #resetSubscribers(root: string): void {
+    // The log's own position and epoch from now on (a Redis that came back empty: its new
+    // history's), not those of the last entry delivered, until an entry is delivered again.
+    this.#lastDelivered.delete(root);
+    this.#lastEpoch.delete(root);
     const affected = (topic: string) => this.#derivations.rootOf(topic) === root;
     let n = 0;
     for (const transport of this.#fanout.transports) n += transport.reset(affected);
