@@ -30,11 +30,16 @@ const inFlight = new WeakMap<HistorySource, Map<string, Promise<HistoryRead>>>()
 /**
  * Entries of `topic` after `since` (the newest `limit` when absent), at most `limit`: a page is
  * short of it only at the stream's end. Without a limit, what the history size keeps.
+ *
+ * `delivered` is where this instance's delivery of `topic` stands: a read is shared only by
+ * requests made while it stands there. A replay registered after an entry was delivered does not
+ * get that entry live, so it must be given a read made after it too; one started before (its reply
+ * still on the way) lacks it, and the replay would go live without it, untold.
  */
-export function readHistory(src: HistorySource, topic: string, since: string | undefined, limit?: number): Promise<HistoryRead> {
+export function readHistory(src: HistorySource, topic: string, since: string | undefined, limit?: number, delivered = ""): Promise<HistoryRead> {
   let reads = inFlight.get(src);
   if (!reads) inFlight.set(src, (reads = new Map()));
-  const id = `${topic}\n${since ?? ""}\n${limit ?? ""}`;
+  const id = `${topic}\n${since ?? ""}\n${limit ?? ""}\n${delivered}`;
   const shared = reads.get(id);
   if (shared) return shared;
   const read = readOnce(src, topic, since, limit).finally(() => reads.delete(id));

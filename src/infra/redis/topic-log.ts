@@ -165,7 +165,7 @@ export class RedisTopicLog implements TopicLog {
   async readAfter(topic: string, since: string | undefined, limit?: number): Promise<HistoryRead> {
     // Not a durable topic (e.g. `cron`): nothing stored, nothing for the tail to catch up on.
     if (!this.#positions.has(topic)) return { entries: [], recovered: true };
-    return readHistory(this.#history, topic, since, limit);
+    return readHistory(this.#history, topic, since, limit, this.#positions.get(topic));
   }
 
   /** From the in-memory window, with no Redis read, when it can answer (`recent-read.ts`). */
