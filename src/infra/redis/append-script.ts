@@ -42,6 +42,12 @@ import { epochKey } from "./epochs.ts";
  * reply; it gives the newest retained entry, which is the last generated one unless entries were
  * deleted (`XDEL`, `XTRIM MAXLEN 0`): then the tip differs from the instance's position and it
  * simply waits for its tailer, as before.
+ *
+ * Each entry carries field `p`, the id its stream had generated before it (the newest retained
+ * entry's, or when that is none, or the XADD found entries deleted past it, the stream's last
+ * generated id): a tailer whose position is older than an entry's `p` missed entries, and says
+ * so (`gap-check.ts`). Only when the newest entries were deleted (`XDEL`) and others remain is
+ * `p` older than the true predecessor, and a gap behind it goes unseen by that check.
  */
 export const APPEND_SCRIPT = `
 local n = tonumber(ARGV[6])
@@ -77,18 +83,27 @@ local function past(id)
 end
 past(string.match(ep, '^%S+ (%S+)') or '')
 local reply = {'', epid}
+local prev
 for i = 1, n do
   local last = redis.call('XREVRANGE', KEYS[2 + i], '+', '-', 'COUNT', 1)
   reply[2 + i] = last[1] and last[1][1] or '0-0'
+  if KEYS[2 + i] == KEYS[1] and last[1] then prev = last[1][1] end
   past(reply[2 + i])
 end
-local id = redis.pcall('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], cms .. '-' .. string.format('%.0f', cn), 'd', ARGV[2], 'ts', ARGV[3], 'e', epid)
-if type(id) ~= 'string' then
+local function generated()
+  if redis.call('EXISTS', KEYS[1]) == 0 then return '0-0' end
   local info = redis.call('XINFO', 'STREAM', KEYS[1])
   for i = 1, #info, 2 do
-    if info[i] == 'last-generated-id' then past(info[i + 1]) end
+    if info[i] == 'last-generated-id' then return info[i + 1] end
   end
-  id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], cms .. '-' .. string.format('%.0f', cn), 'd', ARGV[2], 'ts', ARGV[3], 'e', epid)
+  return '0-0'
+end
+prev = prev or generated()
+local id = redis.pcall('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], cms .. '-' .. string.format('%.0f', cn), 'd', ARGV[2], 'ts', ARGV[3], 'e', epid, 'p', prev)
+if type(id) ~= 'string' then
+  prev = generated()
+  past(prev)
+  id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], cms .. '-' .. string.format('%.0f', cn), 'd', ARGV[2], 'ts', ARGV[3], 'e', epid, 'p', prev)
 end
 if eid then redis.call('SET', eid, id, 'EX', ARGV[4]) end
 reply[1] = id

@@ -1,7 +1,8 @@
 /**
  * Gap detection on the Redis topic log: `MAXLEN ~` trims a stream without regard to readers,
- * so both a history read (`readAfter`) and the tailer check whether entries they needed were
- * evicted, reading the stream's `XINFO STREAM` reply.
+ * so both a history read (`readAfter`, from the stream's `XINFO STREAM` reply) and the tailer
+ * (from each entry's predecessor, and the trim watch's `XINFO` for a stream trimmed to nothing)
+ * check whether entries they needed were evicted.
  * @module
  */
 import { compareSeq } from "../../core/seq.ts";
@@ -54,15 +55,32 @@ export interface TailGapCheck {
 }
 
 /**
- * `MAXLEN ~` trims without regard to readers: a tailer that fell more than the retained history
- * behind (a burst from many instances while it was stalled) never sees the trimmed entries.
- * That can only happen when a read returns many entries, or after the tailer's connection failed
- * or stalled (`resumed`: meanwhile an operator may have trimmed, `XTRIM … MAXLEN 5`, and the read
- * then returns few), so only then is the stream's first retained id compared with where the read started (`from`, per stream key in `keys`); a gap is
- * logged as an error, loudly, and reported to `onGap` listeners: the hub then disconnects this
- * instance's live subscribers of the topic (4008 / SSE overflow) so that they resume from their
- * offset and are told they were not recovered, instead of silently missing those entries.
- * Never throws.
+ * Whether the tailer missed entries before `item`, the next entry of `topic` after `position`
+ * (where this instance's delivery of it stands): each entry names the id the stream had
+ * generated before it (field `p`, written by the append script), so an entry whose predecessor
+ * is past `position` follows entries this instance never delivered: trimmed (`MAXLEN ~` of a
+ * tailer that fell more than the retained history behind, an operator's `XTRIM … MAXLEN 5` while
+ * it was a moment behind, another instance's smaller `HISTORY_SIZE`) or deleted before it read
+ * them. Exact, with no round trip. The gap is reported (once per position) before `item` is
+ * delivered, so that the reset subscribers hold an offset from before it.
+ */
+export function checkPredecessor(check: TailGapCheck, topic: string, position: string, item: RawEntry): void {
+  const before = predecessor(item);
+  if (before !== undefined && position !== "0-0" && compareSeq(before, position) > 0) report(check, check.topics.indexOf(topic), position, undefined, item[0]);
+}
+
+/** An entry's field `p`: the id its stream had generated before it (see `append-script.ts`). */
+function predecessor([, fields]: RawEntry): string | undefined {
+  for (let f = 0; f + 1 < fields.length; f += 2) if (fields[f] === "p") return fields[f + 1];
+  return undefined;
+}
+
+/**
+ * The same for entries without `p` (appended by an earlier version, during a rolling upgrade):
+ * their gap can only be seen in the stream's first retained id, which says nothing exact (an
+ * entry that is simply the next one may be the first retained too), so it is compared with where
+ * the read started only when the read returned many entries or followed a failed or stalled
+ * connection (`resumed`), as before `p` existed. Never throws.
  */
 export async function checkTailGaps(check: TailGapCheck, streams: [string, RawEntry[]][], keys: string[], from: string[], resumed = false): Promise<void> {
   const threshold = resumed ? 1 : Math.max(1, Math.min(check.readCount, Math.floor(check.historySize / 2)));
@@ -70,21 +88,42 @@ export async function checkTailGaps(check: TailGapCheck, streams: [string, RawEn
     const i = keys.indexOf(key);
     const now = check.positions.get(check.topics[i]!);
     const start = now !== undefined && from[i] !== undefined && compareSeq(now, from[i]!) > 0 ? now : from[i];
-    if (items.length < threshold || start === undefined || start === "0-0") continue;
+    if (items.length < threshold || start === undefined || start === "0-0" || predecessor(items[0]!) !== undefined) continue;
     try {
       const info = await check.client.sendCommand<unknown>(["XINFO", "STREAM", key]);
       const first = infoField(info, "first-entry") as RawEntry | null | undefined;
-      const trimmed = Number(infoField(info, "entries-added") ?? 0) > Number(infoField(info, "length") ?? 0);
-      if (first && trimmed && compareSeq(first[0], start) > 0 && check.reported.get(key) !== start) {
-        check.reported.set(key, start);
-        check.log.error(
-          { topic: check.topics[i], after: start, firstRetained: first[0], firstRead: items[0]![0] },
-          "redis tailer fell behind the stream's retention: entries were trimmed before this instance delivered them",
-        );
-        for (const listener of check.gapListeners) listener(check.topics[i]!);
-      }
+      if (first && trimmed(info) && compareSeq(first[0], start) > 0) report(check, i, start, first[0], items[0]![0]);
     } catch {
       // A failed check is not a failed read; the next large batch checks again.
     }
   }
+}
+
+/**
+ * The trim watch's part (`window-check.ts`, every 500 ms): a stream trimmed to nothing
+ * (`XTRIM … MAXLEN 0`, the seed's relay clean-up) after entries this instance had not delivered
+ * yet were added (its last generated id is past this instance's position) lost them for this
+ * instance's live subscribers, and no read will ever return them to be checked.
+ */
+export function checkEmptied(check: TailGapCheck, topic: string, info: unknown): void {
+  const i = check.topics.indexOf(topic);
+  const position = check.positions.get(topic);
+  if (i < 0 || position === undefined || position === "0-0" || infoField(info, "first-entry") || !trimmed(info)) return;
+  const last = String(infoField(info, "last-generated-id") ?? "0-0");
+  if (compareSeq(last, position) > 0) report(check, i, position, undefined, last);
+}
+
+/** Entries were removed from the stream (trimmed or deleted). */
+const trimmed = (info: unknown) => Number(infoField(info, "entries-added") ?? 0) > Number(infoField(info, "length") ?? 0);
+
+/** Reports a gap on `check.topics[i]` after `start`, once per position. */
+function report(check: TailGapCheck, i: number, start: string, firstRetained: string | undefined, next: string): void {
+  const key = check.topics[i]!;
+  if (check.reported.get(key) === start) return;
+  check.reported.set(key, start);
+  check.log.error(
+    { topic: key, after: start, firstRetained, next },
+    "redis tailer fell behind the stream's retention: entries were trimmed before this instance delivered them",
+  );
+  for (const listener of check.gapListeners) listener(key);
 }

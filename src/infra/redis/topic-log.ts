@@ -23,7 +23,7 @@ import { appendCommand, defaultMaxInFlight, sendAppend } from "./append-script.t
 import type { Redis } from "./client.ts";
 import { EpochWatch } from "./epochs.ts";
 import { checkAfterReconnect, type FailoverCheck } from "./failover-check.ts";
-import { checkTailGaps, type TailGapCheck } from "./gap-check.ts";
+import { checkEmptied, checkPredecessor, checkTailGaps, type TailGapCheck } from "./gap-check.ts";
 import { type HistorySource, readHistory, streamStart } from "./history-read.ts";
 import { readFromWindow } from "./recent-read.ts";
 import { ReplicaWait } from "./replica-wait.ts";
@@ -99,18 +99,15 @@ export class RedisTopicLog implements TopicLog {
   async start(): Promise<void> {
     const { prefix, blockMs, log } = this.#opts;
     const onDown = () => (this.#tailerUp = false);
-    const tail = (this.#tailClient = await openTailConnection({
-      client: this.#client,
-      name: `${prefix}-tailer`,
-      blockMs,
-      log,
-      onDown,
-      stopping: this.#isStopping,
-    }));
+    const tailer = { client: this.#client, name: `${prefix}-tailer`, blockMs, log, onDown, stopping: this.#isStopping };
+    const tail = (this.#tailClient = await openTailConnection(tailer));
     await this.#epochs.refresh(this.#opts.topics, true);
     await Promise.all(this.#opts.topics.map((topic) => this.#startTopic(topic)));
     this.#tailerUp = true;
-    this.#unwatch = watchTrims(this.#client, this.#opts.prefix, this.#opts.topics, this.#recent, this.#epochs, (t) => this.#historyReplaced(t));
+    this.#unwatch = watchTrims(this.#client, this.#opts.prefix, this.#opts.topics, this.#recent, this.#epochs, {
+      replaced: (t) => this.#historyReplaced(t),
+      info: (t, info) => checkEmptied(this.#gapCheck, t, info),
+    });
     this.#loop = this.#tailLoop(tail);
   }
 
@@ -278,7 +275,9 @@ export class RedisTopicLog implements TopicLog {
   #deliver(reply: [string, RawEntry[]][], keys: string[]): void {
     for (const [topic, item] of inIdOrder(reply, keys, this.#opts.topics, this.#opts.readCount)) {
       // Delivered locally when it was appended (see #deliverIfNext) while this read was pending.
-      if (compareSeq(item[0], this.#positions.get(topic)!) <= 0) continue;
+      const position = this.#positions.get(topic)!;
+      if (compareSeq(item[0], position) <= 0) continue;
+      checkPredecessor(this.#gapCheck, topic, position, item);
       // Advance first: a listener that throws must not make the tailer read the entry again.
       this.#positions.set(topic, item[0]);
       const entry = toEntry(topic, item);

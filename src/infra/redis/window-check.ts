@@ -7,7 +7,8 @@
  *
  * The same check reads the streams' epochs: one renewed by another instance (it found entries it
  * acknowledged lost) or gone (Redis came back empty) is a replaced history, reported to
- * `onReplaced`, so that this instance too stops answering from the old one within `everyMs`.
+ * `on.replaced`, so that this instance too stops answering from the old one within `everyMs`;
+ * and each reply goes to `on.info`, for the gap check of a stream trimmed to nothing.
  * @module
  */
 import type { RecentEntries } from "../../core/recent-entries.ts";
@@ -21,7 +22,12 @@ export function watchTrims(
   topics: readonly string[],
   recent: RecentEntries,
   epochs: EpochWatch,
-  onReplaced: (topic: string) => void,
+  on: {
+    /** A replaced history (see above). */
+    replaced: (topic: string) => void;
+    /** Each stream's `XINFO STREAM` reply, as it comes (the gap check of a stream trimmed to nothing). */
+    info: (topic: string, info: unknown) => void;
+  },
   everyMs = 500,
 ): () => void {
   let running = false;
@@ -33,6 +39,7 @@ export function watchTrims(
         topics.map(async (topic) => {
           try {
             const info = await client.sendCommand<unknown>(["XINFO", "STREAM", `${prefix}:${topic}`]);
+            on.info(topic, info);
             const first = infoField(info, "first-entry") as RawEntry | null | undefined;
             if (first) recent.trimBefore(topic, first[0]);
             // Empty, but it had entries: trimmed to nothing. (Never had any: nothing to drop.)
@@ -44,7 +51,7 @@ export function watchTrims(
           }
         }),
       );
-      for (const topic of await epochs.refresh(topics)) onReplaced(topic);
+      for (const topic of await epochs.refresh(topics)) on.replaced(topic);
     } finally {
       running = false;
     }
