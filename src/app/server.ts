@@ -6,8 +6,8 @@ import { routeTable, wrapHandler } from "../http/routes.ts";
 import type { Metrics } from "../infra/metrics.ts";
 import type { Logger } from "../log.ts";
 import { admitOp } from "../transports/ws/client-frames.ts";
-import { type AppServer, CloseCode, closeSocket, limitConnections, type SocketBehavior, type SocketData } from "../transports/ws/socket.ts";
-import { armExpiry, disarmExpiry, EXPIRED_REASON, expired, refresh, refreshOp } from "../transports/ws/token-expiry.ts";
+import { type AppServer, CloseCode, closeSocket, limitConnections, type SocketBehavior, type SocketData, sendJson } from "../transports/ws/socket.ts";
+import { armExpiry, disarmExpiry, EXPIRED_REASON, expired, refreshOp, refreshReply } from "../transports/ws/token-expiry.ts";
 import type { WsTransport } from "../transports/ws/ws-transport.ts";
 import { DENIED, deniedUpgrade } from "./denied-upgrade.ts";
 import type { Feature } from "./feature.ts";
@@ -123,7 +123,12 @@ export function createServer(features: readonly Feature[], opts: ServerOptions):
           const op = refreshOp(message);
           if (publishes && op && !admitOp(ws, now, opts.opsPerSecond, onOpRefused)) return;
           if (op) {
-            refresh(ws, op, opts.auth, opts.clock).catch((err: unknown) => log.warn({ err, socket: ws.data.id }, "token refresh failed"));
+            const reply = refreshReply(ws, op, opts.auth, opts.clock);
+            if (behavior?.replyInOrder) return behavior.replyInOrder(ws, reply);
+            reply.then(
+              (frame) => frame && sendJson(ws, frame),
+              (err: unknown) => log.warn({ err, socket: ws.data.id }, "token refresh failed"),
+            );
             return;
           }
           behavior?.message?.(ws, message);

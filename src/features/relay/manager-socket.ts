@@ -2,7 +2,8 @@
  * `/ws/manager`: every text frame is one relay message. Each frame gets exactly one reply, and
  * replies go out in the order the frames arrived: `{"op":"ack","seq"}` once the message is
  * durable, or `{"op":"error","code","message"}` when it was not stored. A manager's frames are
- * raw text with no `ref`, so reply order is the only way it can match replies to messages.
+ * raw text with no `ref`, so reply order is the only way it can match replies to messages; a
+ * token refresh op (`{"op":"refresh"}`, answered by the server) is answered in its turn too.
  * A frame still unanswered when the socket closes, whichever side closes it, has an unknown
  * outcome: its append goes on and it may be stored (a retry can duplicate it); it is never
  * acknowledged and then missing.
@@ -25,7 +26,7 @@ export function managerSocket(ctx: AppContext, ingest: RelayIngest): SocketBehav
   const replies = new WeakMap<SocketData, Promise<void>>();
 
   /** Runs `reply` after every earlier reply of `ws` (and after `outcome` settles, if given). */
-  const inOrder = (ws: Socket, reply: (outcome?: IngestOutcome) => void, outcome?: Promise<IngestOutcome>): void => {
+  const inOrder = <T>(ws: Socket, reply: (outcome?: T) => void, outcome?: Promise<T>): void => {
     const previous = replies.get(ws.data);
     if (!previous && !outcome) return reply();
     const ready = previous ? previous.then(() => outcome) : outcome!;
@@ -47,6 +48,11 @@ export function managerSocket(ctx: AppContext, ingest: RelayIngest): SocketBehav
   return {
     // Every frame is a publish: the publish limit applies, not the generic frame limit.
     frames: "publishes",
+    // A refresh op is a frame too: its ack takes its turn, or a manager would take it for the
+    // reply to an earlier message.
+    replyInOrder(ws, reply) {
+      inOrder(ws, (frame) => frame && sendJson(ws, frame), reply);
+    },
     message(ws, message) {
       if (!admitPublish(ws, ctx.clock.now(), perSecond)) {
         ctx.metrics.limitRefusals.inc({ limit: "ws_publishes" });

@@ -59,6 +59,13 @@ export interface SocketBehavior {
    * server; `publishes` (each frame is a publish) are limited by the endpoint itself.
    */
   frames?: "ops" | "publishes";
+  /**
+   * Sends a reply the server makes itself to one of the endpoint's frames (a refresh op's ack or
+   * error), once `reply` resolves and after every earlier reply of the socket, for an endpoint
+   * whose clients match replies to frames by order (`/ws/manager`). Without it the reply goes
+   * out as soon as it is ready.
+   */
+  replyInOrder?(ws: Socket, reply: Promise<object | undefined>): void;
   open?(ws: Socket): void;
   message?(ws: Socket, message: string | Buffer): void;
   close?(ws: Socket, code: number, reason: string): void;

@@ -12,7 +12,7 @@ import type { Principal } from "../../auth/principal.ts";
 import { type Clock, runAt } from "../../core/clock.ts";
 import { httpErrorOf } from "../../http/errors.ts";
 import { parseClientFrame } from "./client-frames.ts";
-import { CloseCode, closeSocket, type Socket, sendError, sendJson } from "./socket.ts";
+import { CloseCode, closeSocket, type Socket } from "./socket.ts";
 
 export const EXPIRED_REASON = "token expired; reconnect with a new token, or send op refresh before exp";
 
@@ -59,24 +59,31 @@ function refusal(ws: Socket, current: Principal, next: Principal): string | unde
   return undefined;
 }
 
-/** Answers one refresh op of `ws`. */
-export async function refresh(ws: Socket, op: { token: unknown; ref: unknown }, auth: Auth, clock: Clock): Promise<void> {
+/**
+ * Answers one refresh op of `ws`: verifies the token and applies it at once (so a socket near
+ * its `exp` is not closed while the answer waits), and resolves with the reply frame, to send
+ * when the endpoint's reply order allows (see `SocketBehavior.replyInOrder`); `undefined` when
+ * the socket closed meanwhile.
+ */
+export async function refreshReply(ws: Socket, op: { token: unknown; ref: unknown }, auth: Auth, clock: Clock): Promise<object | undefined> {
   const ref = typeof op.ref === "string" || typeof op.ref === "number" ? op.ref : undefined;
+  const withRef = ref !== undefined ? { ref } : {};
+  const error = (code: string, message: string) => ({ op: "error", code, message, ...withRef });
   const current = ws.data.principal;
-  if (!auth.enabled || !current) return sendJson(ws, { op: "ack", ...(ref !== undefined ? { ref } : {}), auth: "off" });
+  if (!auth.enabled || !current) return { op: "ack", ...withRef, auth: "off" };
   if (typeof op.token !== "string" || op.token.length === 0 || op.token.length > 8192) {
-    return sendError(ws, "bad_frame", "token: expected the new JWT as a string", ref);
+    return error("bad_frame", "token: expected the new JWT as a string");
   }
   let next: Principal;
   try {
     next = await auth.verify(op.token);
-  } catch (error) {
-    return sendError(ws, "unauthorized", httpErrorOf(error).message, ref);
+  } catch (err) {
+    return error("unauthorized", httpErrorOf(err).message);
   }
-  if (ws.data.closed) return;
+  if (ws.data.closed) return undefined;
   const problem = refusal(ws, current, next);
-  if (problem) return sendError(ws, "forbidden", problem, ref);
+  if (problem) return error("forbidden", problem);
   ws.data.principal = next;
   armExpiry(ws, clock);
-  sendJson(ws, { op: "ack", ...(ref !== undefined ? { ref } : {}), exp: next.exp });
+  return { op: "ack", ...withRef, exp: next.exp };
 }
