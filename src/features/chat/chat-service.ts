@@ -22,11 +22,13 @@ const MAX_ID_CLAIMS = 16;
 /**
  * Who a message is from. With auth on the token says (its `name` claim, else its `sub`) and a
  * client-supplied `user` is ignored, so nobody posts under another's name; with auth off (no
- * principal) the client's `user`, default {@link DEFAULT_USER}.
+ * principal) the client's `user`, default {@link DEFAULT_USER}. An empty or blank `user` is the
+ * default too: the Go seed could not tell `""` from a missing `user`, and a blank name names
+ * nobody.
  */
 export function authorOf(principal: Principal | undefined, claimed: string | undefined): string {
   if (principal) return displayName(principal) || DEFAULT_USER;
-  return claimed ?? DEFAULT_USER;
+  return claimed?.trim() ? claimed : DEFAULT_USER;
 }
 
 /** A stored chat message as frames carry it: `{topic, seq, ts, type, id, content, user, timestamp}`. */

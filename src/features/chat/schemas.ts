@@ -22,7 +22,7 @@ function chatBodies(charLimits: boolean) {
   const Content = Type.String({ minLength: 1, ...limit(CONTENT_MAX_CHARS), pattern: "\\S", description: "message text, not only white space" });
   const User = Type.String({
     ...limit(USER_MAX_CHARS),
-    description: 'sender name when auth is off (default "anonymous"); with auth on the token names the sender',
+    description: 'sender name when auth is off (default "anonymous", also for an empty or blank one); with auth on the token names the sender',
   });
   return {
     /** `POST /messages` and the WS `publish` op on `chat`. */
