@@ -6,8 +6,17 @@ import { routeTable, wrapHandler } from "../http/routes.ts";
 import type { Metrics } from "../infra/metrics.ts";
 import type { Logger } from "../log.ts";
 import { admitOp } from "../transports/ws/client-frames.ts";
-import { type AppServer, CloseCode, closeSocket, limitConnections, type SocketBehavior, type SocketData, sendJson } from "../transports/ws/socket.ts";
-import { armExpiry, disarmExpiry, EXPIRED_REASON, expired, refreshOp, refreshReply } from "../transports/ws/token-expiry.ts";
+import {
+  type AppServer,
+  CloseCode,
+  closeSocket,
+  limitConnections,
+  type Socket,
+  type SocketBehavior,
+  type SocketData,
+  sendJson,
+} from "../transports/ws/socket.ts";
+import { armExpiry, disarmExpiry, EXPIRED_REASON, expired, type RefreshOp, refreshError, refreshOp, refreshReply } from "../transports/ws/token-expiry.ts";
 import type { WsTransport } from "../transports/ws/ws-transport.ts";
 import { DENIED, deniedUpgrade } from "./denied-upgrade.ts";
 import type { Feature } from "./feature.ts";
@@ -75,6 +84,27 @@ export function createServer(features: readonly Feature[], opts: ServerOptions):
     tableOptions,
   );
 
+  /**
+   * Answers a refresh op. On a publishing endpoint refresh ops count against `WS_OPS_PER_SECOND`
+   * (its messages have their own limit); one that replies in order (`replyInOrder`) answers every
+   * refused one `rate_limited` in its turn, since a dropped reply would shift every later reply
+   * onto the wrong frame. Elsewhere past the limit one error and the rest dropped, as any op.
+   */
+  const answerRefresh = (ws: Socket, behavior: SocketBehavior | undefined, op: RefreshOp, now: number): void => {
+    const inOrder = behavior?.replyInOrder;
+    if (behavior?.frames === "publishes" && !admitOp(ws, now, opts.opsPerSecond, onOpRefused, !inOrder)) {
+      if (!inOrder || ws.data.closed) return;
+      const message = `refresh: more than ${opts.opsPerSecond} ops a second on this socket (WS_OPS_PER_SECOND); retry later`;
+      return inOrder(ws, Promise.resolve(refreshError(op, "rate_limited", message)));
+    }
+    const reply = refreshReply(ws, op, opts.auth, opts.clock);
+    if (inOrder) return inOrder(ws, reply);
+    reply.then(
+      (frame) => frame && sendJson(ws, frame),
+      (err: unknown) => log.warn({ err, socket: ws.data.id }, "token refresh failed"),
+    );
+  };
+
   const server: AppServer = Bun.serve<SocketData>({
     port: opts.port,
     hostname: opts.hostname,
@@ -117,20 +147,11 @@ export function createServer(features: readonly Feature[], opts: ServerOptions):
           const now = opts.clock.now();
           if (expired(ws, now)) return closeSocket(ws, CloseCode.unauthorized, EXPIRED_REASON);
           // Every frame counts as an op, before it is parsed; on a publishing endpoint only refresh
-          // ops do (each one verifies a signature), its messages having their own limit.
+          // ops do (each one verifies a signature: `answerRefresh`), its messages having their own limit.
           const publishes = behavior?.frames === "publishes";
           if (!publishes && !admitOp(ws, now, opts.opsPerSecond, onOpRefused)) return;
           const op = refreshOp(message);
-          if (publishes && op && !admitOp(ws, now, opts.opsPerSecond, onOpRefused)) return;
-          if (op) {
-            const reply = refreshReply(ws, op, opts.auth, opts.clock);
-            if (behavior?.replyInOrder) return behavior.replyInOrder(ws, reply);
-            reply.then(
-              (frame) => frame && sendJson(ws, frame),
-              (err: unknown) => log.warn({ err, socket: ws.data.id }, "token refresh failed"),
-            );
-            return;
-          }
+          if (op) return answerRefresh(ws, behavior, op, now);
           behavior?.message?.(ws, message);
           metrics.wsMessages.inc({ kind: ws.data.kind, outcome: "handled" });
         } catch (error) {

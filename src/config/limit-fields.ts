@@ -82,7 +82,7 @@ export const limitSettings = {
       maximum: 100_000,
       default: 1000,
       description:
-        "frames (in-band ops, ping and refresh included) one WebSocket may send per second, on any endpoint; past it one rate_limited error and the rest dropped, past twice it closed with 1008 (/ws/manager frames count as publishes instead)",
+        "frames (in-band ops, ping and refresh included) one WebSocket may send per second, on any endpoint; past it one rate_limited error and the rest dropped, past twice it closed with 1008 (/ws/manager frames count as publishes instead; its refresh ops past it are answered rate_limited, each in its turn)",
     }),
     expected: "an integer 1..100000",
     parse: int,

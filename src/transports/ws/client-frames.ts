@@ -71,9 +71,10 @@ export function rejectMalformed(ws: Socket, now: number, code: string, message: 
  * Admits one in-band op of `ws` under a limit of `perSecond` a second: past it the socket is sent
  * one `rate_limited` error and its further ops in that second are dropped unanswered (answering
  * a flood is what costs); past twice the limit it is closed with 1008. Returns whether to handle
- * the op. `onRefused` counts each op refused.
+ * the op. `onRefused` counts each op refused. With `answer` false no error is sent: the caller
+ * answers each refused op itself (an endpoint whose replies are matched by order).
  */
-export function admitOp(ws: Socket, now: number, perSecond: number, onRefused?: () => void): boolean {
+export function admitOp(ws: Socket, now: number, perSecond: number, onRefused?: () => void, answer = true): boolean {
   const d = ws.data;
   if (d.opsWindow === undefined || now - d.opsWindow >= 1000) {
     d.opsWindow = now;
@@ -82,7 +83,7 @@ export function admitOp(ws: Socket, now: number, perSecond: number, onRefused?: 
   const count = (d.opsCount = (d.opsCount ?? 0) + 1);
   if (count <= perSecond) return true;
   onRefused?.();
-  if (count === perSecond + 1) {
+  if (answer && count === perSecond + 1) {
     sendError(ws, "rate_limited", `frame: more than ${perSecond} ops a second on this socket; further ops this second are dropped`);
   } else if (count > 2 * perSecond) {
     closeSocket(ws, CloseCode.policyViolation, "too many frames");

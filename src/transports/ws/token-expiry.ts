@@ -41,11 +41,23 @@ export function expired(ws: Socket, now: number): boolean {
  * loop for ~100 ms. A longer one goes to the endpoint, which refuses what it cannot take (a
  * manager's message is at most 64 KiB, so a refresh op is never relayed as one).
  */
-export function refreshOp(message: string | Buffer): { token: unknown; ref: unknown } | undefined {
+export function refreshOp(message: string | Buffer): RefreshOp | undefined {
   if (typeof message !== "string" || !message.includes('"refresh"')) return undefined;
   const parsed = parseClientFrame(message);
   if (!("value" in parsed)) return undefined;
   return parsed.value.op === "refresh" ? { token: parsed.value.token, ref: parsed.value.ref } : undefined;
+}
+
+export type RefreshOp = { token: unknown; ref: unknown };
+
+/** The op's `ref` to echo, as `{ref}` or `{}` (only a string or a number is echoed). */
+function refOf(op: RefreshOp): { ref?: string | number } {
+  return typeof op.ref === "string" || typeof op.ref === "number" ? { ref: op.ref } : {};
+}
+
+/** The error frame answering `op`, with its `ref`. */
+export function refreshError(op: RefreshOp, code: string, message: string): object {
+  return { op: "error", code, message, ...refOf(op) };
 }
 
 /** Why `next` cannot replace `current` on `ws`, or `undefined`. */
@@ -65,10 +77,9 @@ function refusal(ws: Socket, current: Principal, next: Principal): string | unde
  * when the endpoint's reply order allows (see `SocketBehavior.replyInOrder`); `undefined` when
  * the socket closed meanwhile.
  */
-export async function refreshReply(ws: Socket, op: { token: unknown; ref: unknown }, auth: Auth, clock: Clock): Promise<object | undefined> {
-  const ref = typeof op.ref === "string" || typeof op.ref === "number" ? op.ref : undefined;
-  const withRef = ref !== undefined ? { ref } : {};
-  const error = (code: string, message: string) => ({ op: "error", code, message, ...withRef });
+export async function refreshReply(ws: Socket, op: RefreshOp, auth: Auth, clock: Clock): Promise<object | undefined> {
+  const withRef = refOf(op);
+  const error = (code: string, message: string) => refreshError(op, code, message);
   const current = ws.data.principal;
   if (!auth.enabled || !current) return { op: "ack", ...withRef, auth: "off" };
   if (typeof op.token !== "string" || op.token.length === 0 || op.token.length > 8192) {
