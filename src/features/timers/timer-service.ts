@@ -101,17 +101,13 @@ export class TimerService {
     const now = this.#now();
     const draft = machine.createTimer(sessionId, maxTime, now);
     const t = await guardStore(() =>
-      this.#store.insert(
-        draft,
-        (row) => outboxEvents(["TIMER_CREATE"], row, this.#instance, this.#clock.now()),
-        idempotentAnswer(idem, this.#clock.now()),
-        this.#limits,
-      ),
+      this.#store.insert(draft, (row) => outboxEvents(["TIMER_CREATE"], row, this.#instance, this.#clock.now()), idempotentAnswer(idem, now), this.#limits),
     );
     this.#timers.adopt(t);
     await this.#saveHot(t);
     this.#committed();
-    return this.#view(t);
+    // Rendered at the instant its stored answer was: a replay returns this very body.
+    return this.#timers.view(t, now);
   }
 
   /** The timer, reading hot state or the database when another instance created it just now. */
@@ -241,9 +237,9 @@ export class TimerService {
         const tr = op(t, now);
         if (tr.kind === "conflict") throw conflict(tr.message);
         // Nothing to write: answered once the database confirms this copy is current, a keyed answer stored with that read (else again, from its row).
-        if (tr.kind === "unchanged" && (await confirmUnchanged(this.#lookup(), t, idempotentAnswer(idem, now)))) return this.#view(t);
+        if (tr.kind === "unchanged" && (await confirmUnchanged(this.#lookup(), t, idempotentAnswer(idem, now)))) return this.#timers.view(t, now);
         if (tr.kind === "unchanged") continue;
-        if (await this.#commit(t, tr, idem)) return this.#view(tr.timer);
+        if (await this.#commit(t, tr, idem, now)) return this.#timers.view(tr.timer, now);
         await this.#reload(id);
       }
       throw unavailable(`timer ${id} is being changed concurrently; retry`);
@@ -253,12 +249,13 @@ export class TimerService {
   /**
    * Writes a transition and its events conditionally, in one transaction; on success updates
    * map and hot state and kicks the publisher. An unknown outcome takes the timer out of the map
-   * until the database answers for it (`uncertain-timers.ts`).
+   * until the database answers for it (`uncertain-timers.ts`). A keyed answer is rendered `at`
+   * the instant the caller renders its response at, so that a replay returns the same body.
    */
-  async #commit(prev: TimerState, tr: Extract<Transition, { kind: "changed" }>, idem?: Idempotency): Promise<boolean> {
+  async #commit(prev: TimerState, tr: Extract<Transition, { kind: "changed" }>, idem?: Idempotency, at = this.#now()): Promise<boolean> {
     const events = outboxEvents(tr.events, tr.timer, this.#instance, this.#clock.now());
     const written = await guardStore(
-      () => this.#store.update(tr.timer, prev.version, events, idempotentAnswer(idem, this.#clock.now())),
+      () => this.#store.update(tr.timer, prev.version, events, idempotentAnswer(idem, at)),
       () => this.#uncertain.mark(prev.id),
     );
     if (!written) return false;
