@@ -19,11 +19,14 @@ export interface Lookup {
   store: TimerStore;
   hot: HotState;
   timers: TimerMap;
-  /** Timers whose last write had an unknown outcome (`uncertain-timers.ts`). */
+  /**
+   * Timers whose hot-state copy is not to be trusted: their last write had an unknown outcome
+   * (`uncertain-timers.ts`), or they were stopped and their hash's remove failed (`hot-writes.ts`).
+   */
   uncertain: { has(id: number): boolean };
 }
 
-/** The timer from the map, else hot state (not for an uncertain timer), else the database; 404 when none has it. */
+/** The timer from the map, else hot state (not for an `uncertain` timer), else the database; 404 when none has it. */
 export async function findTimer(l: Lookup, id: number): Promise<TimerState> {
   const held = l.timers.state(id);
   if (held) return held;

@@ -21,6 +21,7 @@ import { conflict, unavailable } from "../../http/errors.ts";
 import type { Logger } from "../../log.ts";
 import { type Idempotency, idempotentAnswer, outboxEvents } from "./change-records.ts";
 import { type HotState, inProcessHotState } from "./hot-state.ts";
+import { HotWrites } from "./hot-writes.ts";
 import { KeyedSerial } from "./keyed-serial.ts";
 import { guardStore } from "./store-guard.ts";
 import type { TimerLimits } from "./timer-limits.ts";
@@ -45,15 +46,14 @@ export type { TimerServiceOptions } from "./timer-service-options.ts";
 
 export class TimerService {
   readonly #store: TimerStore;
-  #hot: HotState;
   readonly #hub: Hub;
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #committed: () => void;
   readonly #instance: string;
   readonly #limits: TimerLimits | undefined;
-  /** Timers whose hot-state write failed: rewritten when their event comes back on the tail. */
-  readonly #hotStale = new Set<number>();
+  /** Hot-state writes, and those that failed, redone when their event comes back (`hot-writes.ts`). */
+  readonly #hot: HotWrites;
   readonly #timers: TimerMap;
   /** Changes to one timer id run one after another. */
   readonly #serial = new KeyedSerial<number>();
@@ -62,7 +62,7 @@ export class TimerService {
 
   constructor(opts: TimerServiceOptions) {
     this.#store = opts.store;
-    this.#hot = opts.hot ?? inProcessHotState;
+    this.#hot = new HotWrites(opts.hot ?? inProcessHotState, opts.log);
     this.#hub = opts.hub;
     this.#clock = opts.clock;
     this.#log = opts.log;
@@ -75,7 +75,7 @@ export class TimerService {
 
   /** Switches to shared hot state (Redis), connected at start; call before {@link load}. */
   useHotState(hot: HotState): void {
-    this.#hot = hot;
+    this.#hot.hot = hot;
   }
 
   /** Timers held by this instance. */
@@ -89,7 +89,7 @@ export class TimerService {
    * was down (their time derives from the wall clock); the first tick expires those past due.
    */
   load(): Promise<{ source: string; count: number }> {
-    return loadTimers({ store: this.#store, hot: this.#hot, timers: this.#timers, log: this.#log, saveHot: (t) => this.#saveHot(t) });
+    return loadTimers({ store: this.#store, hot: this.#hot.hot, timers: this.#timers, log: this.#log, saveHot: (t) => this.#hot.save(t) });
   }
 
   /** The answer stored for an `Idempotency-Key`, if a change made with it committed. */
@@ -104,7 +104,7 @@ export class TimerService {
       this.#store.insert(draft, (row) => outboxEvents(["TIMER_CREATE"], row, this.#instance, this.#clock.now()), idempotentAnswer(idem, now), this.#limits),
     );
     this.#timers.adopt(t);
-    await this.#saveHot(t);
+    await this.#hot.save(t);
     this.#committed();
     // Rendered at the instant its stored answer was: a replay returns this very body.
     return this.#timers.view(t, now);
@@ -156,7 +156,7 @@ export class TimerService {
           continue;
         }
         this.#timers.delete(id);
-        await this.#hot.remove(id).catch((err: unknown) => this.#log.warn({ err: String(err), id }, "timers: hot state remove failed"));
+        await this.#hot.remove(id);
         this.#committed();
         return view;
       }
@@ -185,24 +185,26 @@ export class TimerService {
     if (typeof id !== "number" || typeof version !== "number") return;
     const held = this.#timers.state(id);
     if (held && held.version >= version) {
-      if (this.#hotStale.delete(id)) void this.#saveHot(held);
+      this.#hot.resave(held);
       return;
     }
-    if (!held && type === "TIMER_STOP") return;
     this.#serial
       .run(id, async () => {
+        // Also for a timer not held: the stopping instance's remove may have failed (Redis was
+        // down), and a stale hash would bring the timer back. Removing twice is harmless.
         if (type === "TIMER_STOP") {
           this.#timers.delete(id);
+          await this.#hot.remove(id);
           return;
         }
         const current = this.#timers.state(id);
         if (current && current.version >= version) return;
-        const hot = this.#hot.shared ? await this.#hot.get(id).catch(() => undefined) : undefined;
+        const hot = this.#hot.hot.shared ? await this.#hot.hot.get(id).catch(() => undefined) : undefined;
         const t = hot && hot.version >= version ? hot : await this.#store.get(id);
         if (!t) return;
         this.#timers.adopt(t);
         // The hot state lagged (its write failed during a Redis outage): bring it up to date.
-        if (this.#hot.shared && t !== hot) await this.#saveHot(t);
+        if (this.#hot.hot.shared && t !== hot) await this.#hot.save(t);
       })
       .catch((error: unknown) => this.#log.warn({ err: String(error), id, type }, "timers: could not refresh a timer changed elsewhere"));
   }
@@ -260,14 +262,15 @@ export class TimerService {
     );
     if (!written) return false;
     this.#timers.adopt(tr.timer);
-    await this.#saveHot(tr.timer);
+    await this.#hot.save(tr.timer);
     this.#committed();
     return true;
   }
 
   /** What `findTimer` and `confirmUnchanged` read (`timer-lookup.ts`: which copy an answer rests on). */
   #lookup(): Lookup {
-    return { store: this.#store, hot: this.#hot, timers: this.#timers, uncertain: this.#uncertain };
+    const untrusted = { has: (id: number) => this.#uncertain.has(id) || this.#hot.removing(id) };
+    return { store: this.#store, hot: this.#hot.hot, timers: this.#timers, uncertain: untrusted };
   }
 
   async #reload(id: number): Promise<void> {
@@ -283,12 +286,5 @@ export class TimerService {
 
   #view(t: TimerState): TimerView {
     return this.#timers.view(t, this.#clock.now());
-  }
-
-  async #saveHot(t: TimerState): Promise<void> {
-    await this.#hot.save(t).catch((err: unknown) => {
-      this.#hotStale.add(t.id);
-      this.#log.warn({ err: String(err), id: t.id }, "timers: hot state write failed; the database has the change");
-    });
   }
 }
