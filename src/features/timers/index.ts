@@ -64,7 +64,19 @@ export function timersFeature(ctx: AppContext, deps: TimersDeps): TimersFeature 
   const timers = new TimerMap();
   // What customers and game masters are shown first when they connect (`timer-snapshot.ts`).
   const delivered = new DeliveredTimers(timers);
-  const service = new TimerService({ store, instance, limits, timers, onCommitted: () => void outbox.kick(), hub: ctx.hub, clock: ctx.clock, log: ctx.log });
+  // A change waits for its turn behind the others of its timer at most one query timeout.
+  const turnWaitMs = ctx.config.dbQueryTimeoutMs;
+  const service = new TimerService({
+    store,
+    instance,
+    limits,
+    timers,
+    turnWaitMs,
+    onCommitted: () => void outbox.kick(),
+    hub: ctx.hub,
+    clock: ctx.clock,
+    log: ctx.log,
+  });
   if (deps.hotState) service.useHotState(deps.hotState);
   const cleanups: (() => unknown)[] = [];
 

@@ -23,6 +23,11 @@ export interface TimerServiceOptions {
   limits?: TimerLimits;
   /** The in-memory map to keep (shared with the sockets' snapshots); default: a new one. */
   timers?: TimerMap;
+  /**
+   * How long a change or expiry waits for its turn behind the others of its timer (ms) before it
+   * is refused with 503 and skipped (`keyed-serial.ts`); default 5000, `DB_QUERY_TIMEOUT_MS`.
+   */
+  turnWaitMs?: number;
   hub: Hub;
   clock: Clock;
   log: Logger;

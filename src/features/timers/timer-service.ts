@@ -55,8 +55,9 @@ export class TimerService {
   /** Hot-state writes, and those that failed, redone when their event comes back (`hot-writes.ts`). */
   readonly #hot: HotWrites;
   readonly #timers: TimerMap;
-  /** Changes to one timer id run one after another. */
-  readonly #serial = new KeyedSerial<number>();
+  /** Changes to one timer id run one after another (a change or expiry: {@link #inTurn}). */
+  readonly #serial: KeyedSerial<number>;
+  readonly #turnWaitMs: number;
   /** Timers whose last write had an unknown outcome, read again on every tick until settled. */
   readonly #uncertain: UncertainTimers;
 
@@ -70,6 +71,8 @@ export class TimerService {
     this.#limits = opts.limits;
     this.#committed = opts.onCommitted ?? (() => {});
     this.#timers = opts.timers ?? new TimerMap();
+    this.#serial = new KeyedSerial(opts.clock);
+    this.#turnWaitMs = opts.turnWaitMs ?? 5000;
     this.#uncertain = new UncertainTimers(this.#timers, (id) => this.#serial.run(id, () => this.#reload(id)));
   }
 
@@ -136,7 +139,7 @@ export class TimerService {
 
   /** Deletes the timer; returns its last state (the `TIMER_STOP` payload). */
   stop(id: number, idem?: Idempotency): Promise<TimerView> {
-    return this.#serial.run(id, async () => {
+    return this.#inTurn(id, async () => {
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         const t = await findTimer(this.#lookup(), id);
         const view = this.#view(t);
@@ -211,7 +214,7 @@ export class TimerService {
 
   async #expire(id: number): Promise<void> {
     try {
-      await this.#serial.run(id, async () => {
+      await this.#inTurn(id, async () => {
         const t = this.#timers.state(id);
         if (!t) return;
         const tr = machine.expire(t, this.#now());
@@ -223,7 +226,7 @@ export class TimerService {
   }
 
   #change(id: number, op: (t: TimerState, now: number) => Transition, idem?: Idempotency): Promise<TimerView> {
-    return this.#serial.run(id, async () => {
+    return this.#inTurn(id, async () => {
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         let t = await findTimer(this.#lookup(), id);
         const now = this.#now();
@@ -265,6 +268,12 @@ export class TimerService {
     await this.#hot.save(tr.timer);
     this.#committed();
     return true;
+  }
+
+  /** Runs a change (or expiry) of `id` in its turn; one not started `turnWaitMs` after it came is refused (503), and skipped. */
+  #inTurn<T>(id: number, fn: () => Promise<T>): Promise<T> {
+    const late = () => unavailable(`timer ${id} waited ${this.#turnWaitMs} ms behind its other changes; nothing changed, retry`, 2);
+    return this.#serial.run(id, fn, { ms: this.#turnWaitMs, late });
   }
 
   /** What `findTimer` and `confirmUnchanged` read (`timer-lookup.ts`: which copy an answer rests on). */
