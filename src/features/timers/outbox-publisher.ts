@@ -7,7 +7,10 @@
  * Every instance drains the outbox in id order: its own rows at once (a change kicks it), another
  * instance's rows once they are `claimAfterMs` old (their writer may have died). Another
  * instance's young row holds back every later row until its writer has published it (a pass
- * is retried every 20 ms meanwhile), so events keep their commit order whoever publishes them. While the log is down
+ * is retried every 20 ms meanwhile), so events keep their commit order whoever publishes them. A
+row's age is by the writer's clock (`createdAt`) or since this instance first saw it, whichever
+is more: a dead writer whose clock ran ahead would otherwise hold back every later row for as
+long as its skew. While the log is down
  * nothing is deleted; the sweep retries, oldest first, so events go out in order once it is back.
  * @module
  */
@@ -46,6 +49,8 @@ export class OutboxPublisher {
   #lastHousekeeping = 0;
   #stopped = false;
   #soon: ReturnType<typeof setTimeout> | undefined;
+  /** When this instance first saw each of the other instances' rows it waits for (by its clock). */
+  #firstSeen = new Map<number, number>();
 
   constructor(opts: OutboxOptions) {
     this.#o = { claimAfterMs: 2000, sweepMs: 1000, batch: 64, housekeepingMs: 10 * 60_000, ...opts };
@@ -107,14 +112,20 @@ export class OutboxPublisher {
     // instances, so that row is its writer's to publish (it is probably doing so now); wait for it
     // rather than overtake it.
     let ready = rows.length;
+    const seen = new Map<number, number>();
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i]!;
-      if (row.instance !== this.#o.instance && now - row.createdAt < this.#o.claimAfterMs) {
+      if (row.instance === this.#o.instance) continue;
+      const firstSeen = this.#firstSeen.get(row.id) ?? now;
+      seen.set(row.id, firstSeen);
+      if (now - Math.min(row.createdAt, firstSeen) < this.#o.claimAfterMs) {
         ready = i;
         this.#retrySoon();
         break;
       }
     }
+    // Only the rows still waited for: the map stays within one batch.
+    this.#firstSeen = seen;
     // All appends at once: one connection runs them in the order sent, so the log keeps the
     // outbox's order, and a pass costs one round trip instead of one per row. Only a prefix that
     // all succeeded is deleted; the rest is sent again, in order (appends are idempotent).
