@@ -1,10 +1,9 @@
 /**
- * The service's writes to the hot state, which never fail a change (the database has it
- * already) but are not forgotten when they fail either: a timer whose save failed is rewritten
- * when its event comes back on the `timers` tail ({@link HotWrites.resave}), and one whose remove
- * failed (stopped during a Redis outage) is removed when its `TIMER_STOP` comes back. Until then
- * its hash may still be there, and bring a stopped timer back to life (a GET would answer it and
- * put it back in the map): {@link HotWrites.removing} tells lookups to skip the hot state for it.
+ * The service's hot-state writes. They never fail a change (the database has it), but a failed
+ * one is redone: a save when the timer's event comes back on the `timers` tail, a remove (a stop
+ * during a Redis outage) when its `TIMER_STOP` does. Until then the stale hash could bring a
+ * stopped timer back (a GET would answer it and put it back in the map), so lookups skip the hot
+ * state for it ({@link HotWrites.removing}).
  * @module
  */
 import type { Logger } from "../../log.ts";
@@ -12,23 +11,20 @@ import type { HotState } from "./hot-state.ts";
 import type { TimerState } from "./timer-state.ts";
 
 export class HotWrites {
-  hot: HotState;
-  readonly #log: Logger;
-  /** Timers whose save failed: rewritten when their event comes back on the tail. */
+  /** Timers whose save failed, and stopped ones whose remove failed. */
   readonly #stale = new Set<number>();
-  /** Timers stopped whose remove failed: their hash may outlive them until a remove succeeds. */
   readonly #gone = new Set<number>();
 
-  constructor(hot: HotState, log: Logger) {
-    this.hot = hot;
-    this.#log = log;
-  }
+  constructor(
+    public hot: HotState,
+    private readonly log: Logger,
+  ) {}
 
   /** Writes `t`; a failure is logged and remembered, never thrown. */
   async save(t: TimerState): Promise<void> {
     await this.hot.save(t).catch((err: unknown) => {
       this.#stale.add(t.id);
-      this.#log.warn({ err: String(err), id: t.id }, "timers: hot state write failed; the database has the change");
+      this.log.warn({ err: String(err), id: t.id }, "timers: hot state write failed; the database has the change");
     });
   }
 
@@ -45,11 +41,11 @@ export class HotWrites {
       this.#gone.delete(id);
     } catch (err) {
       this.#gone.add(id);
-      this.#log.warn({ err: String(err), id }, "timers: hot state remove failed; redone when the stop's event comes back");
+      this.log.warn({ err: String(err), id }, "timers: hot state remove failed; redone when the stop's event comes back");
     }
   }
 
-  /** Whether `id` was stopped and its hash may still be in the hot state (not to be trusted). */
+  /** Whether `id` was stopped and its hash may still be there (not to be trusted). */
   removing(id: number): boolean {
     return this.#gone.has(id);
   }
