@@ -24,15 +24,6 @@ beforeAll(async () => {
 });
 afterAll(async () => app.stop());
 
-const call = async (method: string, path: string, key?: string, body?: unknown) => {
-  const res = await fetch(app.url + path, {
-    method,
-    headers: { "Content-Type": "application/json", ...(key ? { "Idempotency-Key": key } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, replayed: res.headers.get("idempotent-replayed"), body: (await res.json()) as any };
-};
-
 /** A SQLite store whose next write waits for `release()` (a slow database). */
 function gatedStore(inner: TimerStore) {
   let gate: Promise<void> | undefined;
