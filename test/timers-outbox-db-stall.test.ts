@@ -88,6 +88,9 @@ describe("timer changes while MariaDB is stopped (dedicated mariadbd, two instan
       creates.push({ key: crypto.randomUUID(), sessionId: `${base}-k${i}`, maxTime: 600 + i, via, other: via === a ? b : a });
     }
     existing.forEach((id, i) => pauses.push({ id, via: i % 2 ? a : b }));
+    // Open connections in both pools (concurrent reads of timers they do not hold): a change
+    // that found none when the server stopped would wait for a connect, and never be sent (503).
+    for (const server of [a, b]) await Promise.all(Array.from({ length: 10 }, (_, i) => api(server).get(900_000 + i)));
   }, 30_000);
   afterAll(async () => {
     gm?.close();

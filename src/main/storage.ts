@@ -96,7 +96,7 @@ export async function openStorage(config: Config, deps: StorageDeps): Promise<St
 }
 
 async function openDb(config: Config, { disposers, healthChecks }: StorageDeps): Promise<Database> {
-  const database = await openDatabase(databaseUrl(config));
+  const database = await openDatabase(databaseUrl(config), { queryTimeoutMs: config.dbQueryTimeoutMs });
   disposers.push(() => database.close());
   healthChecks.set("db", () => database.ping());
   return database;

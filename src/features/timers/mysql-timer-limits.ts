@@ -6,9 +6,9 @@
  * that committed before, so the limits hold exactly. Only creates take the lock (changes and
  * stops never wait for it), and a create takes it before any other lock, so waiting for it
  * cannot be part of a deadlock. A wait longer than `DB_QUERY_TIMEOUT_MS` is answered 504
- * `outcome_unknown` like any slow write (the create may still commit when its turn comes). A
- * count outside any transaction refuses first, so a client hammering a full session does not
- * queue on the lock in front of the others.
+ * `outcome_unknown` like any slow write (its connection is closed: the server rolls the create
+ * back once it notices). A count outside any transaction refuses first, so a client hammering a
+ * full session does not queue on the lock in front of the others.
  * @module
  */
 import { and, eq, sql } from "drizzle-orm";

@@ -7,12 +7,14 @@
  *
  * A server that cannot be reached becomes {@link StoreUnavailableError} (503: nothing written).
  * A write that hangs (server stopped mid-query, network partition) is abandoned after
- * `queryTimeoutMs` as {@link StoreOutcomeUnknownError} (504): the transaction may still commit
- * when the server resumes, and then its outbox rows publish it.
+ * `queryTimeoutMs` as {@link StoreOutcomeUnknownError} (504) and its connection destroyed: the
+ * server rolls the transaction back when it sees the connection gone, unless its COMMIT reached
+ * it first; then the outbox rows publish it. A query that waited that long for a connection
+ * never runs (503).
  * @module
  */
 import { and, asc, count, eq, inArray, lt, min } from "drizzle-orm";
-import type { MysqlDb } from "../../infra/db/database.ts";
+import { LeaseTimeoutError, type MysqlDb, type MysqlHandle } from "../../infra/db/database.ts";
 import { idempotencyKeys, timerOutbox, timers } from "../../infra/db/schema-mysql.ts";
 import { type AnswerCap, answerCapRefusal, answersOver } from "./answer-cap.ts";
 import { connectionFailure, isDuplicateKey } from "./mysql-errors.ts";
@@ -34,14 +36,14 @@ type Tx = Parameters<Parameters<MysqlDb["transaction"]>[0]>[0];
 
 export class MysqlTimerStore implements TimerStore {
   constructor(
-    private readonly db: MysqlDb,
+    private readonly database: Pick<MysqlHandle, "withConnection">,
     private readonly queryTimeoutMs: number,
     private readonly answerCap?: AnswerCap,
   ) {}
 
   async insert(timer: Omit<TimerState, "id">, events: (t: TimerState) => OutboxEvent[], answer?: IdempotentAnswer, limits?: TimerLimits): Promise<TimerState> {
     // Without the lock first: a full session or table is refused without queueing on it.
-    if (limits) await this.#run("limit check", false, () => checkRoom(this.db, timer.sessionId, limits, answer));
+    if (limits) await this.#run("limit check", false, (db) => checkRoom(db, timer.sessionId, limits, answer));
     return this.#write("insert", async (tx) => {
       if (limits) {
         // The lock must be the transaction's first statement (see mysql-timer-limits.ts).
@@ -75,12 +77,12 @@ export class MysqlTimerStore implements TimerStore {
   }
 
   get(id: number): Promise<TimerState | undefined> {
-    return this.#run("select", false, async () => (await this.db.select().from(timers).where(eq(timers.id, id)))[0]);
+    return this.#run("select", false, async (db) => (await db.select().from(timers).where(eq(timers.id, id)))[0]);
   }
 
   /** `FOR UPDATE` waits for a write in flight (its row lock); in autocommit the lock ends with the statement. */
   getCurrent(id: number): Promise<TimerState | undefined> {
-    return this.#run("locking select", false, async () => (await this.db.select().from(timers).where(eq(timers.id, id)).for("update"))[0]);
+    return this.#run("locking select", false, async (db) => (await db.select().from(timers).where(eq(timers.id, id)).for("update"))[0]);
   }
 
   keep(timer: TimerState, answer: IdempotentAnswer): Promise<TimerState | undefined> {
@@ -92,28 +94,28 @@ export class MysqlTimerStore implements TimerStore {
   }
 
   all(): Promise<TimerState[]> {
-    return this.#run("select", false, () => this.db.select().from(timers));
+    return this.#run("select", false, (db) => db.select().from(timers));
   }
 
   outbox(limit: number): Promise<OutboxRow[]> {
-    return this.#run("outbox read", false, () => this.db.select().from(timerOutbox).orderBy(asc(timerOutbox.id)).limit(limit) as Promise<OutboxRow[]>);
+    return this.#run("outbox read", false, (db) => db.select().from(timerOutbox).orderBy(asc(timerOutbox.id)).limit(limit) as Promise<OutboxRow[]>);
   }
 
   async removeOutbox(ids: readonly number[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.#run("outbox delete", false, () => this.db.delete(timerOutbox).where(inArray(timerOutbox.id, [...ids])));
+    await this.#run("outbox delete", false, (db) => db.delete(timerOutbox).where(inArray(timerOutbox.id, [...ids])));
   }
 
   outboxStats(): Promise<{ depth: number; oldestAt: number | undefined }> {
-    return this.#run("outbox stats", false, async () => {
-      const [row] = await this.db.select({ depth: count(), oldestAt: min(timerOutbox.createdAt) }).from(timerOutbox);
+    return this.#run("outbox stats", false, async (db) => {
+      const [row] = await db.select({ depth: count(), oldestAt: min(timerOutbox.createdAt) }).from(timerOutbox);
       return { depth: Number(row?.depth ?? 0), oldestAt: row?.oldestAt ?? undefined };
     });
   }
 
   answer(scope: string, key: string): Promise<StoredAnswer | undefined> {
-    return this.#run("answer read", false, async () => {
-      const [row] = await this.db
+    return this.#run("answer read", false, async (db) => {
+      const [row] = await db
         .select({ requestHash: idempotencyKeys.requestHash, status: idempotencyKeys.status, body: idempotencyKeys.body })
         .from(idempotencyKeys)
         .where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)));
@@ -122,7 +124,7 @@ export class MysqlTimerStore implements TimerStore {
   }
 
   async purgeAnswers(before: number): Promise<void> {
-    await this.#run("answer purge", false, () => this.db.delete(idempotencyKeys).where(lt(idempotencyKeys.createdAt, before)));
+    await this.#run("answer purge", false, (db) => db.delete(idempotencyKeys).where(lt(idempotencyKeys.createdAt, before)));
   }
 
   async #insertIn(tx: Tx, timer: Omit<TimerState, "id">, events: (t: TimerState) => OutboxEvent[], answer?: IdempotentAnswer): Promise<TimerState> {
@@ -160,28 +162,30 @@ export class MysqlTimerStore implements TimerStore {
   }
 
   #write<T>(what: string, work: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.#run(what, true, () => this.db.transaction(work));
+    return this.#run(what, true, (db) => db.transaction(work));
   }
 
-  async #run<T>(what: string, write: boolean, query: () => Promise<T>): Promise<T> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const message = `database did not answer a timer ${what} within ${this.queryTimeoutMs} ms`;
-        reject(write ? new StoreOutcomeUnknownError(`${message}; it may still commit`) : new StoreUnavailableError(message));
-      }, this.queryTimeoutMs);
-    });
+  /**
+   * Runs `query` on a connection of its own, given up after `queryTimeoutMs`: the connection is
+   * then destroyed (a stuck one would hold its pool slot for good), and a request still waiting
+   * for one never runs. Until a connection was handed out nothing was sent: a 503 for a write too.
+   */
+  async #run<T>(what: string, write: boolean, query: (db: MysqlDb) => Promise<T>): Promise<T> {
     try {
-      return await Promise.race([query(), timeout]);
+      return await this.database.withConnection(this.queryTimeoutMs, query);
     } catch (error) {
-      if (error instanceof StoreUnavailableError || error instanceof StoreOutcomeUnknownError || error instanceof AnswerExistsError) throw error;
+      if (error instanceof LeaseTimeoutError) {
+        if (!error.sent)
+          throw new StoreUnavailableError(`database handed out no connection for a timer ${what} within ${this.queryTimeoutMs} ms`, { cause: error });
+        const message = `database did not answer a timer ${what} within ${this.queryTimeoutMs} ms`;
+        throw write ? new StoreOutcomeUnknownError(`${message}; it may still commit`, { cause: error }) : new StoreUnavailableError(message, { cause: error });
+      }
+      if (error instanceof AnswerExistsError) throw error;
       const failure = connectionFailure(error);
       if (!failure) throw error;
       const message = `database unreachable (${failure.code}) during a timer ${what}`;
       if (write && failure.kind === "lost") throw new StoreOutcomeUnknownError(`${message}; it may have committed`, { cause: error });
       throw new StoreUnavailableError(message, { cause: error });
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

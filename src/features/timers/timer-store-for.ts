@@ -10,5 +10,5 @@ import type { TimerStore } from "./timer-store.ts";
 
 export function timerStoreFor(database: Database, opts: { queryTimeoutMs?: number; answerCap?: AnswerCap } = {}): TimerStore {
   const { queryTimeoutMs = 5000, answerCap } = opts;
-  return database.dialect === "mysql" ? new MysqlTimerStore(database.db, queryTimeoutMs, answerCap) : new SqliteTimerStore(database.db, answerCap);
+  return database.dialect === "mysql" ? new MysqlTimerStore(database, queryTimeoutMs, answerCap) : new SqliteTimerStore(database.db, answerCap);
 }

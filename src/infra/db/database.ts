@@ -11,7 +11,8 @@ import type { Database, OpenOptions } from "./handle.ts";
 import { openSqlite } from "./open-sqlite.ts";
 import { redact } from "./redact.ts";
 
-export type { Database, MysqlDb, OpenOptions, SqliteDb } from "./handle.ts";
+export type { Database, MysqlDb, MysqlHandle, OpenOptions, SqliteDb } from "./handle.ts";
+export { LeaseTimeoutError } from "./lease-timeout.ts";
 
 /** Opens `url` (`sqlite:<file>`, `sqlite::memory:`, `mysql://...`) and applies migrations. */
 export async function openDatabase(url: string, opts: OpenOptions = {}): Promise<Database> {

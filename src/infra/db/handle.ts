@@ -20,9 +20,25 @@ export interface Common {
   close(): Promise<void>;
 }
 
-export type Database = (Common & { dialect: "mysql"; db: MysqlDb; pool: Pool }) | (Common & { dialect: "sqlite"; db: SqliteDb; client: SqliteClient });
+export interface MysqlHandle {
+  dialect: "mysql";
+  db: MysqlDb;
+  pool: Pool;
+  /**
+   * Runs `work` on a pool connection of its own (`mysql-lease.ts`): given up after `timeoutMs`
+   * with a `LeaseTimeoutError`, the connection destroyed rather than left stuck in the pool.
+   */
+  withConnection<T>(timeoutMs: number, work: (db: MysqlDb) => Promise<T>): Promise<T>;
+}
+
+export type Database = (Common & MysqlHandle) | (Common & { dialect: "sqlite"; db: SqliteDb; client: SqliteClient });
 
 export interface OpenOptions {
   /** Connections in the MySQL pool. Writes are few (state changes only, never per tick). */
   poolSize?: number;
+  /**
+   * How long a MySQL ping may take before its connection is destroyed (default 5000,
+   * `DB_QUERY_TIMEOUT_MS`); `close()` waits at most this long for queries in flight.
+   */
+  queryTimeoutMs?: number;
 }

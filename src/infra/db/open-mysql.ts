@@ -1,5 +1,6 @@
 /**
- * MySQL / MariaDB through a mysql2 pool and Drizzle, migrated before use.
+ * MySQL / MariaDB through a mysql2 pool and Drizzle, migrated before use; bounded queries run on
+ * a connection leased for them alone (`mysql-lease.ts`).
  * @module
  */
 import { sql } from "drizzle-orm";
@@ -7,6 +8,7 @@ import { drizzle as drizzleMysql } from "drizzle-orm/mysql2";
 import { createPool } from "mysql2";
 import type { Database, OpenOptions } from "./handle.ts";
 import { migrateMysql } from "./migrate.ts";
+import { Leases } from "./mysql-lease.ts";
 import { redact } from "./redact.ts";
 
 export async function openMysql(url: string, opts: OpenOptions): Promise<Database> {
@@ -25,6 +27,8 @@ export async function openMysql(url: string, opts: OpenOptions): Promise<Databas
   // No `mode` option: drizzle-orm 0.45.4's config sniffing (`isConfig`) rejects any object with
   // a `mode` key and then treats the whole options object as the client. Default mode it is.
   const db = drizzleMysql({ client: pool });
+  const timeoutMs = opts.queryTimeoutMs ?? 5000;
+  const leases = new Leases(pool, (conn) => drizzleMysql({ client: conn }));
   try {
     await migrateMysql(db, pool);
   } catch (error) {
@@ -39,16 +43,15 @@ export async function openMysql(url: string, opts: OpenOptions): Promise<Databas
     db,
     pool,
     location: redact(url),
+    withConnection: (ms, work) => leases.run(ms, work),
     async ping() {
       try {
-        await db.execute(sql`SELECT 1`);
+        await leases.run(timeoutMs, (on) => on.execute(sql`SELECT 1`));
         return true;
       } catch {
         return false;
       }
     },
-    async close() {
-      await pool.promise().end();
-    },
+    close: () => leases.end(timeoutMs),
   };
 }
