@@ -10,7 +10,8 @@
  * `queryTimeoutMs` as {@link StoreOutcomeUnknownError} (504) and its connection destroyed: the
  * server rolls the transaction back when it sees the connection gone, unless its COMMIT reached
  * it first; then the outbox rows publish it. A query that waited that long for a connection
- * never runs (503).
+ * never runs (503). A deadlock victim (InnoDB rolled it back) runs again, up to 3 runs in all;
+ * then it, like a lock wait timeout, is a 503: nothing of it was written.
  * @module
  */
 import { and, asc, count, eq, inArray, lt, min } from "drizzle-orm";
@@ -18,6 +19,7 @@ import { LeaseTimeoutError, type MysqlDb, type MysqlHandle } from "../../infra/d
 import { idempotencyKeys, timerOutbox, timers } from "../../infra/db/schema-mysql.ts";
 import { type AnswerCap, answerCapRefusal, answersOver } from "./answer-cap.ts";
 import { connectionFailure, isDuplicateKey } from "./mysql-errors.ts";
+import { isDeadlock, isLockWaitTimeout } from "./mysql-rollbacks.ts";
 import { checkRoom, lockCreates } from "./mysql-timer-limits.ts";
 import type { TimerLimits } from "./timer-limits.ts";
 import type { TimerState } from "./timer-state.ts";
@@ -33,6 +35,9 @@ import {
 } from "./timer-store.ts";
 
 type Tx = Parameters<Parameters<MysqlDb["transaction"]>[0]>[0];
+
+/** Runs of a query or transaction that InnoDB rolled back to break a deadlock, before it is a 503. */
+const DEADLOCK_RUNS = 3;
 
 export class MysqlTimerStore implements TimerStore {
   constructor(
@@ -169,11 +174,24 @@ export class MysqlTimerStore implements TimerStore {
    * Runs `query` on a connection of its own, given up after `queryTimeoutMs`: the connection is
    * then destroyed (a stuck one would hold its pool slot for good), and a request still waiting
    * for one never runs. Until a connection was handed out nothing was sent: a 503 for a write too.
+   * A deadlock victim is run again (nothing of it was written), within the same time.
    */
   async #run<T>(what: string, write: boolean, query: (db: MysqlDb) => Promise<T>): Promise<T> {
     try {
-      return await this.database.withConnection(this.queryTimeoutMs, query);
+      return await this.database.withConnection(this.queryTimeoutMs, async (db) => {
+        for (let run = 1; ; run++) {
+          try {
+            return await query(db);
+          } catch (error) {
+            if (run >= DEADLOCK_RUNS || !isDeadlock(error)) throw error;
+          }
+        }
+      });
     } catch (error) {
+      if (isDeadlock(error) || isLockWaitTimeout(error)) {
+        const why = isDeadlock(error) ? `deadlocked ${DEADLOCK_RUNS} times` : "waited too long for a lock";
+        throw new StoreUnavailableError(`a timer ${what} ${why}; rolled back, nothing written`, { cause: error });
+      }
       if (error instanceof LeaseTimeoutError) {
         if (!error.sent)
           throw new StoreUnavailableError(`database handed out no connection for a timer ${what} within ${this.queryTimeoutMs} ms`, { cause: error });
