@@ -8,7 +8,9 @@
  * epoch's start, before every entry of it (a client acked `0-0` was told to reload on resume).
  * @module
  */
+
 import { randomEpochId } from "../../core/memory-topic-log.ts";
+import { compareSeq } from "../../core/seq.ts";
 import type { Epoch } from "../../core/topic-log.ts";
 import type { Redis } from "./client.ts";
 
@@ -86,10 +88,12 @@ export class EpochWatch {
 
   /**
    * Where a reader of `topic` stands, given the tailer's position there: before the tailer read
-   * anything of the stream (`0-0`), the known epoch's start, which every entry of it follows.
+   * anything of the epoch (`0-0`, or a position of an older history it was moved back to, before
+   * the epoch's start), the known epoch's start, which every entry of it follows.
    */
   position(topic: string, tailed: string | undefined): string | undefined {
-    return tailed === "0-0" ? (this.#known.get(topic)?.start ?? tailed) : tailed;
+    const start = this.#known.get(topic)?.start;
+    return start !== undefined && (tailed === "0-0" || (tailed !== undefined && compareSeq(tailed, start) < 0)) ? start : tailed;
   }
 
   /** Notes the epoch of a tailed entry; `true` if it differs from the known one. */

@@ -52,6 +52,10 @@ export interface TailGapCheck {
    * appended, so while a read was pending the position may have passed what it started from.
    */
   positions: ReadonlyMap<string, string>;
+  /** The tailer's reads sent so far: the round of the one in flight. */
+  round: number;
+  /** Streams seen trimmed to nothing past the position, with the round then ({@link checkEmptied}). */
+  emptied: Map<string, { last: string; round: number }>;
 }
 
 /**
@@ -66,7 +70,7 @@ export interface TailGapCheck {
  */
 export function checkPredecessor(check: TailGapCheck, topic: string, position: string, item: RawEntry): void {
   const before = predecessor(item);
-  if (before !== undefined && position !== "0-0" && compareSeq(before, position) > 0) report(check, check.topics.indexOf(topic), position, undefined, item[0]);
+  if (before !== undefined && compareSeq(before, position) > 0) report(check, check.topics.indexOf(topic), position, undefined, item[0]);
 }
 
 /** An entry's field `p`: the id its stream had generated before it (see `append-script.ts`). */
@@ -103,14 +107,25 @@ export async function checkTailGaps(check: TailGapCheck, streams: [string, RawEn
  * The trim watch's part (`window-check.ts`, every 500 ms): a stream trimmed to nothing
  * (`XTRIM … MAXLEN 0`, the seed's relay clean-up) after entries this instance had not delivered
  * yet were added (its last generated id is past this instance's position) lost them for this
- * instance's live subscribers, and no read will ever return them to be checked.
+ * instance's live subscribers, and no read will ever return them to be checked. Unless the read
+ * in flight got them before the trim: so it is a gap only if the position is still behind once a
+ * read sent after this reply has been delivered ({@link confirmEmptied}).
  */
 export function checkEmptied(check: TailGapCheck, topic: string, info: unknown): void {
-  const i = check.topics.indexOf(topic);
   const position = check.positions.get(topic);
-  if (i < 0 || position === undefined || position === "0-0" || infoField(info, "first-entry") || !trimmed(info)) return;
+  if (!check.topics.includes(topic) || position === undefined || infoField(info, "first-entry") || !trimmed(info)) return;
   const last = String(infoField(info, "last-generated-id") ?? "0-0");
-  if (compareSeq(last, position) > 0) report(check, i, position, undefined, last);
+  if (compareSeq(last, position) > 0 && !check.emptied.has(topic)) check.emptied.set(topic, { last, round: check.round });
+}
+
+/** After the tailer delivered read `round`: the emptied streams seen before it was sent that it is still behind. */
+export function confirmEmptied(check: TailGapCheck, round: number): void {
+  for (const [topic, { last, round: seen }] of check.emptied) {
+    if (seen >= round) continue;
+    check.emptied.delete(topic);
+    const position = check.positions.get(topic);
+    if (position !== undefined && compareSeq(last, position) > 0) report(check, check.topics.indexOf(topic), position, undefined, last);
+  }
 }
 
 /** Entries were removed from the stream (trimmed or deleted). */

@@ -23,7 +23,7 @@ import { appendCommand, defaultMaxInFlight, sendAppend } from "./append-script.t
 import type { Redis } from "./client.ts";
 import { EpochWatch } from "./epochs.ts";
 import { checkAfterReconnect, type FailoverCheck } from "./failover-check.ts";
-import { checkEmptied, checkPredecessor, checkTailGaps, type TailGapCheck } from "./gap-check.ts";
+import { checkEmptied, checkPredecessor, checkTailGaps, confirmEmptied, type TailGapCheck } from "./gap-check.ts";
 import { type HistorySource, readHistory, streamStart } from "./history-read.ts";
 import { readFromWindow } from "./recent-read.ts";
 import { ReplicaWait } from "./replica-wait.ts";
@@ -74,7 +74,7 @@ export class RedisTopicLog implements TopicLog {
     this.#listeners = new Listeners((error) => this.#opts.log.error({ err: error }, "topic log listener failed"));
     const { topics, readCount, historySize, log } = this.#opts;
     const [client, gapListeners, positions] = [this.#client, this.#gapListeners, this.#positions];
-    this.#gapCheck = { client, topics, readCount, historySize, log, gapListeners, reported: new Map(), positions };
+    this.#gapCheck = { client, topics, readCount, historySize, log, gapListeners, reported: new Map(), positions, round: 0, emptied: new Map() };
     this.#recent = new RecentEntries(historySize);
     // Before the hub hears of a gap: the window would hold both sides of it and answer a resume
     // from before it, recovered, without the trimmed entries.
@@ -250,7 +250,7 @@ export class RedisTopicLog implements TopicLog {
           this.#mustVerify = (this.#held -= drops) > 0;
         }
         const ids = topics.map((t) => this.#positions.get(t)!);
-        const started = performance.now();
+        const [started, round] = [performance.now(), ++this.#gapCheck.round];
         const reply = await tail.sendCommand<unknown>(xreadCommand(this.#opts.readCount, this.#opts.blockMs, keys, ids));
         const resumed = failing || performance.now() - started > this.#opts.blockMs + STALL_MARGIN_MS; // after a failure or stall, check for trims
         if (failing) this.#opts.log.info({ positions: Object.fromEntries(this.#positions) }, "redis tailer resumed");
@@ -260,6 +260,7 @@ export class RedisTopicLog implements TopicLog {
         // Gaps first: a subscriber reset for one must hold an offset from before it (else "recovered").
         await checkTailGaps(this.#gapCheck, streams, keys, ids, resumed);
         this.#deliver(streams, keys);
+        confirmEmptied(this.#gapCheck, round);
       } catch (error) {
         if (this.#stopping) break;
         this.#tailerUp = false;
