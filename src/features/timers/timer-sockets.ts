@@ -38,8 +38,9 @@ export function timerSocketRoutes(ctx: AppContext): Record<string, RouteMethods>
         // Bun has already percent-decoded route params (`/ws/customer/a%2Db` is session `a-b`).
         const sessionId = parseSessionId((req.params as Record<string, string>).sessionId);
         const since = sinceParam(req);
-        const principal = await ctx.auth.requireSubscribe(req, sessionTopic(sessionId));
-        return upgrade(req, server, CUSTOMER_SOCKET, { params: { sessionId }, since, principal });
+        const topic = sessionTopic(sessionId);
+        const principal = await ctx.auth.requireSubscribe(req, topic);
+        return upgrade(req, server, CUSTOMER_SOCKET, { params: { sessionId }, since, principal, requireSubscribe: topic });
       },
     },
     "/ws/gamemaster/:sessionId": {
@@ -49,7 +50,7 @@ export function timerSocketRoutes(ctx: AppContext): Record<string, RouteMethods>
         const sessionId = parseSessionId((req.params as Record<string, string>).sessionId);
         const since = sinceParam(req);
         const principal = await ctx.auth.requireSubscribe(req, TIMERS_TOPIC);
-        return upgrade(req, server, GAMEMASTER_SOCKET, { params: { sessionId }, since, principal });
+        return upgrade(req, server, GAMEMASTER_SOCKET, { params: { sessionId }, since, principal, requireSubscribe: TIMERS_TOPIC });
       },
     },
   };

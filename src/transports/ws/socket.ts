@@ -47,6 +47,11 @@ export interface SocketData {
   cancelExpiry?: () => void;
   /** A topic the connection was admitted to publish on: a refreshed token must allow it too. */
   requirePublish?: string;
+  /**
+   * The topic the route required subscribe permission on: a refreshed token must allow it too,
+   * even before the socket subscribes to it (a timer snapshot still being sent).
+   */
+  requireSubscribe?: string;
 }
 
 export type Socket = ServerWebSocket<SocketData>;
@@ -89,6 +94,8 @@ export interface UpgradeOptions {
   uncounted?: boolean;
   /** The topic the route required publish permission on (see {@link SocketData.requirePublish}). */
   requirePublish?: string;
+  /** The topic the route required subscribe permission on (see {@link SocketData.requireSubscribe}). */
+  requireSubscribe?: string;
   /** The request's validated `?since=` (see `http/params.ts`). */
   since?: string | undefined;
 }
@@ -112,6 +119,7 @@ export function upgrade(req: BunRequest, server: AppServer, kind: string, opts: 
     malformedCount: 0,
     ...(address !== undefined ? { address } : {}),
     ...(opts.requirePublish ? { requirePublish: opts.requirePublish } : {}),
+    ...(opts.requireSubscribe ? { requireSubscribe: opts.requireSubscribe } : {}),
   };
   if (server.upgrade(req, { data })) return undefined;
   if (address !== undefined) quota!.release(address);

@@ -63,7 +63,7 @@ export function refreshError(op: RefreshOp, code: string, message: string): obje
 /** Why `next` cannot replace `current` on `ws`, or `undefined`. */
 function refusal(ws: Socket, current: Principal, next: Principal): string | undefined {
   if (next.sub !== current.sub) return "refresh: the new token is for another sub";
-  for (const topic of ws.data.subscriptions?.topics() ?? []) {
+  for (const topic of [...(ws.data.subscriptions?.topics() ?? []), ...(ws.data.requireSubscribe ? [ws.data.requireSubscribe] : [])]) {
     if (!canSubscribe(next, topic)) return `refresh: the new token does not allow subscribing to ${topic}`;
   }
   if (ws.data.requirePublish && !canPublish(next, ws.data.requirePublish))
