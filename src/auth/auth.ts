@@ -81,7 +81,8 @@ export class Auth {
     const list = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : typeof v === "string" ? [v] : []);
     return {
       sub: typeof payload.sub === "string" ? payload.sub : "",
-      ...(typeof payload.name === "string" && payload.name ? { name: payload.name.slice(0, 64) } : {}),
+      // A blank name names nobody (the sub then does, as for chat's `user`); 64 characters at most.
+      ...(typeof payload.name === "string" && payload.name.trim() ? { name: Array.from(payload.name).slice(0, 64).join("") } : {}),
       publish: list(payload.publish),
       subscribe: list(payload.subscribe),
       exp,
