@@ -118,10 +118,11 @@ export class OutboxPublisher {
       if (row.instance === this.#o.instance) continue;
       const firstSeen = this.#firstSeen.get(row.id) ?? now;
       seen.set(row.id, firstSeen);
-      if (now - Math.min(row.createdAt, firstSeen) < this.#o.claimAfterMs) {
+      // Every row of the batch is seen now, not only up to the first young one: a dead writer's
+      // rows then wait out `claimAfterMs` together, not one after another.
+      if (ready === rows.length && now - Math.min(row.createdAt, firstSeen) < this.#o.claimAfterMs) {
         ready = i;
         this.#retrySoon();
-        break;
       }
     }
     // Only the rows still waited for: the map stays within one batch.

@@ -81,11 +81,6 @@ export class TimerService {
     this.#hot.hot = hot;
   }
 
-  /** Timers held by this instance. */
-  get size(): number {
-    return this.#timers.size;
-  }
-
   /**
    * Loads every timer: the hot state first (when shared), then the database, which wins by
    * version and drops timers it no longer has. Running timers kept counting while the process
@@ -144,14 +139,10 @@ export class TimerService {
         const t = await findTimer(this.#lookup(), id);
         const view = this.#view(t);
         const gone = { ...t, version: t.version + 1 };
+        const events = outboxEvents(["TIMER_STOP"], gone, this.#instance, this.#clock.now(), view);
+        const answer = idempotentAnswer(idem, this.#clock.now(), view);
         const deleted = await guardStore(
-          () =>
-            this.#store.delete(
-              gone,
-              t.version,
-              outboxEvents(["TIMER_STOP"], gone, this.#instance, this.#clock.now(), view),
-              idempotentAnswer(idem, this.#clock.now(), view),
-            ),
+          () => this.#store.delete(gone, t.version, events, answer),
           () => this.#uncertain.mark(id),
         );
         if (!deleted) {
@@ -225,15 +216,16 @@ export class TimerService {
     }
   }
 
-  #change(id: number, op: (t: TimerState, now: number) => Transition, idem?: Idempotency): Promise<TimerView> {
-    return this.#inTurn(id, async () => {
+  async #change(id: number, op: (t: TimerState, now: number) => Transition, idem?: Idempotency): Promise<TimerView> {
+    const hot: Promise<void>[] = [];
+    const view = await this.#inTurn(id, async () => {
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         let t = await findTimer(this.#lookup(), id);
         const now = this.#now();
         // A timer past due finishes first, exactly as the tick would have done.
         const expiry = machine.expire(t, now);
         if (expiry.kind === "changed") {
-          if (!(await this.#commit(t, expiry))) {
+          if (!(await this.#commit(t, expiry, undefined, now, hot))) {
             await this.#reload(id);
             continue;
           }
@@ -244,20 +236,23 @@ export class TimerService {
         // Nothing to write: answered once the database confirms this copy is current, a keyed answer stored with that read (else again, from its row).
         if (tr.kind === "unchanged" && (await confirmUnchanged(this.#lookup(), t, idempotentAnswer(idem, now)))) return this.#timers.view(t, now);
         if (tr.kind === "unchanged") continue;
-        if (await this.#commit(t, tr, idem, now)) return this.#timers.view(tr.timer, now);
+        if (await this.#commit(t, tr, idem, now, hot)) return this.#timers.view(tr.timer, now);
         await this.#reload(id);
       }
       throw unavailable(`timer ${id} is being changed concurrently; retry`);
     });
+    await Promise.all(hot); // outside the turn: a stalled Redis must not hold the next change past its wait
+    return view;
   }
 
   /**
    * Writes a transition and its events conditionally, in one transaction; on success updates
    * map and hot state and kicks the publisher. An unknown outcome takes the timer out of the map
    * until the database answers for it (`uncertain-timers.ts`). A keyed answer is rendered `at`
-   * the instant the caller renders its response at, so that a replay returns the same body.
+   * the instant the caller renders its response at, so that a replay returns the same body. The
+   * hot-state write goes into `hot`, for the caller to await outside the turn.
    */
-  async #commit(prev: TimerState, tr: Extract<Transition, { kind: "changed" }>, idem?: Idempotency, at = this.#now()): Promise<boolean> {
+  async #commit(prev: TimerState, tr: Extract<Transition, { kind: "changed" }>, idem?: Idempotency, at = this.#now(), hot?: Promise<void>[]): Promise<boolean> {
     const events = outboxEvents(tr.events, tr.timer, this.#instance, this.#clock.now());
     const written = await guardStore(
       () => this.#store.update(tr.timer, prev.version, events, idempotentAnswer(idem, at)),
@@ -265,7 +260,8 @@ export class TimerService {
     );
     if (!written) return false;
     this.#timers.adopt(tr.timer);
-    await this.#hot.save(tr.timer);
+    const saved = this.#hot.save(tr.timer); // never throws; saves apply only if newer, in any order
+    hot?.push(saved);
     this.#committed();
     return true;
   }
