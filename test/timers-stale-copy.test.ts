@@ -164,6 +164,9 @@ describe("one instance (MariaDB SIGSTOPped): a change after an unknown outcome",
     try {
       const id = (await api(a).create(session, 600)).body.id as number;
       await customer.collect(1, (f) => f.type === "TIMER_CREATE" && f.payload?.id === id);
+      // Open pool connections first (reads of timers no one holds): a pause that found none free
+      // when the server stopped would wait for a connect and never be sent (503, not unknown).
+      await Promise.all(Array.from({ length: 10 }, (_, i) => api(a).get(900_000 + i)));
       maria.stop();
       let paused: any;
       let resumed: any;
