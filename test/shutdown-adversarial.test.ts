@@ -213,6 +213,10 @@ describe.each(MODES)("SIGTERM ($name)", (mode) => {
     child.proc.kill("SIGTERM");
     await until(async () => (await fetch(`${child.url}/health`)).status === 503, { message: "/health to answer 503 while draining" });
     child.proc.kill("SIGTERM");
+    // Two signals pending at once are delivered lowest number first (SIGINT before SIGTERM): send the
+    // SIGINT only once the second SIGTERM has been seen, so the order logged is the order sent.
+    const seen = () => child.lines.filter((l) => l.includes('"signal received"')).length;
+    await until(() => seen() === 2, { message: "the second SIGTERM to be logged" });
     child.proc.kill("SIGINT");
     expect(await bounded(child.exited, 10_000, "the process to exit")).toBe(0);
     expect((await ws.closed).code).toBe(1001);
