@@ -1,8 +1,10 @@
 /**
  * A merged resume (`/ws?topics=timer:5,chat&since=<newest chat seq>`) in which the timer topic's
- * history is done first: its next frames are `TIMER_UPDATE`s stamped `<last timers seq>.<k>`,
- * behind the client's offset. The topic must still go live and get them (they were dropped, and
- * the topic never went live until the next timers entry), its seqs increasing.
+ * history is done first: its next frames are `TIMER_UPDATE`s, which were stamped
+ * `<last timers seq>.<k>`, behind the client's offset (they still are on an instance whose tail
+ * lags, see redis-replay-lagging; here they follow the chat entry, `ephemeral-stamps.ts`). The
+ * topic must still go live and get them (they were dropped, and the topic never went live until
+ * the next timers entry), its seqs increasing.
  */
 import { expect, it } from "bun:test";
 import { Hub } from "../src/core/hub.ts";

@@ -19,6 +19,7 @@
 import { type CatchUpOptions, CatchUps, type ReplayTarget } from "./catch-up.ts";
 import type { Clock } from "./clock.ts";
 import { type Derivation, Derivations } from "./derivation.ts";
+import { EphemeralStamps } from "./ephemeral-stamps.ts";
 import { Fanout } from "./fanout.ts";
 import { frameFromBodyJson } from "./frame.ts";
 import { type HubMetrics, noopHubMetrics } from "./hub-metrics.ts";
@@ -45,8 +46,9 @@ export interface HubOptions {
   onError?: (error: unknown, context: string) => void;
   /**
    * Root topics with a durable log. An ephemeral frame on one of them (or a topic derived from
-   * it) carries the position of the last durable entry delivered there, `<seq>.<k>` (see
-   * `seq.ts`); on other topics (cron) its seq is its tick's, `<tick>-0`.
+   * it) carries the position of the last durable entry delivered there or on another root,
+   * `<seq>.<k>` (see `seq.ts`, `ephemeral-stamps.ts`); on other topics (cron) its seq is its
+   * tick's, `<tick>-0`.
    */
   durableRoots?: readonly string[];
   /** Bounds on replays (history reads in progress at once); see `replay-limits.ts`. */
@@ -72,6 +74,7 @@ export class Hub {
   #taps = new Map<string, Listeners<[LogEntry, string]>>();
   #catchUps: CatchUps;
   #lastDelivered = new Map<string, string>();
+  #stamps = new EphemeralStamps(this.#lastDelivered);
   #derivations = new Derivations();
   #durableRoots: ReadonlySet<string>;
   /** Epoch of the last entry delivered per root, for ephemeral frames after it. */
@@ -141,6 +144,7 @@ export class Hub {
     const tickSeq = ephemeralSeq(tickAt);
     const k = (this.#ephemeralK = Math.max(this.#ephemeralK + 1, Math.floor(this.#clock.now()) * 1000));
     const ts = Math.floor(tickAt);
+    let stamped: { root: string; seq: string } | undefined;
     for (const topic of topics) {
       // Most per-timer topics have nobody listening: count the event, skip building its frame
       // (with 10 000 timers that is most of a tick's work and garbage).
@@ -154,7 +158,9 @@ export class Hub {
       let seq = tickSeq;
       let epoch: string | undefined;
       if (this.#durableRoots.has(root)) {
-        seq = ephemeralAfter(this.lastDelivered(root) ?? "0-0", k);
+        // One position per root per event (its topics are mostly one root's, `timer:<id>`).
+        if (stamped?.root !== root) stamped = { root, seq: ephemeralAfter(this.#stamps.position(root, this.lastDelivered(root)), k) };
+        seq = stamped.seq;
         epoch = this.#lastEpoch.get(root) ?? this.#log.epoch?.(root)?.id;
       }
       const frame = frameFromBodyJson(topic, seq, ts, json, epoch);
@@ -243,6 +249,7 @@ export class Hub {
 
   #deliverEntry(entry: LogEntry): void {
     this.#lastDelivered.set(entry.topic, entry.seq);
+    this.#stamps.delivered(entry.seq);
     if (entry.epoch !== undefined) this.#lastEpoch.set(entry.topic, entry.epoch);
     this.#deliverOn(entry.topic, entry);
     const derivations = this.#derivations.children(entry.topic);
@@ -276,6 +283,7 @@ export class Hub {
     // history's), not those of the last entry delivered, until an entry is delivered again.
     this.#lastDelivered.delete(root);
     this.#lastEpoch.delete(root);
+    this.#stamps.reset(root);
     const affected = (topic: string) => this.#derivations.rootOf(topic) === root;
     let n = 0;
     for (const transport of this.#fanout.transports) n += transport.reset(affected);

@@ -1,9 +1,10 @@
 /**
  * Topic offsets. A durable entry's `seq` is `"<ms>-<n>"`, the form of Redis Stream ids, in both
  * storage modes. An ephemeral frame on a topic with a durable log carries the position of the
- * last durable entry delivered on that topic plus its own counter, `"<ms>-<n>.<k>"`: so the seqs
- * a client receives on a topic strictly increase in delivery order, ephemeral frames included,
- * and resuming from ANY seq it saw replays exactly the durable entries after that position.
+ * newest durable entry delivered, there or on another topic (`ephemeral-stamps.ts`), plus its
+ * own counter, `"<ms>-<n>.<k>"`: so the seqs a client receives on a topic strictly increase in
+ * delivery order, ephemeral frames included, and resuming from ANY seq it saw replays exactly
+ * the durable entries after that position.
  * @module
  */
 
