@@ -213,6 +213,28 @@ describe("SqliteTopicLog", () => {
     await fx.close();
   });
 
+  it("starts the epoch of a topic first used after the file was opened at the opening: an offset from between resumes it", async () => {
+    const clock = new VirtualClock(1_700_000_000_000);
+    const fx = await fixture({ clock });
+    clock.advance(1000);
+    const timer = await fx.log.append("timers", { type: "TIMER_CREATE" });
+    clock.advance(1000);
+    fx.log.epoch("chat:read"); // its position asked for before its first entry (a subscribe's ack)
+    clock.advance(1000);
+    const entries = [await fx.log.append("chat:read", { text: "hi" }), await fx.log.append("chat:new", { text: "hi" })];
+    // A socket on timers and chat resumes both from the timer's seq: nothing of chat was lost.
+    const resumed = async (log: SqliteTopicLog, topic: string) => {
+      const read = await log.readAfter(topic, timer.seq);
+      return { recovered: read.recovered, seqs: read.entries.map((e) => e.seq) };
+    };
+    for (const entry of entries) expect(await resumed(fx.log, entry.topic)).toEqual({ recovered: true, seqs: [entry.seq] });
+    const log = await fx.reopen();
+    for (const entry of entries) expect(await resumed(log, entry.topic)).toEqual({ recovered: true, seqs: [entry.seq] });
+    // Before the file was opened it held nothing of them either, but the offset is another file's.
+    expect((await log.readAfter("chat:new", "1699999999999-1")).recovered).toBe(false);
+    await fx.close();
+  });
+
   it("measures the cost of an append (printed, not asserted)", async () => {
     const fx = await fixture({ historySize: 1000, clock: systemClock });
     const body = { user: "alice", text: "hello there, this is a chat message" };

@@ -101,7 +101,7 @@ export class SqliteTopicLog implements TopicLog {
     const json = JSON.stringify(body);
     const eventId = opts?.eventId ?? null;
     const state = this.#state(topic);
-    // A topic's first append starts its epoch at its own seq's millisecond, never after it.
+    // A topic's first append starts its epoch at its own seq's millisecond at the latest.
     const epoch = this.#epoch(topic, ms);
     const unstored = this.#unstored.has(topic);
     const evicting = state.entries.isFull ? state.entries.at(0)!.seq : undefined;
@@ -232,12 +232,17 @@ export class SqliteTopicLog implements TopicLog {
     return state;
   }
 
-  /** The topic's epoch, created on first use (a topic this file has never stored gets a new one). */
-  /** `topic`'s epoch, created at `startMs` (default: now) if it has none. */
+  /**
+   * `topic`'s epoch, created on first use if it has none (a topic this file has never stored),
+   * starting when the file was opened: it has held nothing of the topic since, and an offset from
+   * between (another topic's, resuming both) must not read as lost. Never after `startMs` (a first
+   * entry's millisecond: the clock may have stepped back since the file was opened).
+   */
   #epoch(topic: string, startMs = Math.floor(this.#opts.clock.now())): Epoch {
     let epoch = this.#epochs.get(topic);
     if (!epoch) {
-      epoch = Object.freeze({ id: randomBytes(4).toString("hex"), start: formatSeq(startMs, 0) });
+      const start = compareSeq(formatSeq(startMs, 0), this.#openedAt) < 0 ? formatSeq(startMs, 0) : this.#openedAt;
+      epoch = Object.freeze({ id: randomBytes(4).toString("hex"), start });
       this.#epochs.set(topic, epoch);
       this.#unstored.add(topic);
     }
