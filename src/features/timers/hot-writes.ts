@@ -33,14 +33,18 @@ export class HotWrites {
     if (this.#stale.delete(t.id)) void this.save(t);
   }
 
-  /** Removes a stopped timer (idempotent); a failure is logged and remembered, never thrown. */
+  /**
+   * Removes a stopped timer (idempotent); a failure is logged and remembered, never thrown. Its
+   * hash is not to be trusted from the start (the stop awaits this outside the timer's turn: a
+   * change let in meanwhile must not find the timer there).
+   */
   async remove(id: number): Promise<void> {
     this.#stale.delete(id);
+    this.#gone.add(id);
     try {
       await this.hot.remove(id);
       this.#gone.delete(id);
     } catch (err) {
-      this.#gone.add(id);
       this.log.warn({ err: String(err), id }, "timers: hot state remove failed; redone when the stop's event comes back");
     }
   }

@@ -133,8 +133,9 @@ export class TimerService {
   }
 
   /** Deletes the timer; returns its last state (the `TIMER_STOP` payload). */
-  stop(id: number, idem?: Idempotency): Promise<TimerView> {
-    return this.#inTurn(id, async () => {
+  async stop(id: number, idem?: Idempotency): Promise<TimerView> {
+    let removed: Promise<void> | undefined;
+    const view = await this.#inTurn(id, async () => {
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         const t = await findTimer(this.#lookup(), id);
         const view = this.#view(t);
@@ -150,12 +151,14 @@ export class TimerService {
           continue;
         }
         this.#timers.delete(id);
-        await this.#hot.remove(id);
+        removed = this.#hot.remove(id); // never throws; awaited outside the turn, as a change's save
         this.#committed();
         return view;
       }
       throw unavailable(`timer ${id} is being changed concurrently; retry`);
     });
+    await removed;
+    return view;
   }
 
   /**
