@@ -15,7 +15,7 @@
  * @module
  */
 import { and, asc, count, eq, inArray, lt, min } from "drizzle-orm";
-import { LeaseTimeoutError, type MysqlDb, type MysqlHandle } from "../../infra/db/database.ts";
+import { LeaseConnectError, LeaseTimeoutError, type MysqlDb, type MysqlHandle } from "../../infra/db/database.ts";
 import { idempotencyKeys, timerOutbox, timers } from "../../infra/db/schema-mysql.ts";
 import { type AnswerCap, answerCapRefusal, answersOver } from "./answer-cap.ts";
 import { connectionFailure, isDuplicateKey } from "./mysql-errors.ts";
@@ -200,6 +200,11 @@ export class MysqlTimerStore implements TimerStore {
       }
       if (error instanceof AnswerExistsError) throw error;
       const failure = connectionFailure(error);
+      // Never given a connection: nothing was sent, whatever broke the one being opened.
+      if (error instanceof LeaseConnectError)
+        throw new StoreUnavailableError(`database unreachable (${failure?.code ?? "connect"}) opening a connection for a timer ${what}; nothing was sent`, {
+          cause: error,
+        });
       if (!failure) throw error;
       const message = `database unreachable (${failure.code}) during a timer ${what}`;
       if (write && failure.kind === "lost") throw new StoreOutcomeUnknownError(`${message}; it may have committed`, { cause: error });

@@ -12,7 +12,7 @@ import { openSqlite } from "./open-sqlite.ts";
 import { redact } from "./redact.ts";
 
 export type { Database, MysqlDb, MysqlHandle, OpenOptions, SqliteDb } from "./handle.ts";
-export { LeaseTimeoutError } from "./lease-timeout.ts";
+export { LeaseConnectError, LeaseTimeoutError } from "./lease-timeout.ts";
 
 /** Opens `url` (`sqlite:<file>`, `sqlite::memory:`, `mysql://...`) and applies migrations. */
 export async function openDatabase(url: string, opts: OpenOptions = {}): Promise<Database> {

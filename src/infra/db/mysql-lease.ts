@@ -13,7 +13,7 @@
  * @module
  */
 import type { Pool, PoolConnection } from "mysql2";
-import { LeaseTimeoutError } from "./lease-timeout.ts";
+import { LeaseConnectError, LeaseTimeoutError } from "./lease-timeout.ts";
 
 /** What mysql2's connection holds beyond its typings: the socket. */
 type Socketed = PoolConnection & { stream?: { destroy?: () => void; once?: (event: "close", listener: () => void) => void } };
@@ -31,7 +31,7 @@ function destroyConnection(conn: PoolConnection): void {
 /**
  * Runs `work` on a connection of `pool`, released when it settles, destroyed if it has not
  * within `timeoutMs` ({@link LeaseTimeoutError}). A failure to get a connection (refused,
- * queue full, pool closed) rejects with mysql2's error.
+ * queue full, pool closed, a handshake that timed out) rejects with {@link LeaseConnectError}.
  */
 function lease<T>(pool: Pool, timeoutMs: number, work: (conn: PoolConnection) => Promise<T>): Promise<T> {
   return new Promise<T>((resolve, reject) => {
@@ -56,7 +56,7 @@ function lease<T>(pool: Pool, timeoutMs: number, work: (conn: PoolConnection) =>
         if (!error) c.release();
         return;
       }
-      if (error) return settle(() => reject(error));
+      if (error) return settle(() => reject(new LeaseConnectError(error)));
       conn = c;
       Promise.resolve()
         .then(() => work(c))
