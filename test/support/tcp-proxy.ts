@@ -56,6 +56,7 @@ export class TcpProxy {
   #pairs = new Set<Pair>();
   #refusing = false;
   #blackholed = false;
+  #clientCloses = 0;
 
   private constructor(target: number) {
     this.target = target;
@@ -74,6 +75,11 @@ export class TcpProxy {
   /** Connections currently open through the proxy. */
   get connections(): number {
     return [...this.#pairs].filter((p) => !p.dead).length;
+  }
+
+  /** How many clients have closed their connection so far (a blackholed one's close goes no further). */
+  get clientCloses(): number {
+    return this.#clientCloses;
   }
 
   /** Resets every connection and refuses new ones until {@link restore}. */
@@ -140,7 +146,10 @@ export class TcpProxy {
           else pair.pending.push(new Uint8Array(chunk));
         },
         drain,
-        close: (client) => this.#closed(client.data?.pair),
+        close: (client) => {
+          this.#clientCloses++;
+          this.#closed(client.data?.pair);
+        },
         error: (client) => this.#closed(client.data?.pair),
       },
     });

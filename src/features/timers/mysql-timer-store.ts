@@ -8,8 +8,9 @@
  * A server that cannot be reached becomes {@link StoreUnavailableError} (503: nothing written).
  * A write that hangs (server stopped mid-query, network partition) is abandoned after
  * `queryTimeoutMs` as {@link StoreOutcomeUnknownError} (504) and its connection destroyed: the
- * server rolls the transaction back when it sees the connection gone, unless its COMMIT reached
- * it first; then the outbox rows publish it. A query that waited that long for a connection
+ * server rolls the transaction back when it sees the connection gone (on a dead path it never
+ * does: once the transaction has sat idle past the longest lease, `mysql-lease.ts`), unless its
+ * COMMIT reached it first; then the outbox rows publish it. A query that waited that long for a connection
  * never runs (503). A deadlock victim (InnoDB rolled it back) runs again, up to 3 runs in all;
  * then it, like a lock wait timeout, is a 503: nothing of it was written.
  * @module

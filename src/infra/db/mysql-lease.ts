@@ -80,13 +80,24 @@ export class Leases<D> {
   readonly #open = new Set<PoolConnection>();
   readonly #on = new WeakMap<PoolConnection, D>();
 
+  /**
+   * @param idleTransactionMs how long the server lets a session sit idle inside a transaction
+   *   before it kills it (MariaDB's `idle_transaction_timeout`, whole seconds, rounded up; MySQL
+   *   has none and keeps its `wait_timeout`). A lease that runs out destroys its socket, but on a
+   *   dead path the server never hears of it: it would keep the half-done transaction and its
+   *   row locks for `wait_timeout` (8 h by default), every later change of those rows waiting on
+   *   them after the path healed. No live lease idles that long: a lease lasts `timeoutMs` at most.
+   */
   constructor(
     private readonly pool: Pool,
     private readonly wrap: (conn: PoolConnection) => D,
+    idleTransactionMs?: number,
   ) {
     pool.on("connection", (conn) => {
       this.#open.add(conn);
       (conn as Socketed).stream?.once?.("close", () => this.#open.delete(conn));
+      // Queued ahead of the connection's first work; refused (no such variable) where unsupported.
+      if (idleTransactionMs !== undefined) conn.query(`SET SESSION idle_transaction_timeout = ${Math.max(1, Math.ceil(idleTransactionMs / 1000))}`, () => {});
     });
   }
 

@@ -28,7 +28,8 @@ export async function openMysql(url: string, opts: OpenOptions): Promise<Databas
   // a `mode` key and then treats the whole options object as the client. Default mode it is.
   const db = drizzleMysql({ client: pool });
   const timeoutMs = opts.queryTimeoutMs ?? 5000;
-  const leases = new Leases(pool, (conn) => drizzleMysql({ client: conn }));
+  // A transaction idle past the longest lease (plus a second) was abandoned by its lease.
+  const leases = new Leases(pool, (conn) => drizzleMysql({ client: conn }), timeoutMs + 1000);
   try {
     await migrateMysql(db, pool);
   } catch (error) {
