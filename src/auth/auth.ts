@@ -79,10 +79,11 @@ export class Auth {
       throw unauthorized(`lifetime longer than JWT_MAX_TTL (${this.#maxTtl} s)`);
     }
     const list = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : typeof v === "string" ? [v] : []);
+    // 64 characters at most; a name blank in them names nobody (the sub then does, as for chat's `user`).
+    const name = typeof payload.name === "string" ? Array.from(payload.name).slice(0, 64).join("") : "";
     return {
       sub: typeof payload.sub === "string" ? payload.sub : "",
-      // A blank name names nobody (the sub then does, as for chat's `user`); 64 characters at most.
-      ...(typeof payload.name === "string" && payload.name.trim() ? { name: Array.from(payload.name).slice(0, 64).join("") } : {}),
+      ...(name.trim() ? { name } : {}),
       publish: list(payload.publish),
       subscribe: list(payload.subscribe),
       exp,
