@@ -35,8 +35,7 @@ export class HotWrites {
 
   /**
    * Removes a stopped timer (idempotent); a failure is logged and remembered, never thrown. Its
-   * hash is not to be trusted from the start (the stop awaits this outside the timer's turn: a
-   * change let in meanwhile must not find the timer there).
+   * hash is untrusted from the start: a change let in meanwhile must not find the timer there.
    */
   async remove(id: number): Promise<void> {
     this.#stale.delete(id);
